@@ -1,0 +1,105 @@
+-- Embedded warehouse setup (DuckDB). Idempotent: every statement may run again.
+-- Mirrors sql/snowflake_setup.sql: same schemas, same tables, same column names.
+
+CREATE SCHEMA IF NOT EXISTS RAW;
+CREATE SCHEMA IF NOT EXISTS STAGING;
+CREATE SCHEMA IF NOT EXISTS ANALYTICS;
+CREATE SCHEMA IF NOT EXISTS ML_PREDICTIONS;
+
+-- One row per flight leg and cabin on sale, as delivered by the schedules feed.
+CREATE TABLE IF NOT EXISTS RAW.SCHEDULES (
+    carrier          VARCHAR   NOT NULL,
+    flight_number    VARCHAR   NOT NULL,
+    origin           VARCHAR   NOT NULL,
+    destination      VARCHAR   NOT NULL,
+    departure_at     TIMESTAMP NOT NULL,
+    arrival_at       TIMESTAMP NOT NULL,
+    cabin            VARCHAR   NOT NULL,
+    stops            INTEGER   NOT NULL,
+    capacity         INTEGER   NOT NULL,
+    _source_file     VARCHAR   NOT NULL,
+    _loaded_at       TIMESTAMP NOT NULL
+);
+
+-- One row per observed fare quote, as delivered by the fares feed.
+CREATE TABLE IF NOT EXISTS RAW.FARES (
+    quote_id         VARCHAR   NOT NULL,
+    observed_at      TIMESTAMP NOT NULL,
+    carrier          VARCHAR   NOT NULL,
+    flight_number    VARCHAR   NOT NULL,
+    origin           VARCHAR   NOT NULL,
+    destination      VARCHAR   NOT NULL,
+    departure_at     TIMESTAMP NOT NULL,
+    cabin            VARCHAR   NOT NULL,
+    stops            INTEGER   NOT NULL,
+    duration_minutes INTEGER   NOT NULL,
+    seats_remaining  INTEGER,
+    price            DOUBLE    NOT NULL,
+    currency         VARCHAR   NOT NULL,
+    _source_file     VARCHAR   NOT NULL,
+    _loaded_at       TIMESTAMP NOT NULL
+);
+
+-- One row per raw file loaded; (path, content_hash) makes re-loading a no-op.
+CREATE TABLE IF NOT EXISTS RAW.LOAD_MANIFEST (
+    path             VARCHAR   NOT NULL,
+    content_hash     VARCHAR   NOT NULL,
+    feed             VARCHAR   NOT NULL,
+    rows_loaded      BIGINT    NOT NULL,
+    loaded_at        TIMESTAMP NOT NULL,
+    PRIMARY KEY (path, content_hash)
+);
+
+-- One row per scoring run.
+CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.SCORING_LOG (
+    run_id           VARCHAR   NOT NULL,
+    mode             VARCHAR   NOT NULL,
+    model_version    VARCHAR,
+    rows_scored      BIGINT    NOT NULL,
+    duration_seconds DOUBLE    NOT NULL,
+    status           VARCHAR   NOT NULL,
+    error            VARCHAR,
+    started_at       TIMESTAMP NOT NULL,
+    finished_at      TIMESTAMP
+);
+
+-- One row per model version ever trained; exactly one has status 'champion'.
+CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.MODEL_REGISTRY (
+    version          VARCHAR   NOT NULL PRIMARY KEY,
+    created_at       TIMESTAMP NOT NULL,
+    status           VARCHAR   NOT NULL,   -- champion | challenger | retired
+    metrics          VARCHAR,              -- JSON
+    artifact_uri     VARCHAR   NOT NULL,
+    sha256           VARCHAR   NOT NULL,
+    promoted_at      TIMESTAMP,
+    promoted_from    VARCHAR,
+    reason           VARCHAR
+);
+
+-- One row per training run, including skipped and failed ones.
+CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.TRAINING_LOG (
+    run_id           VARCHAR   NOT NULL,
+    started_at       TIMESTAMP NOT NULL,
+    finished_at      TIMESTAMP,
+    status           VARCHAR   NOT NULL,   -- trained | skipped | failed
+    model_version    VARCHAR,
+    decision         VARCHAR,              -- promoted | rejected | first_champion | none
+    reason           VARCHAR,
+    metrics          VARCHAR,              -- JSON
+    training_rows    BIGINT,
+    holdout_rows     BIGINT
+);
+
+-- One row per data-quality check result (dbt tests, metrics, ingest rejections).
+CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.DATA_QUALITY_LOG (
+    run_id           VARCHAR   NOT NULL,
+    checked_at       TIMESTAMP NOT NULL,
+    check_name       VARCHAR   NOT NULL,
+    check_type       VARCHAR   NOT NULL,   -- dbt_test | row_count | null_rate | freshness | ingest
+    object_name      VARCHAR,
+    status           VARCHAR   NOT NULL,   -- pass | warn | fail | error
+    failures         BIGINT,
+    rows_checked     BIGINT,
+    metric_value     DOUBLE,
+    details          VARCHAR
+);

@@ -1,0 +1,94 @@
+"""One settings object for the whole system, read once at the edge (CLI, API, flow entry)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "FLIGHTPRICE_"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class MissingSettingError(RuntimeError):
+    """A production value that the chosen configuration needs is not set."""
+
+
+class Settings(BaseSettings):
+    """Configuration of flightprice; every field is read from `FLIGHTPRICE_<FIELD>` or `.env`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # Embedded default: everything lives under `home`.
+    home: Path = Field(Path(".flightprice"), description="Folder of the embedded state.")
+    warehouse: Literal["duckdb", "snowflake"] = "duckdb"
+    store: Literal["local", "s3"] = "local"
+    duckdb_path: Path | None = Field(None, description="Defaults to <home>/warehouse.duckdb.")
+    lake_dir: Path | None = Field(None, description="Defaults to <home>/lake (bucket layout).")
+    dbt_project_dir: Path = REPO_ROOT / "dbt"
+    sql_dir: Path = REPO_ROOT / "sql"
+
+    # Production object store (S3).
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    aws_region: str = "us-east-1"
+    aws_credentials_block: str | None = None
+
+    # Production warehouse (Snowflake).
+    snowflake_account: str | None = None
+    snowflake_user: str | None = None
+    snowflake_password: SecretStr | None = None
+    snowflake_private_key_path: Path | None = None
+    snowflake_role: str = "DATA_ENGINEER"
+    snowflake_warehouse: str = "COMPUTE_WH"
+    snowflake_database: str = "FLIGHT_PRICING"
+    snowflake_host: str | None = None
+    snowflake_port: int | None = None
+    snowflake_protocol: str = "https"
+
+    # Pricing API and deploy.
+    api_url: str = "http://127.0.0.1:8000"
+    api_key: SecretStr | None = None
+    notify_webhook_url: str | None = None
+
+    timezone: str = "UTC"
+
+    @property
+    def duckdb_file(self) -> Path:
+        return self.duckdb_path or self.home / "warehouse.duckdb"
+
+    @property
+    def lake(self) -> Path:
+        return self.lake_dir or self.home / "lake"
+
+    def require(self, *fields: str) -> None:
+        """Raise one error naming every environment variable that `fields` need and lack."""
+        missing = [f for f in fields if getattr(self, f) in (None, "")]
+        if missing:
+            names = ", ".join(ENV_PREFIX + f.upper() for f in missing)
+            raise MissingSettingError(
+                f"{names} must be set for warehouse={self.warehouse}, store={self.store}"
+            )
+
+    def check_production(self) -> None:
+        """Fail fast when the selected production backends lack their required values."""
+        if self.store == "s3":
+            self.require("s3_bucket")
+        if self.warehouse == "snowflake":
+            self.require("snowflake_account", "snowflake_user")
+            if self.snowflake_password is None and self.snowflake_private_key_path is None:
+                raise MissingSettingError(
+                    f"{ENV_PREFIX}SNOWFLAKE_PASSWORD or {ENV_PREFIX}SNOWFLAKE_PRIVATE_KEY_PATH "
+                    "must be set for warehouse=snowflake"
+                )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings; `get_settings.cache_clear()` re-reads them."""
+    return Settings()

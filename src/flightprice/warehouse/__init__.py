@@ -1,0 +1,30 @@
+"""Warehouse backends behind one protocol; `open_warehouse` picks one from settings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flightprice.warehouse.base import Warehouse
+
+if TYPE_CHECKING:
+    from flightprice.settings import Settings
+
+__all__ = ["Warehouse", "open_warehouse", "setup_warehouse"]
+
+
+def open_warehouse(settings: Settings, read_only: bool = False) -> Warehouse:
+    """Open the warehouse that `settings` select; close it (or use `with`) when done."""
+    if settings.warehouse == "snowflake":
+        from flightprice.warehouse.snowflake import SnowflakeWarehouse
+
+        settings.check_production()
+        return SnowflakeWarehouse.from_settings(settings)
+    from flightprice.warehouse.duckdb import DuckDBWarehouse
+
+    return DuckDBWarehouse(settings.duckdb_file, read_only=read_only)
+
+
+def setup_warehouse(warehouse: Warehouse, settings: Settings) -> None:
+    """Create schemas and log tables (idempotent)."""
+    script = settings.sql_dir / f"{warehouse.dialect}_setup.sql"
+    warehouse.run_script(script.read_text())

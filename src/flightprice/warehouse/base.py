@@ -1,0 +1,44 @@
+"""The Warehouse protocol: everything the library asks of DuckDB or Snowflake."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import pandas as pd
+import pyarrow as pa
+
+
+class Warehouse(Protocol):
+    """A SQL warehouse with the RAW / STAGING / ANALYTICS / ML_PREDICTIONS schemas."""
+
+    dialect: Literal["duckdb", "snowflake"]
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        """Run one statement that returns nothing the caller reads."""
+
+    def query_df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        """Run a query and return its rows as a pandas frame."""
+
+    def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        """Run a query and return its rows as an Arrow table."""
+
+    def insert_arrow(self, table: str, data: pa.Table) -> int:
+        """Append `data` (columns named as in `table`) to `table`; return rows written."""
+
+    def write_frame(self, table: str, frame: pd.DataFrame, mode: str = "append") -> int:
+        """Append (or `replace`) a pandas frame into `table`; return rows written."""
+
+    def load_file(self, table: str, path: Path, columns: Sequence[str]) -> int:
+        """Bulk-load a typed Parquet file whose columns are `columns` into `table`."""
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        """Group statements: all take effect or none (rollback on exception)."""
+
+    def run_script(self, sql: str) -> None:
+        """Run a `;`-separated SQL script (setup files)."""
+
+    def close(self) -> None:
+        """Release the connection and any writer lock."""

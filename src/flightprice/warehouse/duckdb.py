@@ -1,0 +1,112 @@
+"""The embedded warehouse: one DuckDB file, one writer process at a time."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+from filelock import FileLock
+
+LOCK_RETRY_SECONDS = 30.0
+
+
+def writer_lock(path: Path, timeout: float = 600.0) -> FileLock:
+    """Return the inter-process lock that serialises writers of one DuckDB file."""
+    return FileLock(str(path) + ".writer.lock", timeout=timeout)
+
+
+def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    # Another process may hold the file for a moment (dbt, a flow); wait briefly, then fail.
+    deadline = time.monotonic() + LOCK_RETRY_SECONDS
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+class DuckDBWarehouse:
+    """Warehouse over a DuckDB file; writers hold `<file>.writer.lock` while connected."""
+
+    dialect = "duckdb"
+
+    def __init__(self, path: Path, read_only: bool = False, lock_timeout: float = 600.0) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        self._lock = None if read_only else writer_lock(self.path, lock_timeout)
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            if self._lock is not None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._lock.acquire()
+            self._con = _connect(self.path, self.read_only)
+        return self._con
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+            if self._lock is not None:
+                self._lock.release()
+
+    def __enter__(self) -> DuckDBWarehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        self.con.execute(sql, params or []).fetchall()
+
+    def query_df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        return self.con.execute(sql, params or []).df()
+
+    def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        return self.con.execute(sql, params or []).to_arrow_table()
+
+    def insert_arrow(self, table: str, data: pa.Table) -> int:
+        if data.num_rows == 0:
+            return 0
+        self.con.register("_incoming", data)
+        try:
+            cols = ", ".join(f'"{c}"' for c in data.column_names)
+            self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming")
+        finally:
+            self.con.unregister("_incoming")
+        return data.num_rows
+
+    def write_frame(self, table: str, frame: pd.DataFrame, mode: str = "append") -> int:
+        if mode == "replace":
+            self.con.execute(f"DELETE FROM {table}")
+        return self.insert_arrow(table, pa.Table.from_pandas(frame, preserve_index=False))
+
+    def load_file(self, table: str, path: Path, columns: Sequence[str]) -> int:
+        cols = ", ".join(f'"{c}"' for c in columns)
+        (count,) = self.con.execute(
+            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM read_parquet(?)", [str(path)]
+        ).fetchone()
+        return int(count)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    def run_script(self, sql: str) -> None:
+        self.con.execute(sql)
