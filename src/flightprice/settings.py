@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     lake_dir: Path | None = Field(None, description="Defaults to <home>/lake (bucket layout).")
     dbt_project_dir: Path = REPO_ROOT / "dbt"
     sql_dir: Path = REPO_ROOT / "sql"
+    flows_dir: Path = REPO_ROOT / "flows"
 
     # Production object store (S3).
     s3_bucket: str | None = None

@@ -73,7 +73,7 @@ class DuckDBWarehouse:
         return self.con.execute(sql, params or []).df()
 
     def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
-        return self.con.execute(sql, params or []).to_arrow_table()
+        return self.con.sql(sql, params=list(params) if params else None).to_arrow_table()
 
     def insert_arrow(self, table: str, data: pa.Table) -> int:
         if data.num_rows == 0:

@@ -1,0 +1,106 @@
+{#-
+    SQL that differs between DuckDB (embedded) and Snowflake (production).
+    Each macro dispatches on the adapter; the Snowflake forms are also the ones fakesnow
+    can translate (to_char needs a typed argument there).
+-#}
+
+{#- 'YYYYMMDD' text of a timestamp or date. -#}
+{% macro format_yyyymmdd(timestamp_expr) -%}
+    {{ return(adapter.dispatch('format_yyyymmdd', 'flightprice')(timestamp_expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__format_yyyymmdd(timestamp_expr) -%}
+    strftime(cast({{ timestamp_expr }} as timestamp), '%Y%m%d')
+{%- endmacro %}
+
+{% macro snowflake__format_yyyymmdd(timestamp_expr) -%}
+    to_char(cast({{ timestamp_expr }} as timestamp), 'YYYYMMDD')
+{%- endmacro %}
+
+
+{#- Hours from start to end as a double, at one-second resolution. -#}
+{% macro hours_between(start_expr, end_expr) -%}
+    {{ return(adapter.dispatch('hours_between', 'flightprice')(start_expr, end_expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__hours_between(start_expr, end_expr) -%}
+    (cast(date_diff('second', {{ start_expr }}, {{ end_expr }}) as double) / 3600.0)
+{%- endmacro %}
+
+{% macro snowflake__hours_between(start_expr, end_expr) -%}
+    (cast(datediff(second, {{ start_expr }}, {{ end_expr }}) as double) / 3600.0)
+{%- endmacro %}
+
+
+{#- Whole minutes from start to end. -#}
+{% macro minutes_between(start_expr, end_expr) -%}
+    {{ return(adapter.dispatch('minutes_between', 'flightprice')(start_expr, end_expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__minutes_between(start_expr, end_expr) -%}
+    cast(date_diff('minute', {{ start_expr }}, {{ end_expr }}) as integer)
+{%- endmacro %}
+
+{% macro snowflake__minutes_between(start_expr, end_expr) -%}
+    cast(datediff(minute, {{ start_expr }}, {{ end_expr }}) as integer)
+{%- endmacro %}
+
+
+{#- ISO day of week: Monday = 1 ... Sunday = 7. -#}
+{% macro iso_day_of_week(timestamp_expr) -%}
+    {{ return(adapter.dispatch('iso_day_of_week', 'flightprice')(timestamp_expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__iso_day_of_week(timestamp_expr) -%}
+    cast(isodow({{ timestamp_expr }}) as integer)
+{%- endmacro %}
+
+{% macro snowflake__iso_day_of_week(timestamp_expr) -%}
+    cast(dayofweekiso({{ timestamp_expr }}) as integer)
+{%- endmacro %}
+
+
+{#- A date shifted by a whole number of days, as a date. -#}
+{% macro add_days(date_expr, days) -%}
+    {{ return(adapter.dispatch('add_days', 'flightprice')(date_expr, days)) }}
+{%- endmacro %}
+
+{% macro duckdb__add_days(date_expr, days) -%}
+    cast(cast({{ date_expr }} as date) + cast({{ days }} as integer) as date)
+{%- endmacro %}
+
+{% macro snowflake__add_days(date_expr, days) -%}
+    cast(dateadd(day, {{ days }}, cast({{ date_expr }} as date)) as date)
+{%- endmacro %}
+
+
+{#-
+    A select of one column, date_day, one row per day from start to end inclusive.
+    start_expr / end_expr are SQL expressions (scalar subqueries are fine).
+-#}
+{% macro date_spine(start_expr, end_expr) -%}
+    {{ return(adapter.dispatch('date_spine', 'flightprice')(start_expr, end_expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__date_spine(start_expr, end_expr) -%}
+    select cast(unnest(generate_series(
+        cast(({{ start_expr }}) as timestamp),
+        cast(({{ end_expr }}) as timestamp),
+        interval 1 day
+    )) as date) as date_day
+{%- endmacro %}
+
+{% macro snowflake__date_spine(start_expr, end_expr) -%}
+    {#- generator needs a constant row count: 36,600 days is a century of dates. -#}
+    select date_day
+    from (
+        select
+            cast(dateadd(
+                day,
+                row_number() over (order by seq4()) - 1,
+                cast(({{ start_expr }}) as date)
+            ) as date) as date_day
+        from table(generator(rowcount => 36600))
+    ) as spine
+    where date_day <= cast(({{ end_expr }}) as date)
+{%- endmacro %}

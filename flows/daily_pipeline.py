@@ -1,0 +1,98 @@
+"""Daily data pipeline: new files? -> RAW -> dbt staging -> dims -> facts -> features -> tests -> quality."""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.tasks import exponential_backoff
+
+from flightprice.ingest import discover_new_files, load_raw_files
+from flightprice.quality import run_quality_checks
+from flightprice.settings import Settings, get_settings
+from flightprice.store import open_store
+from flightprice.transform import DBT_STEPS, new_run_id, transform
+from flightprice.warehouse import open_warehouse
+
+# The warehouse may be briefly held by another writer; back off and try again.
+RETRY = {"retries": 2, "retry_delay_seconds": exponential_backoff(backoff_factor=5),
+         "retry_jitter_factor": 0.5, "cache_policy": NO_CACHE}
+
+
+@task(**RETRY)
+def check_new_files(settings: Settings) -> list[str]:
+    with open_warehouse(settings) as warehouse:
+        return [f.key for f in discover_new_files(open_store(settings), warehouse)]
+
+
+@task(**RETRY)
+def load_raw(settings: Settings, run_id: str) -> dict:
+    with open_warehouse(settings) as warehouse:
+        return load_raw_files(open_store(settings), warehouse, run_id=run_id).to_dict()
+
+
+@task(**RETRY)
+def dbt_step(settings: Settings, step: str, run_id: str) -> dict:
+    run = transform(settings, run_id=run_id, args=DBT_STEPS[step], runner="prefect")
+    if not run.success and step != "tests":
+        raise RuntimeError(f"dbt {step} failed: {[n.name for n in run.failed]}")
+    return run.to_dict()
+
+
+@task(**RETRY)
+def quality_metrics(settings: Settings, run_id: str) -> list[dict]:
+    _, rows = run_quality_checks(settings, run_id=run_id, run_tests=False)
+    return rows
+
+
+def summary_markdown(run_id: str, new_files: list[str], ingest: dict | None,
+                     steps: dict[str, dict], checks: list[dict]) -> str:
+    """Render the run summary that the flow attaches as an artifact."""
+    lines = [f"# Daily data pipeline `{run_id}`", "", f"New files: **{len(new_files)}**", ""]
+    if ingest:
+        lines += [
+            f"Loaded **{len(ingest['loaded'])}** files, "
+            f"quarantined **{len(ingest['quarantined'])}**, failed **{len(ingest['failed'])}**.",
+            "",
+        ]
+        lines += [f"- quarantined `{key}`: {reason}" for key, reason in ingest["quarantined"]]
+    if steps:
+        lines += ["", "| dbt step | success | nodes | failed |", "|---|---|---|---|"]
+        for step, run in steps.items():
+            failed = [n for n in run["nodes"] if n["status"] not in ("pass", "success", "skipped")]
+            lines.append(f"| {step} | {run['success']} | {len(run['nodes'])} | {len(failed)} |")
+    if checks:
+        bad = [c for c in checks if c["status"] in ("fail", "error")]
+        lines += ["", f"Quality metrics: {len(checks) - len(bad)} of {len(checks)} passed."]
+        lines += [f"- **{c['status']}** {c['check_name']}: {c['details']}" for c in bad]
+    return "\n".join(lines)
+
+
+@flow(name="daily-data-pipeline", log_prints=True)
+def daily_pipeline(force: bool = False) -> dict:
+    """Load the day's raw files and rebuild the warehouse models, tests and quality log."""
+    logger = get_run_logger()
+    settings = get_settings()
+    run_id = new_run_id("daily")
+    new_files = check_new_files(settings)
+    ingest, steps, checks = None, {}, []
+    if new_files or force:
+        ingest = load_raw(settings, run_id)
+        for step in ("staging", "dimensions", "facts", "features", "tests"):
+            steps[step] = dbt_step(settings, step, run_id)
+        checks = quality_metrics(settings, run_id)
+    else:
+        logger.info("no new raw files: nothing to transform (use force=True to rebuild)")
+    create_markdown_artifact(
+        key="daily-pipeline-summary",
+        markdown=summary_markdown(run_id, new_files, ingest, steps, checks),
+        description=f"Daily data pipeline {run_id}",
+    )
+    failed_tests = sum(1 for n in steps.get("tests", {}).get("nodes", []) if n["status"] == "fail")
+    return {"run_id": run_id, "new_files": len(new_files), "ingest": ingest,
+            "dbt_failed_tests": failed_tests, "quality_failed": sum(
+                1 for c in checks if c["status"] in ("fail", "error"))}
+
+
+if __name__ == "__main__":
+    daily_pipeline()

@@ -1,0 +1,105 @@
+"""Shared pieces of the CLI: settings from the context, output, progress, errors."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from flightprice.settings import Settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+# Exit codes shared by every command (documented in the README).
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_CONFIG = 2
+
+
+def settings_from(ctx: typer.Context) -> Settings:
+    """Return the settings the callback read once for this invocation."""
+    return ctx.ensure_object(dict)["settings"]
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date | pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+def print_json(payload: Any) -> None:
+    """Print machine-readable output to stdout (nothing else goes there with --json)."""
+    typer.echo(json.dumps(payload, indent=2, default=_default))
+
+
+def frame_records(frame: pd.DataFrame) -> list[dict]:
+    """Turn a frame into JSON-ready records (NaN and NaT become null)."""
+    return json.loads(frame.to_json(orient="records", date_format="iso"))
+
+
+def frame_table(frame: pd.DataFrame, title: str) -> Table:
+    """Render a frame as a rich table."""
+    table = Table(title=title, title_justify="left", show_lines=False)
+    for column in frame.columns:
+        table.add_column(str(column), overflow="fold")
+    for row in frame.itertuples(index=False):
+        table.add_row(*("" if pd.isna(v) else str(v) for v in row))
+    if frame.empty:
+        table.caption = "no rows yet"
+    return table
+
+
+@contextmanager
+def progress_bar(description: str, enabled: bool = True) -> Iterator[Any]:
+    """Yield a `(done, total)` callback that drives a rich progress bar on stderr."""
+    if not enabled:
+        yield lambda *_args, **_kw: None
+        return
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task(description, total=None)
+
+        def update(done: int, total: int, *_rest: Any) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield update
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
+    """Print an error on stderr and return the Exit to raise."""
+    err_console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+@contextmanager
+def guard() -> Iterator[None]:
+    """Turn known library errors into a one-line message and a distinct exit code."""
+    from flightprice.settings import MissingSettingError
+    from flightprice.transform import DbtError
+
+    try:
+        yield
+    except MissingSettingError as exc:
+        raise fail(str(exc), EXIT_CONFIG) from None
+    except DbtError as exc:
+        raise fail(str(exc)) from None

@@ -1,0 +1,205 @@
+"""Data commands: init, generate, ingest, transform, quality."""
+
+from __future__ import annotations
+
+from datetime import date
+from contextlib import nullcontext
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from flightprice.cli._common import (
+    console,
+    guard,
+    print_json,
+    progress_bar,
+    settings_from,
+)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+
+# dbt test failures: distinct from ingest's quarantine (3) and load-failure (4) codes.
+EXIT_DBT_FAILED = 5
+EXIT_QUALITY_FAILED = 6
+
+
+def init(ctx: typer.Context, json_out: JsonOption = False) -> None:
+    """Create the lake folders and the warehouse schemas and log tables (safe to re-run)."""
+    from flightprice.project import init_project
+
+    with guard():
+        created = init_project(settings_from(ctx))
+    if json_out:
+        print_json(created)
+        return
+    for what, where in created.items():
+        console.print(f"[green]ready[/] {what}: {where}")
+
+
+def generate(
+    ctx: typer.Context,
+    days: Annotated[int, typer.Option(min=1, help="Observation days to write.")] = 30,
+    routes: Annotated[int, typer.Option(min=1, help="Origin-destination pairs.")] = 40,
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same files.")] = 7,
+    start: Annotated[
+        str, typer.Option(help="First observation day, YYYY-MM-DD.")
+    ] = "2026-09-01",
+    file_format: Annotated[
+        str, typer.Option("--format", help="csv or parquet.", case_sensitive=False)
+    ] = "csv",
+    json_out: JsonOption = False,
+) -> None:
+    """Write a seeded synthetic market (schedules + fares files) into raw-data/."""
+    from flightprice.store import open_store
+    from flightprice.synth import generate_market
+
+    try:
+        first_day = date.fromisoformat(start)
+    except ValueError:
+        raise typer.BadParameter(f"not a date: {start!r}", param_hint="--start") from None
+    fmt = file_format.lower()
+    if fmt not in ("csv", "parquet"):
+        raise typer.BadParameter("must be csv or parquet", param_hint="--format")
+    settings = settings_from(ctx)
+    with guard(), progress_bar("generating days", enabled=not json_out) as progress:
+        report = generate_market(
+            open_store(settings), start=first_day, days=days, routes=routes, seed=seed,
+            fmt=fmt, progress=progress,
+        )
+    if json_out:
+        print_json(report.to_dict())
+        return
+    summary = report.to_dict()
+    table = Table(title="synthetic market", title_justify="left")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    for key in ("files", "schedule_rows", "fare_rows", "noise_sigma", "noise_floor_mape"):
+        if key in summary:
+            value = summary[key]
+            table.add_row(key, str(len(value)) if isinstance(value, list) else f"{value:,}"
+                          if isinstance(value, int) else str(value))
+    console.print(table)
+
+
+def ingest(ctx: typer.Context, json_out: JsonOption = False) -> None:
+    """Load new raw files into RAW (whole file or nothing); quarantine bad files with a reason.
+
+    Exit code 0 when every new file loaded, 3 when any file was quarantined, 4 when a
+    valid file failed to load (it is retried on the next run).
+    """
+    from flightprice.ingest import load_raw_files
+    from flightprice.store import open_store
+    from flightprice.transform import new_run_id
+    from flightprice.warehouse import open_warehouse
+
+    settings = settings_from(ctx)
+    with guard(), open_warehouse(settings) as warehouse, progress_bar(
+        "loading files", enabled=not json_out
+    ) as progress:
+        report = load_raw_files(
+            open_store(settings), warehouse, progress=progress, run_id=new_run_id("ingest")
+        )
+    if json_out:
+        print_json(report.to_dict())
+    else:
+        _print_ingest(report)
+    raise typer.Exit(report.exit_code)
+
+
+def _print_ingest(report) -> None:  # noqa: ANN001 - IngestReport
+    summary = report.to_dict()
+    table = Table(title="ingest", title_justify="left")
+    table.add_column("outcome")
+    table.add_column("files", justify="right")
+    table.add_column("rows", justify="right")
+    table.add_row("loaded", str(len(report.loaded)), f"{sum(r[2] for r in report.loaded):,}")
+    table.add_row("already loaded (skipped)", str(summary.get("skipped_already_loaded", 0)), "")
+    table.add_row("quarantined", str(len(report.quarantined)), "")
+    table.add_row("failed (will retry)", str(len(report.failed)), "")
+    console.print(table)
+    for key, reason in report.quarantined:
+        console.print(f"[yellow]quarantined[/] {key}: {reason}")
+    for key, error in report.failed:
+        console.print(f"[red]failed[/] {key}: {error}")
+
+
+def _print_dbt(run, title: str) -> None:  # noqa: ANN001 - DbtRun
+    counts: dict[tuple[str, str], int] = {}
+    for node in run.nodes:
+        counts[(node.resource_type, node.status)] = counts.get((node.resource_type, node.status), 0) + 1
+    table = Table(title=title, title_justify="left")
+    table.add_column("resource")
+    table.add_column("status")
+    table.add_column("nodes", justify="right")
+    for (resource, status), n in sorted(counts.items()):
+        colour = "green" if status in ("pass", "success") else "red"
+        table.add_row(resource, f"[{colour}]{status}[/]", str(n))
+    console.print(table)
+    for node in run.failed:
+        console.print(f"[red]{node.status}[/] {node.name}: {node.message}")
+
+
+def transform(
+    ctx: typer.Context,
+    select: Annotated[
+        str | None, typer.Option(help="dbt selector, e.g. 'staging' or 'ml'.")
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Run dbt build (seeds, staging, marts, ML features and their tests); log test results.
+
+    Exit code 5 when a dbt model or test failed.
+    """
+    from flightprice.transform import new_run_id
+    from flightprice.transform import transform as run_transform
+
+    args = ["build", *(["--select", select] if select else [])]
+    with guard(), console.status("dbt build …", spinner="dots") if not json_out else nullcontext():
+        run = run_transform(settings_from(ctx), run_id=new_run_id("transform"), args=args)
+    if json_out:
+        print_json(run.to_dict())
+    else:
+        _print_dbt(run, "dbt build")
+    if not run.success:
+        raise typer.Exit(EXIT_DBT_FAILED)
+
+
+def quality(
+    ctx: typer.Context,
+    tests: Annotated[bool, typer.Option(help="Run dbt tests as well as the metrics.")] = True,
+    json_out: JsonOption = False,
+) -> None:
+    """Run dbt tests and row-count / null-rate / freshness checks into DATA_QUALITY_LOG.
+
+    Exit code 6 when any check failed.
+    """
+    from flightprice.quality import run_quality_checks
+    from flightprice.transform import new_run_id
+
+    with guard(), console.status("checking quality …") if not json_out else nullcontext():
+        _, rows = run_quality_checks(
+            settings_from(ctx), run_id=new_run_id("quality"), run_tests=tests
+        )
+    failed = [r for r in rows if r["status"] in ("fail", "error")]
+    if json_out:
+        print_json({"checks": rows, "failed": len(failed)})
+    else:
+        table = Table(title="data quality", title_justify="left")
+        for col in ("check", "status", "value", "details"):
+            table.add_column(col, overflow="fold")
+        for row in rows:
+            colour = {"pass": "green", "warn": "yellow"}.get(row["status"], "red")
+            value = row["metric_value"] if row["metric_value"] is not None else row["failures"]
+            table.add_row(row["check_name"], f"[{colour}]{row['status']}[/]",
+                          "" if value is None else str(value), row["details"] or "")
+        console.print(table)
+        console.print(f"{len(rows) - len(failed)} of {len(rows)} checks passed")
+    if failed:
+        raise typer.Exit(EXIT_QUALITY_FAILED)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the data commands to `app`."""
+    for command in (init, generate, ingest, transform, quality):
+        app.command(name=command.__name__)(command)

@@ -1,0 +1,61 @@
+"""`flightprice run FLOW`: run a Prefect flow of `flows/` in this process."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from flightprice.cli._common import console, guard, print_json, settings_from
+
+# flow name -> "file:function" under settings.flows_dir
+FLOWS = {
+    "daily": "daily_pipeline.py:daily_pipeline",
+}
+
+
+class FlowName(str, Enum):
+    daily = "daily"
+
+
+def load_flow(flows_dir, name: str):  # noqa: ANN001, ANN201 - Path, prefect Flow
+    """Load a flow from its file the way a Prefect deployment does (by entrypoint)."""
+    from prefect.flows import load_flow_from_entrypoint
+
+    return load_flow_from_entrypoint(f"{flows_dir / FLOWS[name]}")
+
+
+def run(
+    ctx: typer.Context,
+    name: Annotated[FlowName, typer.Argument(help="Which flow to run.")],
+    force: Annotated[bool, typer.Option(help="Run every step even with no new input.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+) -> None:
+    """Run a pipeline flow through Prefect now (a temporary Prefect server starts if none is set).
+
+    Exit code 1 when the flow failed.
+    """
+    import os
+
+    settings = settings_from(ctx)
+    # The flow reads settings at its own entry; hand over an explicit --home.
+    os.environ["FLIGHTPRICE_HOME"] = str(settings.home)
+    from flightprice.settings import get_settings
+
+    get_settings.cache_clear()
+    with guard():
+        flow = load_flow(settings.flows_dir, name.value)
+        state = flow(force=force, return_state=True)
+    result = state.result(raise_on_failure=False)
+    if json_out:
+        print_json({"state": state.type.value, "result": result if state.is_completed() else str(result)})
+    else:
+        colour = "green" if state.is_completed() else "red"
+        console.print(f"flow [bold]{flow.name}[/]: [{colour}]{state.type.value}[/]")
+        if state.is_completed():
+            console.print(result)
+        else:
+            console.print(str(result))
+    if not state.is_completed():
+        raise typer.Exit(1)

@@ -1,0 +1,28 @@
+"""Create the embedded home: lake folders laid out like the bucket, and the warehouse schemas."""
+
+from __future__ import annotations
+
+from flightprice.settings import Settings
+from flightprice.store import MODELS_PREFIX, QUARANTINE_PREFIX, RAW_PREFIX
+from flightprice.warehouse import open_warehouse, setup_warehouse
+
+
+def init_project(settings: Settings) -> dict[str, str]:
+    """Create what the configured backends need; safe to run again."""
+    settings.check_production()
+    created: dict[str, str] = {}
+    if settings.store == "local":
+        for prefix in (RAW_PREFIX, QUARANTINE_PREFIX, MODELS_PREFIX):
+            folder = settings.lake / prefix
+            folder.mkdir(parents=True, exist_ok=True)
+        created["lake"] = str(settings.lake.resolve())
+    else:
+        created["lake"] = f"s3://{settings.s3_bucket}/"
+    with open_warehouse(settings) as warehouse:
+        setup_warehouse(warehouse, settings)
+    created["warehouse"] = (
+        str(settings.duckdb_file.resolve())
+        if settings.warehouse == "duckdb"
+        else f"snowflake://{settings.snowflake_account}/{settings.snowflake_database}"
+    )
+    return created

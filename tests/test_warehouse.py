@@ -1,0 +1,59 @@
+"""The DuckDB warehouse: setup, transactions, Arrow/pandas round trips, the writer lock."""
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+from filelock import Timeout
+
+from flightprice.warehouse import setup_warehouse
+from flightprice.warehouse.duckdb import DuckDBWarehouse, writer_lock
+
+LOG_TABLES = {"DATA_QUALITY_LOG", "MODEL_REGISTRY", "SCORING_LOG", "TRAINING_LOG"}
+
+
+def test_setup_creates_schemas_and_tables_and_is_idempotent(warehouse, settings):
+    setup_warehouse(warehouse, settings)  # second time: nothing changes, nothing fails
+    tables = warehouse.query_df(
+        "SELECT table_schema, table_name FROM information_schema.tables"
+    )
+    by_schema = tables.groupby("table_schema")["table_name"].apply(set).to_dict()
+    assert by_schema["RAW"] == {"FARES", "SCHEDULES", "LOAD_MANIFEST"}
+    assert by_schema["ML_PREDICTIONS"] == LOG_TABLES
+    schemas = set(warehouse.query_df("SELECT schema_name FROM information_schema.schemata")
+                  ["schema_name"])
+    assert {"RAW", "STAGING", "ANALYTICS", "ML_PREDICTIONS"} <= schemas
+
+
+def test_transaction_rolls_back_on_error(warehouse):
+    row = pa.table({"path": ["a"], "content_hash": ["h"], "feed": ["fares"],
+                    "rows_loaded": [1], "loaded_at": [pd.Timestamp("2026-09-01")]})
+    with pytest.raises(RuntimeError), warehouse.transaction():
+        warehouse.insert_arrow("RAW.LOAD_MANIFEST", row)
+        raise RuntimeError("boom")
+    assert warehouse.query_df("SELECT COUNT(*) AS n FROM RAW.LOAD_MANIFEST")["n"][0] == 0
+    with warehouse.transaction():
+        assert warehouse.insert_arrow("RAW.LOAD_MANIFEST", row) == 1
+    assert warehouse.query_arrow("SELECT path FROM RAW.LOAD_MANIFEST").column(0).to_pylist() == ["a"]
+
+
+def test_write_frame_append_and_replace(warehouse):
+    frame = pd.DataFrame({"run_id": ["r"], "checked_at": [pd.Timestamp("2026-09-01")],
+                          "check_name": ["c"], "check_type": ["row_count"], "status": ["pass"]})
+    warehouse.write_frame("ML_PREDICTIONS.DATA_QUALITY_LOG", frame)
+    warehouse.write_frame("ML_PREDICTIONS.DATA_QUALITY_LOG", frame)
+    assert len(warehouse.query_df("SELECT * FROM ML_PREDICTIONS.DATA_QUALITY_LOG")) == 2
+    warehouse.write_frame("ML_PREDICTIONS.DATA_QUALITY_LOG", frame, mode="replace")
+    assert len(warehouse.query_df("SELECT * FROM ML_PREDICTIONS.DATA_QUALITY_LOG")) == 1
+
+
+def test_second_writer_waits_for_the_first(tmp_path):
+    path = tmp_path / "w.duckdb"
+    first = DuckDBWarehouse(path)
+    first.execute("CREATE TABLE t (x INT)")
+    with pytest.raises(Timeout):
+        writer_lock(path, timeout=0.2).acquire()
+    first.close()
+    with writer_lock(path, timeout=0.2):
+        pass
+    with DuckDBWarehouse(path, read_only=True) as reader:
+        assert reader.query_df("SELECT COUNT(*) AS n FROM t")["n"][0] == 0
