@@ -14,13 +14,13 @@
 
 {#- 1 - seats_remaining / capacity clipped to [0, 1]; null when either side is unknown. -#}
 {% macro load_factor(seats_remaining, capacity) -%}
-    case
+    cast(case
         when {{ seats_remaining }} is null or {{ capacity }} is null or {{ capacity }} <= 0
             then null
         when {{ seats_remaining }} <= 0 then 1.0
         when {{ seats_remaining }} >= {{ capacity }} then 0.0
         else 1.0 - cast({{ seats_remaining }} as double) / cast({{ capacity }} as double)
-    end
+    end as double)
 {%- endmacro %}
 
 

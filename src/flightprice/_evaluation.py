@@ -76,11 +76,14 @@ class MedianBaseline:
     @classmethod
     def fit(cls, name: str, train: pd.DataFrame, levels: Sequence[Sequence[str]]) -> MedianBaseline:
         keyed = _with_bucket(train)
+        keyed[TARGET_COLUMN] = train[TARGET_COLUMN].to_numpy(dtype="float64")
         tables = tuple(
             keyed.groupby(list(level), observed=True, sort=False)[TARGET_COLUMN].median()
             for level in levels
         )
-        return cls(name, tuple(tuple(lv) for lv in levels), tables, float(train[TARGET_COLUMN].median()))
+        return cls(
+            name, tuple(tuple(lv) for lv in levels), tables, float(train[TARGET_COLUMN].median())
+        )
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         keyed = _with_bucket(frame)
@@ -90,15 +93,13 @@ class MedianBaseline:
             if not todo.any():
                 break
             keys = keyed.loc[todo, list(level)]
-            index = (
-                pd.Index(keys[level[0]]) if len(level) == 1 else pd.MultiIndex.from_frame(keys)
-            )
+            index = pd.Index(keys[level[0]]) if len(level) == 1 else pd.MultiIndex.from_frame(keys)
             result[todo] = table.reindex(index).to_numpy(dtype="float64", na_value=np.nan)
         return np.where(np.isnan(result), self.global_median, result)
 
 
 def fit_baselines(train: pd.DataFrame) -> dict[str, MedianBaseline]:
-    """Fit the route×cabin and route×cabin×days-to-departure-bucket median baselines."""
+    """Fit the route*cabin and route*cabin*days-to-departure-bucket median baselines."""
     return {
         "route_cabin_median": MedianBaseline.fit(
             "route_cabin_median", train, [("route", "cabin"), ("cabin",)]
@@ -106,7 +107,12 @@ def fit_baselines(train: pd.DataFrame) -> dict[str, MedianBaseline]:
         "route_cabin_dtd_median": MedianBaseline.fit(
             "route_cabin_dtd_median",
             train,
-            [("route", "cabin", "dtd_bucket"), ("route", "cabin"), ("cabin", "dtd_bucket"), ("cabin",)],
+            [
+                ("route", "cabin", "dtd_bucket"),
+                ("route", "cabin"),
+                ("cabin", "dtd_bucket"),
+                ("cabin",),
+            ],
         ),
     }
 

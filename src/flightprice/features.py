@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -44,19 +45,39 @@ class FeatureError(ValueError):
 
 @dataclass(frozen=True)
 class FeatureSpec:
-    """Model inputs in order, plus the category vocabulary frozen when the model was trained."""
+    """Model inputs in order, plus the category vocabulary frozen when the model was trained.
+
+    A categorical column is encoded as the position of its value in the vocabulary; XGBoost
+    treats that column as categorical (`feature_types` "c"), so order carries no meaning.
+    """
 
     columns: tuple[str, ...] = FEATURE_COLUMNS
     categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
-    def categorical(self) -> tuple[str, ...]:
-        return tuple(c for c in self.columns if c in self.categories)
+    def feature_types(self) -> list[str]:
+        return ["c" if c in self.categories else "q" for c in self.columns]
+
+    @cached_property
+    def _vocab_index(self) -> dict[str, pd.Index]:
+        return {col: pd.Index(values, dtype=object) for col, values in self.categories.items()}
+
+    def codes(self, column: str, values: pd.Series) -> np.ndarray:
+        """Return each value's vocabulary position as float32; unknown or missing -> NaN."""
+        # Hash the few distinct values, not every row: fast on a million rows.
+        row_codes, uniques = pd.factorize(values)
+        names = np.asarray([str(u) for u in uniques], dtype=object)
+        lookup = self._vocab_index[column].get_indexer(names)
+        codes = np.where(row_codes >= 0, lookup[row_codes], -1) if len(uniques) else row_codes
+        out = codes.astype("float32")
+        out[codes < 0] = np.nan
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON-ready form stored in model metadata."""
         return {
             "feature_columns": list(self.columns),
+            "feature_types": self.feature_types,
             "categories": {k: list(v) for k, v in self.categories.items()},
         }
 
@@ -78,23 +99,20 @@ def build_spec(frame: pd.DataFrame, columns: Sequence[str] = FEATURE_COLUMNS) ->
     return FeatureSpec(columns=tuple(columns), categories=categories)
 
 
-def to_matrix(frame: pd.DataFrame, spec: FeatureSpec) -> pd.DataFrame:
-    """Encode `frame` as the model's input: spec order, frozen categoricals, float32 numerics.
+def to_matrix(frame: pd.DataFrame, spec: FeatureSpec) -> np.ndarray:
+    """Encode `frame` as the model input: a float32 matrix in spec order, NaN = missing.
 
     A category outside the frozen vocabulary becomes missing, which the trees route like any
-    missing value; it never reaches XGBoost as an unknown category (that would raise).
+    missing value, so serving never fails on (or mis-encodes) a value training did not see.
     """
     _require(frame, spec.columns)
-    encoded: dict[str, Any] = {}
-    for col in spec.columns:
-        values = frame[col]
+    matrix = np.empty((len(frame), len(spec.columns)), dtype="float32")
+    for j, col in enumerate(spec.columns):
         if col in spec.categories:
-            encoded[col] = pd.Categorical(
-                values.astype("string"), categories=list(spec.categories[col])
-            )
+            matrix[:, j] = spec.codes(col, frame[col])
         else:
-            encoded[col] = _as_float32(values, col)
-    return pd.DataFrame(encoded, index=frame.index)
+            matrix[:, j] = _as_float32(frame[col], col)
+    return matrix
 
 
 def derive_request_features(frame: pd.DataFrame) -> pd.DataFrame:
@@ -104,33 +122,39 @@ def derive_request_features(frame: pd.DataFrame) -> pd.DataFrame:
     `capacity` and `seats_remaining` may be absent or null. Other columns pass through.
     """
     _require(frame, REQUIRED_RAW_FIELDS)
-    out = frame.copy()
-    observed = _utc_naive(out["observed_at"], "observed_at")
-    departure = _utc_naive(out["departure_at"], "departure_at")
-    out["observed_at"] = observed
-    out["departure_at"] = departure
+    observed_at = _utc_timestamps(frame["observed_at"], "observed_at")
+    departure_at = _utc_timestamps(frame["departure_at"], "departure_at")
+    # Whole seconds: SQL date_diff('second', ...) counts second boundaries.
+    observed = observed_at.to_numpy(dtype="datetime64[s]")
+    departure = departure_at.to_numpy(dtype="datetime64[s]")
+    day = departure.astype("datetime64[D]")
+    epoch_days = day.astype("int64")
+    dow = (epoch_days + 3) % 7 + 1  # ISO: Monday = 1 ... Sunday = 7; 1970-01-01 was a Thursday
 
-    # Exact elapsed time in days: the SQL is epoch(departure_at - observed_at) / 86400.
-    out["days_to_departure"] = (departure - observed) / pd.Timedelta(days=1)
-    out["departure_hour"] = departure.dt.hour.astype("int64")
-    dow = departure.dt.dayofweek.astype("int64") + 1  # ISO: Monday = 1 ... Sunday = 7
-    out["departure_dow"] = dow
-    out["departure_month"] = departure.dt.month.astype("int64")
-    out["departure_day_of_year"] = departure.dt.dayofyear.astype("int64")
-    out["is_weekend_departure"] = dow >= 6
-    out["route"] = out["origin"].astype("string") + "-" + out["destination"].astype("string")
-
-    for col in OPTIONAL_RAW_FIELDS:
-        if col not in out.columns:
-            out[col] = np.nan
-    seats = _as_float64(out["seats_remaining"], "seats_remaining")
-    capacity = _as_float64(out["capacity"], "capacity")
-    # A zero capacity has no meaningful load factor: missing, like a missing capacity.
+    seats = _optional_float64(frame, "seats_remaining")
+    capacity = _optional_float64(frame, "capacity")
+    # As the SQL: a capacity of zero or less has no load factor, like an unknown one.
     capacity[capacity <= 0] = np.nan
     with np.errstate(invalid="ignore", divide="ignore"):
-        load = np.clip(1.0 - seats / capacity, 0.0, 1.0)
-    out["load_factor"] = load
-    return out
+        load_factor = np.clip(1.0 - seats / capacity, 0.0, 1.0)
+
+    derived = {
+        "observed_at": observed_at,
+        "departure_at": departure_at,
+        # As the SQL: date_diff('second', observed_at, departure_at) / 3600.0 / 24.0.
+        "days_to_departure": (departure - observed).astype("int64") / 86_400.0,
+        "departure_hour": (departure.astype("datetime64[h]") - day).astype("int64"),
+        "departure_dow": dow,
+        "departure_month": departure.astype("datetime64[M]").astype("int64") % 12 + 1,
+        "departure_day_of_year": (day - departure.astype("datetime64[Y]")).astype("int64") + 1,
+        "is_weekend_departure": dow >= 6,
+        "route": frame["origin"].astype("string") + "-" + frame["destination"].astype("string"),
+        "capacity": capacity,
+        "seats_remaining": seats,
+        "load_factor": load_factor,
+    }
+    kept = frame.drop(columns=[c for c in derived if c in frame.columns])
+    return pd.concat([kept, pd.DataFrame(derived, index=frame.index)], axis=1)
 
 
 def _require(frame: pd.DataFrame, columns: Sequence[str]) -> None:
@@ -139,14 +163,23 @@ def _require(frame: pd.DataFrame, columns: Sequence[str]) -> None:
         raise FeatureError(f"missing feature columns: {', '.join(missing)}")
 
 
-def _utc_naive(values: pd.Series, name: str) -> pd.Series:
+def _utc_timestamps(values: pd.Series, name: str) -> pd.Series:
+    """Parse to naive UTC timestamps (the contract's form); none may be missing."""
     try:
         stamps = pd.to_datetime(values)
     except (ValueError, TypeError) as exc:
         raise FeatureError(f"{name}: not a timestamp ({exc})") from exc
     if stamps.dt.tz is not None:
         stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    if stamps.isna().any():
+        raise FeatureError(f"{name}: {int(stamps.isna().sum())} missing timestamps")
     return stamps
+
+
+def _optional_float64(frame: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in frame.columns:
+        return np.full(len(frame), np.nan)
+    return _as_float64(frame[name], name)
 
 
 def _as_float64(values: pd.Series, name: str) -> np.ndarray:

@@ -11,13 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import platform
 import re
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata as importlib_metadata
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -25,6 +23,8 @@ import pandas as pd
 import xgboost as xgb
 
 from flightprice._evaluation import evaluate, fit_baselines, score
+from flightprice._json import dumps
+from flightprice._predictor import LoadedModel, TrainedModel
 from flightprice.features import (
     FEATURE_COLUMNS,
     TARGET_COLUMN,
@@ -77,7 +77,6 @@ DEFAULT_OPTIONS: dict[str, Any] = {
 }
 MODEL_FILE = "model.ubj"
 METADATA_FILE = "metadata.json"
-FORMAT_VERSION = 1
 _VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 Progress = Callable[[int, int], None]
@@ -106,59 +105,6 @@ def split_by_time(frame: pd.DataFrame, holdout_days: int) -> TimeSplit:
     cutoff = observed.max().normalize() + pd.Timedelta(days=1 - holdout_days)
     later = (observed >= cutoff).to_numpy()
     return TimeSplit(frame.loc[~later], frame.loc[later], cutoff)
-
-
-@dataclass
-class _Model:
-    booster: xgb.Booster
-    spec: FeatureSpec
-    target_transform: str
-
-    def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        """Return the predicted price_usd of each row of `frame` (feature columns needed)."""
-        raw = self.booster.inplace_predict(to_matrix(frame, self.spec))
-        raw = np.asarray(raw, dtype="float64")
-        return np.exp(raw) if self.target_transform == "log" else raw
-
-
-@dataclass
-class TrainedModel(_Model):
-    """A freshly trained booster with everything its metadata will record."""
-
-    params: dict[str, Any] = field(default_factory=dict)
-    options: dict[str, Any] = field(default_factory=dict)
-    window: dict[str, Any] = field(default_factory=dict)
-    rows: dict[str, int] = field(default_factory=dict)
-    metrics: dict[str, Any] = field(default_factory=dict)
-    baselines: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def metadata(self) -> dict[str, Any]:
-        """Return the JSON-ready description of this model (without version and checksum)."""
-        return {
-            "format_version": FORMAT_VERSION,
-            **self.spec.to_dict(),
-            "target": TARGET_COLUMN,
-            "target_transform": self.target_transform,
-            "params": self.params,
-            "training_options": self.options,
-            "best_iteration": _best_iteration(self.booster),
-            "num_boosted_rounds": self.booster.num_boosted_rounds(),
-            "training_window": self.window,
-            "row_counts": self.rows,
-            "metrics": self.metrics,
-            "baselines": self.baselines,
-            "feature_importance_gain": self.booster.get_score(importance_type="gain"),
-            "library_versions": _library_versions(),
-        }
-
-
-@dataclass
-class LoadedModel(_Model):
-    """A stored model version, checksum verified, ready to predict."""
-
-    version: str = ""
-    sha256: str = ""
-    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -204,12 +150,8 @@ def train_model(
     fit, valid = train.iloc[:-n_valid], train.iloc[-n_valid:]
 
     spec = build_spec(train)
-    dfit = xgb.QuantileDMatrix(
-        to_matrix(fit, spec), label=_forward(fit, options), enable_categorical=True
-    )
-    dvalid = xgb.QuantileDMatrix(
-        to_matrix(valid, spec), label=_forward(valid, options), enable_categorical=True, ref=dfit
-    )
+    dfit = _dmatrix(fit, spec, options)
+    dvalid = _dmatrix(valid, spec, options, ref=dfit)
     callbacks: list[xgb.callback.TrainingCallback] = [
         xgb.callback.EarlyStopping(
             rounds=options["early_stopping_rounds"], data_name="validation", save_best=True
@@ -226,7 +168,9 @@ def train_model(
         verbose_eval=False,
     )
 
-    trained = TrainedModel(booster, spec, options["target_transform"], params=merged, options=options)
+    trained = TrainedModel(
+        booster, spec, options["target_transform"], params=merged, options=options
+    )
     trained.window = {
         "train_start": _iso(train[TIME_COLUMN].min()),
         "validation_start": _iso(valid[TIME_COLUMN].min()),
@@ -268,11 +212,11 @@ def save_model(trained: TrainedModel, store: ObjectStore, version: str) -> Artif
         "model_file": MODEL_FILE,
         "model_bytes": len(raw),
         "sha256": digest,
-        **trained.metadata(),
+        **trained.metadata,
     }
     store.write_bytes(model_key, raw)
     # Metadata last: a version with metadata is complete.
-    store.write_bytes(metadata_key, _dumps(meta).encode())
+    store.write_bytes(metadata_key, dumps(meta, indent=2).encode())
     return ArtifactInfo(
         version=version,
         model_key=model_key,
@@ -285,9 +229,7 @@ def save_model(trained: TrainedModel, store: ObjectStore, version: str) -> Artif
     )
 
 
-def load_model(
-    store: ObjectStore, version: str, expected_sha256: str | None = None
-) -> LoadedModel:
+def load_model(store: ObjectStore, version: str, expected_sha256: str | None = None) -> LoadedModel:
     """Load a stored version after checking its bytes against the recorded sha256."""
     model_key, metadata_key = _keys(version)
     for key in (model_key, metadata_key):
@@ -336,6 +278,19 @@ def _check_training_frame(frame: pd.DataFrame) -> None:
         raise FeatureError(f"{bad} training rows have a missing or non-positive {TARGET_COLUMN}")
 
 
+def _dmatrix(
+    frame: pd.DataFrame, spec: FeatureSpec, options: Mapping[str, Any], ref: Any = None
+) -> xgb.QuantileDMatrix:
+    return xgb.QuantileDMatrix(
+        to_matrix(frame, spec),
+        label=_forward(frame, options),
+        feature_names=list(spec.columns),
+        feature_types=spec.feature_types,
+        enable_categorical=True,
+        ref=ref,
+    )
+
+
 def _forward(frame: pd.DataFrame, options: Mapping[str, Any]) -> np.ndarray:
     price = frame[TARGET_COLUMN].to_numpy(dtype="float64")
     return np.log(price) if options["target_transform"] == "log" else price
@@ -348,38 +303,5 @@ def _keys(version: str) -> tuple[str, str]:
     return base + MODEL_FILE, base + METADATA_FILE
 
 
-def _best_iteration(booster: xgb.Booster) -> int:
-    attr = booster.attr("best_iteration")
-    return int(attr) if attr is not None else booster.num_boosted_rounds() - 1
-
-
 def _iso(value: Any) -> str:
     return pd.Timestamp(value).isoformat()
-
-
-def _library_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for dist in ("flightprice", "xgboost-cpu", "xgboost", "numpy", "pandas", "pyarrow"):
-        try:
-            versions[dist] = importlib_metadata.version(dist)
-        except importlib_metadata.PackageNotFoundError:
-            continue
-    versions["xgboost"] = xgb.__version__
-    return versions
-
-
-def _dumps(data: Mapping[str, Any]) -> str:
-    # NaN is not JSON; a metric that cannot be computed is recorded as null.
-    return json.dumps(_finite(data), indent=2, sort_keys=True, allow_nan=False)
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

@@ -45,6 +45,12 @@ def generate(
     start: Annotated[
         str, typer.Option(help="First observation day, YYYY-MM-DD.")
     ] = "2026-09-01",
+    quotes_per_day: Annotated[
+        float, typer.Option(min=0.01, help="Mean quotes per flight-cabin on sale per day.")
+    ] = 0.2,
+    schedules: Annotated[
+        str, typer.Option(help="full: every flight on sale, every day; new: only newly opened days.")
+    ] = "new",
     file_format: Annotated[
         str, typer.Option("--format", help="csv or parquet.", case_sensitive=False)
     ] = "csv",
@@ -58,6 +64,8 @@ def generate(
         first_day = date.fromisoformat(start)
     except ValueError:
         raise typer.BadParameter(f"not a date: {start!r}", param_hint="--start") from None
+    if schedules not in ("full", "new"):
+        raise typer.BadParameter("must be full or new", param_hint="--schedules")
     fmt = file_format.lower()
     if fmt not in ("csv", "parquet"):
         raise typer.BadParameter("must be csv or parquet", param_hint="--format")
@@ -65,7 +73,7 @@ def generate(
     with guard(), progress_bar("generating days", enabled=not json_out) as progress:
         report = generate_market(
             open_store(settings), start=first_day, days=days, routes=routes, seed=seed,
-            fmt=fmt, progress=progress,
+            fmt=fmt, quotes_per_day=quotes_per_day, schedules=schedules, progress=progress,
         )
     if json_out:
         print_json(report.to_dict())
@@ -108,13 +116,12 @@ def ingest(ctx: typer.Context, json_out: JsonOption = False) -> None:
 
 
 def _print_ingest(report) -> None:  # noqa: ANN001 - IngestReport
-    summary = report.to_dict()
     table = Table(title="ingest", title_justify="left")
     table.add_column("outcome")
     table.add_column("files", justify="right")
     table.add_column("rows", justify="right")
     table.add_row("loaded", str(len(report.loaded)), f"{sum(r[2] for r in report.loaded):,}")
-    table.add_row("already loaded (skipped)", str(summary.get("skipped_already_loaded", 0)), "")
+    table.add_row("already loaded (skipped)", str(len(report.skipped_already_loaded)), "")
     table.add_row("quarantined", str(len(report.quarantined)), "")
     table.add_row("failed (will retry)", str(len(report.failed)), "")
     console.print(table)

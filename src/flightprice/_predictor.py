@@ -1,0 +1,97 @@
+"""The fitted model as training and serving see it: a booster, its feature spec, predict()."""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass, field
+from importlib import metadata as importlib_metadata
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+
+from flightprice.features import TARGET_COLUMN, FeatureSpec, to_matrix
+
+FORMAT_VERSION = 1
+SERIAL_PREDICT_ROWS = 256  # at most this many rows are scored on one thread
+
+
+@dataclass
+class _Model:
+    booster: xgb.Booster
+    spec: FeatureSpec
+    target_transform: str
+    _serial: xgb.Booster | None = field(default=None, init=False, repr=False, compare=False)
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Return the predicted price_usd of each row of `frame` (feature columns needed)."""
+        matrix = to_matrix(frame, self.spec)
+        booster = self._serial_booster() if len(matrix) <= SERIAL_PREDICT_ROWS else self.booster
+        raw = np.asarray(booster.inplace_predict(matrix, missing=np.nan), dtype="float64")
+        return np.exp(raw) if self.target_transform == "log" else raw
+
+    def _serial_booster(self) -> xgb.Booster:
+        # Waking a thread pool costs far more than scoring a handful of rows (API requests).
+        if self._serial is None:
+            serial = self.booster.copy()
+            serial.set_param({"nthread": 1})
+            self._serial = serial
+        return self._serial
+
+
+@dataclass
+class TrainedModel(_Model):
+    """A freshly trained booster with everything its metadata will record."""
+
+    params: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    window: dict[str, Any] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    baselines: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The JSON-ready description of this model, without version and checksum."""
+        return {
+            "format_version": FORMAT_VERSION,
+            **self.spec.to_dict(),
+            "target": TARGET_COLUMN,
+            "target_transform": self.target_transform,
+            "params": self.params,
+            "training_options": self.options,
+            "best_iteration": _best_iteration(self.booster),
+            "num_boosted_rounds": self.booster.num_boosted_rounds(),
+            "training_window": self.window,
+            "row_counts": self.rows,
+            "metrics": self.metrics,
+            "baselines": self.baselines,
+            "feature_importance_gain": self.booster.get_score(importance_type="gain"),
+            "library_versions": _library_versions(),
+        }
+
+
+@dataclass
+class LoadedModel(_Model):
+    """A stored model version, checksum verified, ready to predict."""
+
+    version: str = ""
+    sha256: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def _best_iteration(booster: xgb.Booster) -> int:
+    attr = booster.attr("best_iteration")
+    return int(attr) if attr is not None else booster.num_boosted_rounds() - 1
+
+
+def _library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for dist in ("flightprice", "xgboost-cpu", "xgboost", "numpy", "pandas", "pyarrow"):
+        try:
+            versions[dist] = importlib_metadata.version(dist)
+        except importlib_metadata.PackageNotFoundError:
+            continue
+    versions["xgboost"] = xgb.__version__
+    return versions

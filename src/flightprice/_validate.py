@@ -1,0 +1,393 @@
+"""Check one raw file against the data contract and type its rows (see docs/contracts.md).
+
+Validation runs in a private in-memory DuckDB, whatever the warehouse is. A CSV is read with
+every column as text so that each bad value can be named; a Parquet file is read as typed.
+Every check counts its failing rows in one pass; only failing checks fetch examples.
+
+Decisions the contract leaves open:
+
+- Extra columns are ignored (feeds may add columns without breaking ingest); they are
+  reported on the result. Column names must match exactly (CSV headers are stripped).
+- Text values are kept as delivered (no trimming). An empty or all-space `quote_id` or
+  `flight_number` is missing; in a coded column it fails that column's format check.
+- Timestamps with a UTC offset are converted to UTC; naive ones are taken as UTC.
+- An integer column accepts `3` and `3.0`, not `2.5`; a number column rejects NaN and inf.
+- Row numbers in messages are 1-based data rows: the CSV header is not counted.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import pyarrow as pa
+
+FEEDS = ("schedules", "fares")
+SUPPORTED_CURRENCIES = frozenset(
+    {"USD", "EUR", "GBP", "CAD", "AUD", "JPY", "CHF", "SGD", "AED", "INR"}
+)
+CABINS = ("economy", "premium_economy", "business", "first")
+MAX_PRICE = 100_000.0
+MAX_STOPS = 3
+MAX_SEATS_REMAINING = 1000
+EXAMPLES = 5  # offending rows kept per failed check; the message shows three
+_ENGINE: duckdb.DuckDBPyConnection | None = None  # see _engine()
+
+_COMMON = {
+    "carrier": "VARCHAR",
+    "flight_number": "VARCHAR",
+    "origin": "VARCHAR",
+    "destination": "VARCHAR",
+    "departure_at": "TIMESTAMP",
+}
+FEED_COLUMNS: dict[str, dict[str, str]] = {
+    "schedules": {**_COMMON, "arrival_at": "TIMESTAMP", "cabin": "VARCHAR",
+                  "stops": "INTEGER", "capacity": "INTEGER"},
+    "fares": {"quote_id": "VARCHAR", "observed_at": "TIMESTAMP", **_COMMON,
+              "cabin": "VARCHAR", "stops": "INTEGER", "duration_minutes": "INTEGER",
+              "seats_remaining": "INTEGER", "price": "DOUBLE", "currency": "VARCHAR"},
+}  # fmt: skip
+NULLABLE_COLUMNS = frozenset({"seats_remaining"})
+_FREE_TEXT = frozenset({"quote_id", "flight_number"})  # text columns with no format check
+
+_KEY = re.compile(r"raw-data/(?P<feed>[^/]+)/(?P<day>[^/]+)/(?P<name>[^/]+)")
+_TYPE_WORDS = {"TIMESTAMP": "an ISO 8601 timestamp", "INTEGER": "an integer",
+               "DOUBLE": "a finite number"}  # fmt: skip
+# Parquet physical types (as DuckDB names them) that may hold each contract type.
+_INTS = r"U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?"
+_SOURCE_TYPES = {
+    "VARCHAR": re.compile(rf'VARCHAR|{_INTS}|"NULL"'),
+    "TIMESTAMP": re.compile(r'VARCHAR|DATE|TIMESTAMP.*|"NULL"'),
+    "INTEGER": re.compile(rf'VARCHAR|{_INTS}|FLOAT|DOUBLE|DECIMAL.*|"NULL"'),
+    "DOUBLE": re.compile(rf'VARCHAR|{_INTS}|FLOAT|DOUBLE|DECIMAL.*|"NULL"'),
+}
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """One delivered file: its store key, feed, format and content hash."""
+
+    key: str
+    feed: str
+    format: Literal["csv", "parquet"]
+    content_hash: str
+    delivery_date: date | None = None
+    layout_error: str | None = None  # why the key does not fit raw-data/<feed>/<day>/<name>
+
+
+@dataclass(frozen=True)
+class CheckFailure:
+    """One failed contract check, with the first offending rows when it is row-level."""
+
+    check: str
+    message: str
+    column: str | None = None
+    failures: int | None = None
+    examples: tuple[tuple[int, str], ...] = ()  # (row number, offending value)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"check": self.check, "column": self.column, "failures": self.failures,
+                "message": self.message,
+                "examples": [{"row": r, "value": v} for r, v in self.examples]}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ValidatedFile:
+    """A file that meets the contract: `table` has exactly the contract columns and types."""
+
+    raw_file: RawFile
+    table: pa.Table
+    ignored_columns: tuple[str, ...] = ()
+
+    @property
+    def rows(self) -> int:
+        return self.table.num_rows
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A file that breaks the contract; `reason` joins the messages of every failed check."""
+
+    raw_file: RawFile
+    checks: tuple[CheckFailure, ...]
+    rows_checked: int | None = None
+    bad_rows: int | None = None  # rows failing at least one row-level check, when known
+    reason: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", "; ".join(c.message for c in self.checks))
+
+
+def parse_key(key: str) -> tuple[date | None, str | None]:
+    """Return the delivery date of a `raw-data/<feed>/<YYYY-MM-DD>/<name>` key, or why not."""
+    match = _KEY.fullmatch(key)
+    if match is None:
+        return None, f"key {key!r} does not fit raw-data/<feed>/<YYYY-MM-DD>/<name>"
+    if match["feed"] not in FEEDS:
+        return None, f"unknown feed {match['feed']!r} in key {key!r}"
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", match["day"]):
+            raise ValueError
+        return date.fromisoformat(match["day"]), None
+    except ValueError:
+        return None, f"folder {match['day']!r} of key {key!r} is not a YYYY-MM-DD date"
+
+
+def validate_file(raw_file: RawFile, local_path: Path) -> ValidatedFile | Rejection:
+    """Check `local_path` (the content of `raw_file`) against the contract of its feed."""
+    if raw_file.layout_error:
+        return Rejection(raw_file, (CheckFailure("key_layout", raw_file.layout_error),))
+    if local_path.stat().st_size == 0:
+        return Rejection(raw_file, (CheckFailure("empty_file", "empty file (0 bytes)"),), 0)
+    con = _engine().cursor()  # its own session: the temp tables below are private to it
+    try:
+        unreadable = _read_source(con, raw_file, local_path)
+        if unreadable is not None:
+            return Rejection(raw_file, (unreadable,))
+        return _check(con, raw_file)
+    finally:
+        con.execute("DROP TABLE IF EXISTS src; DROP TABLE IF EXISTS t")
+        con.close()
+
+
+def _engine() -> duckdb.DuckDBPyConnection:
+    """Return the process's in-memory validation database, opened on first use."""
+    global _ENGINE  # opening a database costs ~50 ms, a cursor ~0.3 ms: share one per process
+    if _ENGINE is None:
+        engine = duckdb.connect()
+        engine.execute("SET GLOBAL TimeZone = 'UTC'")  # naive timestamps are UTC (contract)
+        _ENGINE = engine
+    return _ENGINE
+
+
+def _read_source(con: duckdb.DuckDBPyConnection, raw: RawFile, path: Path) -> CheckFailure | None:
+    """Materialise the file as table `src`, or say why it cannot be read."""
+    if raw.format == "csv":
+        with path.open("rb") as fh:
+            first = fh.readline(1 << 20)
+        try:
+            header = first.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            return CheckFailure("encoding", f"not UTF-8: header line, byte {exc.start}")
+        names = [n.strip() for n in next(csv.reader([header.rstrip("\r\n")]), [])]
+        names = [n or f"_unnamed_{i}" for i, n in enumerate(names, 1)]
+        if len(set(names)) != len(names):
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            return CheckFailure("header", f"duplicate column names in header: {dupes}")
+        columns = ", ".join(f"{_lit(n)}: 'VARCHAR'" for n in names)
+        source = (
+            f"read_csv({_lit(str(path))}, columns={{{columns}}}, header=true, auto_detect=false,"
+            " delim=',', quote='\"', escape='\"', strict_mode=true, encoding='utf-8')"
+        )
+    else:
+        source = f"read_parquet({_lit(str(path))})"
+    try:
+        con.execute(f"CREATE TEMP TABLE src AS SELECT * FROM {source}")
+    except duckdb.Error as exc:
+        return _read_failure(raw.format, exc, path)
+    return None
+
+
+def _read_failure(fmt: str, exc: duckdb.Error, path: Path) -> CheckFailure:
+    text = str(exc).replace(f"'{path}'", "").replace(str(path), path.name)
+    # DuckDB's CSV errors carry the line and the problem before its advice and the SQL echo.
+    skip = ("possible", "*", "line 1:", "^", "file =")
+    kept = [
+        ln.strip()
+        for ln in text.splitlines()
+        if ln.strip() and not ln.strip().lower().startswith(skip)
+    ]
+    detail = " / ".join(kept[:3]).removeprefix("Invalid Input Error: ")
+    if "unicode" in text.lower():
+        return CheckFailure("encoding", f"not UTF-8: {detail}")
+    if fmt == "parquet":
+        return CheckFailure("unreadable", f"truncated or corrupt Parquet file: {detail}")
+    return CheckFailure("unreadable", f"malformed CSV: {detail}")
+
+
+def _check(con: duckdb.DuckDBPyConnection, raw: RawFile) -> ValidatedFile | Rejection:
+    contract = FEED_COLUMNS[raw.feed]
+    source_types = {name: typ for name, typ, *_ in con.execute("DESCRIBE src").fetchall()}
+    (rows,) = con.execute("SELECT count(*) FROM src").fetchall()[0]
+    shape = _shape_failures(contract, source_types, rows)
+    if shape:
+        return Rejection(raw, shape, rows)
+    # `t` holds the typed values and, per cast column, whether the raw cell was null; copying
+    # the raw text too would double the cost, so examples join back to `src` by row.
+    cast = [c for c, t in contract.items() if t != "VARCHAR"]
+    typed = ", ".join(
+        f"{_typed_sql(c, t, source_types[c])} AS {_id(c)}" for c, t in contract.items()
+    )
+    nulls = "".join(f", {_id(c)} IS NULL AS {_id(c + '$null')}" for c in cast)
+    con.execute(f"CREATE TEMP TABLE t AS SELECT rowid + 1 AS _row, {typed}{nulls} FROM src")
+    failures, bad_rows = _row_failures(con, raw.feed, contract)
+    if failures:
+        return Rejection(raw, failures, rows, bad_rows)
+    # Insertion order is preserved, so the rows come out in file order without a sort.
+    table = con.sql(f"SELECT {', '.join(map(_id, contract))} FROM t").to_arrow_table()
+    return ValidatedFile(raw, table, tuple(c for c in source_types if c not in contract))
+
+
+def _shape_failures(
+    contract: dict[str, str], source_types: dict[str, str], rows: int
+) -> tuple[CheckFailure, ...]:
+    """Check the columns and that there are rows, before any value is looked at."""
+    missing = [c for c in contract if c not in source_types]
+    if missing:
+        found = ", ".join(source_types) or "none"
+        message = f"missing columns: {', '.join(missing)} (found: {found})"
+        return (CheckFailure("required_columns", message),)
+    unfit = tuple(
+        CheckFailure("type", f"column {c}: Parquet type {source_types[c]} cannot hold {word}", c)
+        for c, t in contract.items()
+        if not _SOURCE_TYPES[t].fullmatch(source_types[c])
+        for word in [_TYPE_WORDS.get(t, "text")]
+    )
+    if unfit or rows:
+        return unfit
+    return (CheckFailure("empty_file", "empty file (no data rows)"),)
+
+
+def _row_failures(
+    con: duckdb.DuckDBPyConnection, feed: str, contract: dict[str, str]
+) -> tuple[tuple[CheckFailure, ...], int]:
+    """Count each row check's failures in one pass over `t`; fetch examples of the failing."""
+    checks = _row_checks(feed, contract)
+    dup_sql = "count(quote_id) - count(DISTINCT quote_id)" if feed == "fares" else "0"
+    counts = ", ".join(f"count_if({cond})" for *_, cond, _ in checks)
+    *per_check, duplicates = con.execute(f"SELECT {counts}, {dup_sql} FROM t").fetchall()[0]
+    raw_text = "".join(
+        f", CAST({_id(c)} AS VARCHAR) AS {_id(c + '$raw')}"
+        for c, t in contract.items()
+        if t != "VARCHAR"
+    )
+    with_raw = f"t JOIN (SELECT rowid + 1 AS _src_row{raw_text} FROM src) r ON _src_row = _row"
+    failures = []
+    for (name, column, problem, cond, shown), n in zip(checks, per_check, strict=True):
+        if n:
+            examples = con.execute(
+                f"SELECT _row, {shown} FROM {with_raw} WHERE {cond} ORDER BY _row LIMIT {EXAMPLES}"
+            ).fetchall()
+            failures.append(_failure(name, column, problem, n, examples))
+    any_bad = " OR ".join(f"coalesce({cond}, false)" for *_, cond, _ in checks)
+    if duplicates:
+        failures.append(_duplicates(con, duplicates))
+        any_bad += " OR quote_id IN (SELECT quote_id FROM t GROUP BY ALL HAVING count(*) > 1)"
+    if not failures:
+        return (), 0
+    (bad_rows,) = con.execute(f"SELECT count_if({any_bad}) FROM t").fetchall()[0]
+    return tuple(failures), bad_rows
+
+
+def _typed_sql(column: str, contract_type: str, source_type: str) -> str:
+    col = _id(column)
+    if contract_type == "VARCHAR":
+        return col if source_type == "VARCHAR" else f"CAST({col} AS VARCHAR)"
+    if contract_type == "TIMESTAMP" and source_type == "VARCHAR":
+        # A plain cast drops a UTC offset; TIMESTAMPTZ applies it but parses 3x slower, so
+        # only text longer than `YYYY-MM-DDTHH:MM:SS` (room for an offset) takes that path.
+        return (
+            f"CASE WHEN length({col}) <= 19 THEN TRY_CAST({col} AS TIMESTAMP)"
+            f" ELSE TRY_CAST(TRY_CAST({col} AS TIMESTAMPTZ) AS TIMESTAMP) END"
+        )
+    if contract_type == "TIMESTAMP":
+        return f"TRY_CAST({col} AS TIMESTAMP)"  # the session is UTC, so TIMESTAMPTZ converts
+    number = f"TRY_CAST({col} AS DOUBLE)"
+    if contract_type == "INTEGER":
+        return f"CASE WHEN {number} = trunc({number}) THEN TRY_CAST({number} AS INTEGER) END"
+    return f"CASE WHEN isfinite({number}) THEN {number} END"
+
+
+def _row_checks(feed: str, contract: dict[str, str]) -> list[tuple[str, str, str, str, str]]:
+    """Return (check, column, problem, failing-row condition, shown value) per row check."""
+    checks = []
+    for c, t in contract.items():
+        col = _id(c)
+        # A blank number, timestamp or code fails its own check; only free text needs a trim.
+        if t != "VARCHAR":
+            blank, shown = _id(c + "$null"), _id(c + "$raw")
+        else:
+            blank = f"({col} IS NULL OR trim({col}) = '')" if c in _FREE_TEXT else f"{col} IS NULL"
+            shown = col
+        if c not in NULLABLE_COLUMNS:
+            checks.append(("not_null", c, "empty", blank, shown))
+        if t != "VARCHAR":
+            checks.append(
+                ("type", c, f"not {_TYPE_WORDS[t]}", f"NOT {blank} AND {col} IS NULL", shown)
+            )
+    checks += [
+        ("carrier_code", "carrier", "not a carrier code [A-Z0-9]{2}",
+         "NOT regexp_full_match(carrier, '[A-Z0-9]{2}')", "carrier"),
+        ("airport_code", "origin", "not an airport code [A-Z]{3}",
+         "NOT regexp_full_match(origin, '[A-Z]{3}')", "origin"),
+        ("airport_code", "destination", "not an airport code [A-Z]{3}",
+         "NOT regexp_full_match(destination, '[A-Z]{3}')", "destination"),
+        ("same_origin_destination", "destination", "equal to origin",
+         "origin = destination", "destination"),
+        ("cabin", "cabin", f"not one of {', '.join(CABINS)}",
+         f"cabin NOT IN ({', '.join(map(_lit, CABINS))})", "cabin"),
+        ("stops_range", "stops", f"outside 0..{MAX_STOPS}",
+         f"stops NOT BETWEEN 0 AND {MAX_STOPS}", "stops"),
+    ]  # fmt: skip
+    if feed == "schedules":
+        checks += [
+            ("arrival_after_departure", "arrival_at", "not after departure_at",
+             "arrival_at <= departure_at",
+             "printf('departure_at %s, arrival_at %s', departure_at, arrival_at)"),
+            ("capacity_positive", "capacity", "not positive", "capacity <= 0", "capacity"),
+        ]  # fmt: skip
+    else:
+        currencies = ", ".join(map(_lit, sorted(SUPPORTED_CURRENCIES)))
+        checks += [
+            ("observed_before_departure", "observed_at", "after departure_at",
+             "observed_at > departure_at",
+             "printf('observed_at %s, departure_at %s', observed_at, departure_at)"),
+            ("duration_positive", "duration_minutes", "not positive",
+             "duration_minutes <= 0", "duration_minutes"),
+            ("seats_remaining_range", "seats_remaining", f"outside 0..{MAX_SEATS_REMAINING}",
+             f"seats_remaining NOT BETWEEN 0 AND {MAX_SEATS_REMAINING}", "seats_remaining"),
+            ("price_range", "price", f"outside (0, {MAX_PRICE:.0f}]",
+             f"NOT (price > 0 AND price <= {MAX_PRICE})", "price"),
+            ("currency", "currency", "not a supported currency",
+             f"currency NOT IN ({currencies})", "currency"),
+        ]  # fmt: skip
+    return checks
+
+
+def _failure(name: str, column: str, problem: str, n: int, examples: list) -> CheckFailure:
+    shown = [(int(row), "NULL" if v is None else str(v)) for row, v in examples]
+    message = f"column {column}: {n} row{'s' if n != 1 else ''} {problem} ({_examples(shown, n)})"
+    return CheckFailure(name, message, column, int(n), tuple(shown))
+
+
+def _duplicates(con: duckdb.DuckDBPyConnection, duplicates: int) -> CheckFailure:
+    groups = con.execute(
+        f"SELECT quote_id, list(_row ORDER BY _row)[:{EXAMPLES}] FROM t WHERE quote_id NOT NULL"
+        f" GROUP BY quote_id HAVING count(*) > 1 ORDER BY min(_row) LIMIT {EXAMPLES}"
+    ).fetchall()
+    shown = "; ".join(f"{v!r} at rows {', '.join(map(str, rows))}" for v, rows in groups[:3])
+    more = ", …" if len(groups) > 3 else ""
+    message = f"column quote_id: {duplicates} duplicate row{'s' if duplicates != 1 else ''} ({shown}{more})"
+    examples = tuple((rows[1], v) for v, rows in groups)
+    return CheckFailure("unique_quote_id", message, "quote_id", int(duplicates), examples)
+
+
+def _examples(shown: list[tuple[int, str]], n: int) -> str:
+    rows = ", ".join(str(r) for r, _ in shown[:3])
+    values = ", ".join(repr(v[:80]) if v != "NULL" else v for _, v in shown[:3])
+    more = ", …" if n > 3 else ""
+    word = "rows" if n > 1 else "row"
+    return f"{word} {rows}{more}: {values}{more}"
+
+
+def _id(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

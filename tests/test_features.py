@@ -1,0 +1,175 @@
+"""Feature code: derived request features against hand-computed values, and the encoding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from flightprice.features import (
+    CATEGORICAL_COLUMNS,
+    FEATURE_COLUMNS,
+    FeatureError,
+    FeatureSpec,
+    build_spec,
+    derive_request_features,
+    to_matrix,
+)
+
+
+def request(**overrides: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "observed_at": "2026-09-01T06:30:00",
+        "departure_at": "2026-09-05T18:30:00",
+        "carrier": "BA",
+        "origin": "LHR",
+        "destination": "JFK",
+        "cabin": "economy",
+        "stops": 0,
+        "duration_minutes": 470,
+        "capacity": 120,
+        "seats_remaining": 30,
+    }
+    row.update(overrides)
+    return row
+
+
+def derive(*rows: dict[str, object]) -> pd.DataFrame:
+    return derive_request_features(pd.DataFrame(list(rows)))
+
+
+def test_derived_features_match_hand_computed_values() -> None:
+    out = derive(request()).iloc[0]
+
+    assert out["days_to_departure"] == 4.5
+    assert out["departure_hour"] == 18
+    assert out["departure_dow"] == 6  # Saturday 5 September 2026
+    assert out["departure_month"] == 9
+    assert out["departure_day_of_year"] == 248
+    assert bool(out["is_weekend_departure"]) is True
+    assert out["route"] == "LHR-JFK"
+    assert out["load_factor"] == 0.75
+    assert out["carrier"] == "BA" and out["duration_minutes"] == 470
+
+
+@pytest.mark.parametrize(
+    ("departure_at", "dow", "day_of_year", "weekend"),
+    [
+        ("2026-11-29T23:59:00", 7, 333, True),  # Sunday is 7, not 0
+        ("2026-11-30T00:00:00", 1, 334, False),  # Monday is 1
+        ("2026-12-31T12:00:00", 4, 365, False),
+        ("2028-02-29T12:00:00", 2, 60, False),  # leap day
+        ("2028-12-31T12:00:00", 7, 366, True),  # day 366 of a leap year
+    ],
+)
+def test_iso_day_of_week_and_day_of_year(
+    departure_at: str, dow: int, day_of_year: int, weekend: bool
+) -> None:
+    out = derive(request(departure_at=departure_at)).iloc[0]
+    assert (out["departure_dow"], out["departure_day_of_year"]) == (dow, day_of_year)
+    assert bool(out["is_weekend_departure"]) is weekend
+
+
+@pytest.mark.parametrize(
+    ("seats_remaining", "capacity", "expected"),
+    [
+        (30, 120, 0.75),
+        (0, 120, 1.0),  # sold out
+        (-2, 120, 1.0),  # oversold: clipped to 1
+        (130, 120, 0.0),  # more seats than capacity: clipped to 0
+        (None, 120, None),
+        (30, None, None),
+        (30, 0, None),  # no capacity, no load factor (as the SQL's capacity <= 0 case)
+    ],
+)
+def test_load_factor_is_clipped_and_missing_when_unknown(
+    seats_remaining: object, capacity: object, expected: float | None
+) -> None:
+    value = derive(request(seats_remaining=seats_remaining, capacity=capacity)).iloc[0]
+    if expected is None:
+        assert np.isnan(value["load_factor"])
+    else:
+        assert value["load_factor"] == expected
+
+
+def test_optional_seat_fields_may_be_absent() -> None:
+    row = request()
+    del row["capacity"], row["seats_remaining"]
+    out = derive(row).iloc[0]
+    assert np.isnan(out["load_factor"]) and np.isnan(out["capacity"])
+
+
+def test_timestamps_are_utc_and_counted_in_whole_seconds() -> None:
+    aware = derive(request(observed_at="2026-09-01T08:30:00+02:00")).iloc[0]
+    assert aware["days_to_departure"] == 4.5
+    assert aware["observed_at"] == pd.Timestamp("2026-09-01T06:30:00")
+
+    # date_diff('second', ...) counts second boundaries: 0.9 s -> 1.1 s is one second.
+    sub_second = derive(
+        request(observed_at="2026-09-01T06:30:00.900", departure_at="2026-09-01T06:30:01.100")
+    ).iloc[0]
+    assert sub_second["days_to_departure"] == 1 / 86_400
+
+
+def test_past_departure_gives_negative_days() -> None:
+    out = derive(request(departure_at="2026-09-01T06:00:00")).iloc[0]
+    assert out["days_to_departure"] == -0.5 / 24
+
+
+def test_missing_or_bad_raw_fields_are_named() -> None:
+    row = request()
+    del row["departure_at"]
+    with pytest.raises(FeatureError, match="departure_at"):
+        derive(row)
+    with pytest.raises(FeatureError, match="observed_at"):
+        derive(request(observed_at=None))
+
+
+def test_vectorised_rows_are_independent() -> None:
+    rows = [request(), request(departure_at="2026-11-30T00:00:00", seats_remaining=None)]
+    out = derive(*rows)
+    assert out["departure_dow"].tolist() == [6, 1]
+    assert out["load_factor"].iloc[0] == 0.75 and np.isnan(out["load_factor"].iloc[1])
+
+
+@pytest.fixture
+def spec() -> FeatureSpec:
+    frame = derive(request(), request(carrier="AA", cabin="business", origin="JFK"))
+    return build_spec(frame)
+
+
+def test_spec_freezes_sorted_vocabulary_and_round_trips(spec: FeatureSpec) -> None:
+    assert spec.columns == FEATURE_COLUMNS
+    assert set(spec.categories) == set(CATEGORICAL_COLUMNS)
+    assert spec.categories["carrier"] == ("AA", "BA")
+    assert spec.categories["route"] == ("JFK-JFK", "LHR-JFK")
+    assert FeatureSpec.from_dict(spec.to_dict()) == spec
+    assert spec.to_dict()["feature_types"][:5] == ["c"] * 5
+
+
+def test_to_matrix_encodes_in_spec_order(spec: FeatureSpec) -> None:
+    frame = derive(request(carrier="AA"), request(carrier="ZZ", cabin=None, stops=None))
+    frame["seats_remaining"] = frame["seats_remaining"].astype("Int64")
+
+    matrix = to_matrix(frame, spec)
+
+    assert matrix.dtype == np.float32 and matrix.shape == (2, len(FEATURE_COLUMNS))
+    col = {name: matrix[:, i] for i, name in enumerate(FEATURE_COLUMNS)}
+    assert col["carrier"][0] == 0.0 and np.isnan(col["carrier"][1])  # unseen -> missing
+    assert col["cabin"][0] == spec.categories["cabin"].index("economy")
+    assert np.isnan(col["cabin"][1]) and np.isnan(col["stops"][1])
+    assert col["is_weekend_departure"].tolist() == [1.0, 1.0]
+    assert col["days_to_departure"][0] == np.float32(4.5)
+
+
+def test_to_matrix_names_missing_columns(spec: FeatureSpec) -> None:
+    frame = derive(request()).drop(columns=["load_factor", "cabin"])
+    with pytest.raises(FeatureError, match="cabin, load_factor"):
+        to_matrix(frame, spec)
+
+
+def test_to_matrix_is_fast_on_many_rows(spec: FeatureSpec) -> None:
+    frame = derive(*[request(carrier=c) for c in ("AA", "BA", "ZZ")] * 20_000)
+    matrix = to_matrix(frame, spec)
+    assert matrix.shape[0] == 60_000
+    assert np.isnan(matrix[2::3, 0]).all() and not np.isnan(matrix[0::3, 0]).any()
