@@ -55,7 +55,7 @@ def summary_markdown(run_id: str, new_files: list[str], ingest: dict | None,
             f"quarantined **{len(ingest['quarantined'])}**, failed **{len(ingest['failed'])}**.",
             "",
         ]
-        lines += [f"- quarantined `{key}`: {reason}" for key, reason in ingest["quarantined"]]
+        lines += [f"- quarantined `{q['key']}`: {q['reason']}" for q in ingest["quarantined"]]
     if steps:
         lines += ["", "| dbt step | success | nodes | failed |", "|---|---|---|---|"]
         for step, run in steps.items():

@@ -83,35 +83,34 @@ def register(
     sha256: str,
     status: str = CHALLENGER,
     reason: str | None = None,
+    created_at: datetime | None = None,
 ) -> RegistryEntry:
     """Record a new model version; `champion` is only accepted while there is none."""
     if status not in (CHALLENGER, CHAMPION):
         raise RegistryError(f"a new model is registered as challenger or champion, not {status!r}")
     now = _now()
+    if status == CHAMPION and reason is None:
+        reason = FIRST_MODEL_REASON
     with warehouse.transaction():
         if get(warehouse, version) is not None:
             raise RegistryError(f"model version {version} is already registered")
-        if status == CHAMPION:
-            current = champion(warehouse)
-            if current is not None:
-                raise RegistryError(
-                    f"{current.version} is champion; "
-                    f"register {version} as challenger and promote it"
-                )
+        current = champion(warehouse)
+        if status == CHAMPION and current is not None:
+            raise RegistryError(
+                f"{current.version} is champion; register {version} as challenger and promote it"
+            )
         warehouse.execute(
             f"insert into {REGISTRY_TABLE} ({_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 version,
-                now,
+                _naive_utc(created_at) if created_at else now,
                 status,
                 dumps(metrics),
                 artifact_uri,
                 sha256,
                 now if status == CHAMPION else None,
                 None,
-                reason
-                if reason is not None
-                else (FIRST_MODEL_REASON if status == CHAMPION else None),
+                reason,
             ],
         )
         assert_single_champion(warehouse)
@@ -148,7 +147,7 @@ def assert_single_champion(warehouse: Warehouse) -> None:
         ever = warehouse.query_df(
             f"select count(*) as n from {REGISTRY_TABLE} where promoted_at is not null"
         )
-        if int(ever["n"].iloc[0]) > 0:
+        if int(ever.iloc[0, 0]) > 0:
             raise RegistryError("the registry has promoted models but no champion")
 
 
@@ -241,6 +240,7 @@ def _select(
     warehouse: Warehouse, clause: str, params: list[Any] | None = None
 ) -> list[RegistryEntry]:
     frame = warehouse.query_df(f"select {_COLUMNS} from {REGISTRY_TABLE} {clause}", params)
+    frame.columns = [str(c).lower() for c in frame.columns]  # Snowflake answers in upper case
     return [_entry(row) for row in frame.to_dict("records")]
 
 
@@ -266,15 +266,10 @@ def _require(warehouse: Warehouse, version: str) -> RegistryEntry:
 
 
 def _set_status(warehouse: Warehouse, version: str, status: str, reason: str | None = None) -> None:
-    if reason is None:
-        warehouse.execute(
-            f"update {REGISTRY_TABLE} set status = ? where version = ?", [status, version]
-        )
-    else:
-        warehouse.execute(
-            f"update {REGISTRY_TABLE} set status = ?, reason = ? where version = ?",
-            [status, reason, version],
-        )
+    warehouse.execute(
+        f"update {REGISTRY_TABLE} set status = ?, reason = coalesce(?, reason) where version = ?",
+        [status, reason, version],
+    )
 
 
 def _too_many(champions: list[RegistryEntry]) -> str:

@@ -148,9 +148,18 @@ def run_dbt(
     *,
     runner: Literal["dbt", "prefect"] = "dbt",
     dbt_vars: str | None = None,
+    echo: bool | None = None,
 ) -> DbtRun:
-    """Run one dbt command; `runner="prefect"` makes each dbt node a Prefect task run."""
+    """Run one dbt command; `runner="prefect"` makes each dbt node a Prefect task run.
+
+    dbt's own console log is shown only when `echo` is true (default: when this module logs
+    at INFO), so that `--json` output stays clean; the results are returned either way.
+    """
     full = dbt_command(settings, args, dbt_vars)
+    if echo is None:
+        echo = log.isEnabledFor(logging.INFO)
+    if runner == "dbt" and not echo:
+        full += ["--log-level", "none"]
     log.info("dbt %s", " ".join(args))
     with contextlib.ExitStack() as stack:
         stack.enter_context(_environ(dbt_env(settings)))

@@ -24,31 +24,33 @@ LOADED_AT = "2026-09-10 00:00:00"
 # BA200 LHR-JFK 2026-09-10 18:30 economy (200); DL300 ATL-ZZZ 2026-09-20 10:00 economy (100),
 # never quoted, to an airport the seed does not know; LH400 FRA-JFK 2026-09-11 12:00 is
 # quoted but has no schedule row.
+SCHEDULE_COLUMNS = ("carrier", "flight_number", "origin", "destination", "departure_at",
+                    "arrival_at", "cabin", "stops", "capacity")  # fmt: skip
+_SCHEDULE_ROWS = (
+    ("AA", "100", "JFK", "LAX", "2026-09-12 08:00:00", "2026-09-12 14:00:00", "economy", 0, 150),
+    ("AA", "100", "JFK", "LAX", "2026-09-12 08:00:00", "2026-09-12 14:00:00", "business", 0, 20),
+    ("AA", "102", "JFK", "LAX", "2026-09-04 07:00:00", "2026-09-04 13:00:00", "economy", 0, 150),
+    ("BA", "200", "LHR", "JFK", "2026-09-10 18:30:00", "2026-09-10 21:30:00", "economy", 0, 200),
+    ("DL", "300", "ATL", "ZZZ", "2026-09-20 10:00:00", "2026-09-20 13:00:00", "economy", 1, 100),
+)  # fmt: skip
+# An older publication of AA100 economy: the later load (150 seats) must win.
+_SUPERSEDED_ROW = ("AA", "100", "JFK", "LAX", "2026-09-12 08:00:00", "2026-09-12 14:00:00",
+                   "economy", 0, 999)  # fmt: skip
 _SCHEDULES: list[dict[str, Any]] = [
-    dict(carrier="AA", flight_number="100", origin="JFK", destination="LAX",
-         departure_at="2026-09-12 08:00:00", arrival_at="2026-09-12 14:00:00",
-         cabin="economy", stops=0, capacity=150),
-    dict(carrier="AA", flight_number="100", origin="JFK", destination="LAX",
-         departure_at="2026-09-12 08:00:00", arrival_at="2026-09-12 14:00:00",
-         cabin="business", stops=0, capacity=20),
-    dict(carrier="AA", flight_number="102", origin="JFK", destination="LAX",
-         departure_at="2026-09-04 07:00:00", arrival_at="2026-09-04 13:00:00",
-         cabin="economy", stops=0, capacity=150),
-    dict(carrier="BA", flight_number="200", origin="LHR", destination="JFK",
-         departure_at="2026-09-10 18:30:00", arrival_at="2026-09-10 21:30:00",
-         cabin="economy", stops=0, capacity=200),
-    dict(carrier="DL", flight_number="300", origin="ATL", destination="ZZZ",
-         departure_at="2026-09-20 10:00:00", arrival_at="2026-09-20 13:00:00",
-         cabin="economy", stops=1, capacity=100),
-    # An older publication of AA100 economy: the later load (150 seats) must win.
-    dict(carrier="AA", flight_number="100", origin="JFK", destination="LAX",
-         departure_at="2026-09-12 08:00:00", arrival_at="2026-09-12 14:00:00",
-         cabin="economy", stops=0, capacity=999, _loaded_at="2026-08-27 00:00:00"),
-]
+    dict(zip(SCHEDULE_COLUMNS, values, strict=True)) for values in _SCHEDULE_ROWS
+] + [{**dict(zip(SCHEDULE_COLUMNS, _SUPERSEDED_ROW, strict=True)), "_loaded_at": "2026-08-27"}]
 
 
-def _fare(quote_id: str, observed_at: str, flight: str, cabin: str, price: float,
-          currency: str, seats: int | None, **extra: Any) -> dict[str, Any]:
+def _fare(
+    quote_id: str,
+    observed_at: str,
+    flight: str,
+    cabin: str,
+    price: float,
+    currency: str,
+    seats: int | None,
+    **extra: Any,
+) -> dict[str, Any]:
     carrier, number = flight[:2], flight[2:]
     legs = {
         "AA100": ("JFK", "LAX", "2026-09-12 08:00:00", 360),
@@ -57,12 +59,12 @@ def _fare(quote_id: str, observed_at: str, flight: str, cabin: str, price: float
         "LH400": ("FRA", "JFK", "2026-09-11 12:00:00", 510),
     }
     origin, destination, departure_at, duration = legs[flight]
-    row = dict(quote_id=quote_id, observed_at=observed_at, carrier=carrier,
-               flight_number=number, origin=origin, destination=destination,
-               departure_at=departure_at, cabin=cabin, stops=0, duration_minutes=duration,
-               seats_remaining=seats, price=price, currency=currency)
-    row.update(extra)
-    return row
+    return {
+        "quote_id": quote_id, "observed_at": observed_at, "carrier": carrier,
+        "flight_number": number, "origin": origin, "destination": destination,
+        "departure_at": departure_at, "cabin": cabin, "stops": 0, "duration_minutes": duration,
+        "seats_remaining": seats, "price": price, "currency": currency, **extra,
+    }  # fmt: skip
 
 
 # Rates in the currency_rates seed: EUR 1.08, GBP 1.27 USD per unit.
@@ -84,8 +86,17 @@ _FARES: list[dict[str, Any]] = [
     _fare("q16", "2026-09-07 12:00:00", "LH400", "economy", 500.0, "EUR", 30),  # 540 USD
     _fare("q17", "2026-09-09 12:00:00", "LH400", "economy", 520.0, "EUR", 25),  # 561.6 USD
     # q14 delivered earlier in another file at another price: the later load must win.
-    _fare("q14", "2026-09-04 08:00:00", "BA200", "economy", 999.0, "GBP", 120,
-          _source_file="raw-data/fares/2026-09-04/early.csv", _loaded_at="2026-09-04 09:00:00"),
+    _fare(
+        "q14",
+        "2026-09-04 08:00:00",
+        "BA200",
+        "economy",
+        999.0,
+        "GBP",
+        120,
+        _source_file="raw-data/fares/2026-09-04/early.csv",
+        _loaded_at="2026-09-04 09:00:00",
+    ),
 ]
 
 FIXTURE_AS_OF = "2026-09-09 12:00:00"
@@ -168,14 +179,21 @@ def invoke_dbt(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DbtInvoke]:
         run_dir = tmp_path_factory.mktemp(f"dbt-run-{next(counter)}")
         with pytest.MonkeyPatch.context() as mp:
             mp.setenv("FLIGHTPRICE_DUCKDB_PATH", str(db_path))
-            return dbtRunner().invoke([
-                command,
-                "--project-dir", str(DBT_PROJECT_DIR),
-                "--profiles-dir", str(DBT_PROJECT_DIR),
-                "--target", "duckdb",
-                "--target-path", str(run_dir / "target"),
-                "--log-path", str(run_dir / "logs"),
-                *args,
-            ])
+            return dbtRunner().invoke(
+                [
+                    command,
+                    "--project-dir",
+                    str(DBT_PROJECT_DIR),
+                    "--profiles-dir",
+                    str(DBT_PROJECT_DIR),
+                    "--target",
+                    "duckdb",
+                    "--target-path",
+                    str(run_dir / "target"),
+                    "--log-path",
+                    str(run_dir / "logs"),
+                    *args,
+                ]
+            )
 
     yield invoke

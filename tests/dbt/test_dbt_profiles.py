@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from dbt.config.profile import Profile, read_profile
 from dbt.config.renderer import ProfileRenderer
-from dbt.exceptions import DbtProfileError
+from dbt.exceptions import EnvVarMissingError
 from dbt.flags import set_from_args
 from dbt_common.context import set_invocation_context
 
@@ -24,8 +24,9 @@ def render(env: dict[str, str], target: str | None = None) -> Profile:
     set_from_args(Namespace(), None)
     set_invocation_context(env)
     raw = read_profile(str(DBT_PROJECT_DIR))
-    return Profile.from_raw_profiles(raw, "flightprice", ProfileRenderer({}),
-                                     target_override=target)
+    return Profile.from_raw_profiles(
+        raw, "flightprice", ProfileRenderer({}), target_override=target
+    )
 
 
 def test_duckdb_is_the_default_target_and_needs_no_snowflake_settings(tmp_path):
@@ -38,17 +39,21 @@ def test_duckdb_is_the_default_target_and_needs_no_snowflake_settings(tmp_path):
 
 
 def test_duckdb_target_requires_the_warehouse_path():
-    with pytest.raises(DbtProfileError, match="FLIGHTPRICE_DUCKDB_PATH"):
+    with pytest.raises(EnvVarMissingError, match="FLIGHTPRICE_DUCKDB_PATH"):
         render({})
 
 
 def test_snowflake_target_takes_defaults_for_everything_but_secrets():
-    credentials = render({**SNOWFLAKE_ENV, "FLIGHTPRICE_SNOWFLAKE_PASSWORD": "s3cret"},
-                         "snowflake").credentials
+    credentials = render(
+        {**SNOWFLAKE_ENV, "FLIGHTPRICE_SNOWFLAKE_PASSWORD": "s3cret"}, "snowflake"
+    ).credentials
     assert (credentials.account, credentials.user) == ("acme-eu1", "svc_flightprice")
     assert credentials.password == "s3cret"
     assert (credentials.role, credentials.warehouse, credentials.database) == (
-        "DATA_ENGINEER", "COMPUTE_WH", "FLIGHT_PRICING")
+        "DATA_ENGINEER",
+        "COMPUTE_WH",
+        "FLIGHT_PRICING",
+    )
     assert credentials.schema == "ANALYTICS"
     auth = credentials.auth_args()
     assert auth["port"] == 443 and auth["protocol"] == "https"
@@ -57,20 +62,24 @@ def test_snowflake_target_takes_defaults_for_everything_but_secrets():
 
 
 def test_snowflake_target_uses_key_pair_without_a_password_and_reaches_a_stand_in():
-    credentials = render({
-        **SNOWFLAKE_ENV,
-        "FLIGHTPRICE_SNOWFLAKE_PRIVATE_KEY_PATH": "/run/secrets/snowflake.p8",
-        "FLIGHTPRICE_SNOWFLAKE_HOST": "127.0.0.1",
-        "FLIGHTPRICE_SNOWFLAKE_PORT": "8765",
-        "FLIGHTPRICE_SNOWFLAKE_PROTOCOL": "http",
-    }, "snowflake").credentials
+    credentials = render(
+        {
+            **SNOWFLAKE_ENV,
+            "FLIGHTPRICE_SNOWFLAKE_PRIVATE_KEY_PATH": "/run/secrets/snowflake.p8",
+            "FLIGHTPRICE_SNOWFLAKE_HOST": "127.0.0.1",
+            "FLIGHTPRICE_SNOWFLAKE_PORT": "8765",
+            "FLIGHTPRICE_SNOWFLAKE_PROTOCOL": "http",
+        },
+        "snowflake",
+    ).credentials
     assert credentials.private_key_path == "/run/secrets/snowflake.p8"
     assert not credentials.password
-    assert (credentials.host, credentials.port, credentials.protocol) == (
-        "127.0.0.1", 8765, "http")
+    assert (credentials.host, credentials.port, credentials.protocol) == ("127.0.0.1", 8765, "http")
 
 
 def test_snowflake_target_requires_the_account():
-    with pytest.raises(DbtProfileError, match="FLIGHTPRICE_SNOWFLAKE_ACCOUNT"):
-        render({"FLIGHTPRICE_SNOWFLAKE_USER": "svc", "FLIGHTPRICE_SNOWFLAKE_PASSWORD": "x"},
-               "snowflake")
+    with pytest.raises(EnvVarMissingError, match="FLIGHTPRICE_SNOWFLAKE_ACCOUNT"):
+        render(
+            {"FLIGHTPRICE_SNOWFLAKE_USER": "svc", "FLIGHTPRICE_SNOWFLAKE_PASSWORD": "x"},
+            "snowflake",
+        )

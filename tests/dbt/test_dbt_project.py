@@ -15,12 +15,32 @@ import pytest
 pytestmark = pytest.mark.slow
 
 TRAINING_COLUMNS = [
-    "quote_id", "observed_at", "flight_id", "carrier", "flight_number", "origin",
-    "destination", "route", "cabin", "stops", "duration_minutes", "departure_at",
-    "days_to_departure", "departure_hour", "departure_dow", "departure_month",
-    "departure_day_of_year", "is_weekend_departure", "capacity", "seats_remaining",
-    "load_factor", "prior_quote_count", "prior_price_mean_usd", "last_price_usd",
-    "route_cabin_mean_price_7d_usd", "price_usd",
+    "quote_id",
+    "observed_at",
+    "flight_id",
+    "carrier",
+    "flight_number",
+    "origin",
+    "destination",
+    "route",
+    "cabin",
+    "stops",
+    "duration_minutes",
+    "departure_at",
+    "days_to_departure",
+    "departure_hour",
+    "departure_dow",
+    "departure_month",
+    "departure_day_of_year",
+    "is_weekend_departure",
+    "capacity",
+    "seats_remaining",
+    "load_factor",
+    "prior_quote_count",
+    "prior_price_mean_usd",
+    "last_price_usd",
+    "route_cabin_mean_price_7d_usd",
+    "price_usd",
 ]
 SCORING_COLUMNS = [c for c in TRAINING_COLUMNS if c not in ("quote_id", "price_usd")] + ["as_of"]
 
@@ -93,9 +113,17 @@ def test_relations_land_in_staging_and_analytics_schemas(good_build, query):
     found = {(r["table_schema"], r["table_name"].lower()): r["table_type"] for r in rows}
     assert found[("STAGING", "stg_raw__fares")] == "VIEW"
     assert found[("STAGING", "stg_raw__schedules")] == "VIEW"
-    for table in ("dim_airport", "dim_carrier", "dim_route", "dim_flight", "dim_date",
-                  "fct_fare_observation", "fct_flight_daily",
-                  "ml_training_features", "ml_scoring_features"):
+    for table in (
+        "dim_airport",
+        "dim_carrier",
+        "dim_route",
+        "dim_flight",
+        "dim_date",
+        "fct_fare_observation",
+        "fct_flight_daily",
+        "ml_training_features",
+        "ml_scoring_features",
+    ):
         assert found[("ANALYTICS", table)] == "BASE TABLE"
 
 
@@ -118,8 +146,10 @@ def test_row_counts_match_the_fixture(good_build, query):
 
 
 def test_ml_tables_have_exactly_the_contract_columns(good_build, query):
-    for table, columns in (("ML_TRAINING_FEATURES", TRAINING_COLUMNS),
-                           ("ML_SCORING_FEATURES", SCORING_COLUMNS)):
+    for table, columns in (
+        ("ML_TRAINING_FEATURES", TRAINING_COLUMNS),
+        ("ML_SCORING_FEATURES", SCORING_COLUMNS),
+    ):
         rows = query(good_build[0], f"describe ANALYTICS.{table}")
         assert [r["column_name"] for r in rows] == columns
 
@@ -129,16 +159,18 @@ def test_staging_dedups_converts_and_builds_flight_ids(good_build, query):
     assert fares["q14"]["price_usd"] == pytest.approx(571.5)  # the later load of q14
     assert fares["q04"]["price_usd"] == pytest.approx(270.0)
     assert fares["q03"]["flight_id"] == "AA100-20260912"
-    flights = rows_by_key(query(good_build[0], "select * from ANALYTICS.dim_flight"),
-                          "flight_id", "cabin")
+    flights = rows_by_key(
+        query(good_build[0], "select * from ANALYTICS.dim_flight"), "flight_id", "cabin"
+    )
     assert flights[("AA100-20260912", "economy")]["capacity_seats"] == 150
     assert flights[("LH400-20260911", "economy")]["is_scheduled"] is False
     assert flights[("LH400-20260911", "economy")]["capacity_seats"] is None
 
 
 def test_dimensions_describe_airports_and_routes(good_build, query):
-    airports = rows_by_key(query(good_build[0], "select * from ANALYTICS.dim_airport"),
-                           "airport_code")
+    airports = rows_by_key(
+        query(good_build[0], "select * from ANALYTICS.dim_airport"), "airport_code"
+    )
     assert airports["JFK"]["city"] == "New York"
     assert airports["ZZZ"]["airport_name"] is None
     routes = rows_by_key(query(good_build[0], "select * from ANALYTICS.dim_route"), "route")
@@ -156,7 +188,10 @@ def test_flight_daily_aggregates_one_flight_cabin_day(good_build, query):
     day = rows[0]
     assert day["quote_count"] == 2
     assert (day["min_price_usd"], day["mean_price_usd"], day["max_price_usd"]) == (
-        pytest.approx(380.0), pytest.approx(390.0), pytest.approx(400.0))
+        pytest.approx(380.0),
+        pytest.approx(390.0),
+        pytest.approx(400.0),
+    )
     assert day["last_seats_remaining"] == 60
     assert day["load_factor"] == pytest.approx(0.6)
 
@@ -212,8 +247,10 @@ def test_training_features_of_first_quotes_and_missing_values(training):
 
 def test_scoring_features_cover_flights_departing_after_as_of(scoring, raw_fixture):
     assert set(scoring) == {
-        ("AA100-20260912", "economy"), ("AA100-20260912", "business"),
-        ("BA200-20260910", "economy"), ("DL300-20260920", "economy"),
+        ("AA100-20260912", "economy"),
+        ("AA100-20260912", "business"),
+        ("BA200-20260910", "economy"),
+        ("DL300-20260920", "economy"),
         ("LH400-20260911", "economy"),
     }  # AA102 left on 09-04, before the clock
     for row in scoring.values():
@@ -241,8 +278,7 @@ def test_scoring_features_use_the_latest_seats_and_history_before_as_of(scoring)
     assert never_quoted["prior_quote_count"] == 0
     assert never_quoted["seats_remaining"] is None and never_quoted["load_factor"] is None
     assert never_quoted["capacity"] == 100
-    assert scoring[("BA200-20260910", "economy")]["prior_price_mean_usd"] == pytest.approx(
-        539.75)
+    assert scoring[("BA200-20260910", "economy")]["prior_price_mean_usd"] == pytest.approx(539.75)
 
 
 def test_planted_bad_raw_rows_fail_the_matching_dbt_tests(tmp_path, raw_fixture, invoke_dbt):
@@ -250,10 +286,15 @@ def test_planted_bad_raw_rows_fail_the_matching_dbt_tests(tmp_path, raw_fixture,
     negative = dict(fares[2], quote_id="bad_price", price=-5.0)
     coach = dict(fares[2], quote_id="bad_cabin", cabin="coach")
     schedules = raw_fixture.schedules()
-    backwards = dict(schedules[0], flight_number="999", departure_at="2026-09-15 10:00:00",
-                     arrival_at="2026-09-15 08:00:00")
-    path = raw_fixture.create(tmp_path / "warehouse.duckdb", schedules + [backwards],
-                              fares + [negative, coach])
+    backwards = dict(
+        schedules[0],
+        flight_number="999",
+        departure_at="2026-09-15 10:00:00",
+        arrival_at="2026-09-15 08:00:00",
+    )
+    path = raw_fixture.create(
+        tmp_path / "warehouse.duckdb", schedules + [backwards], fares + [negative, coach]
+    )
 
     result = invoke_dbt(path, "build", "--select", "+path:models/staging")
 
@@ -291,26 +332,49 @@ def test_later_quotes_change_no_earlier_features(
             fare["price"] *= 3
             fare["seats_remaining"] = 1
     fares += [
-        dict(raw_fixture.fares()[2], quote_id="later_same_day", observed_at="2026-09-05 09:00:01",
-             price=9999.0),
-        dict(raw_fixture.fares()[12], quote_id="later_day", observed_at="2026-09-06 00:00:00",
-             price=9999.0),
-        dict(raw_fixture.fares()[2], quote_id="new_flight", observed_at="2026-09-06 00:00:00",
-             carrier="UA", flight_number="900", origin="EWR", destination="SFO",
-             departure_at="2026-09-15 10:00:00"),
+        dict(
+            raw_fixture.fares()[2],
+            quote_id="later_same_day",
+            observed_at="2026-09-05 09:00:01",
+            price=9999.0,
+        ),
+        dict(
+            raw_fixture.fares()[12],
+            quote_id="later_day",
+            observed_at="2026-09-06 00:00:00",
+            price=9999.0,
+        ),
+        dict(
+            raw_fixture.fares()[2],
+            quote_id="new_flight",
+            observed_at="2026-09-06 00:00:00",
+            carrier="UA",
+            flight_number="900",
+            origin="EWR",
+            destination="SFO",
+            departure_at="2026-09-15 10:00:00",
+        ),
     ]
     changed = raw_fixture.create(tmp_path / "changed.duckdb", fares=fares)
-    result = invoke_dbt(changed, "build", "--select", "+ml_training_features",
-                        "+ml_scoring_features", "--resource-type", "seed",
-                        "--resource-type", "model", *clock)
+    result = invoke_dbt(
+        changed,
+        "build",
+        "--select",
+        "+ml_training_features",
+        "+ml_scoring_features",
+        "--resource-type",
+        "seed",
+        "--resource-type",
+        "model",
+        *clock,
+    )
     assert result.success
 
     training_sql = "select * from ANALYTICS.ML_TRAINING_FEATURES order by quote_id"
     before = {r["quote_id"]: r for r in query(good_build[0], training_sql)}
     after = {r["quote_id"]: r for r in query(changed, training_sql)}
     earlier = [q for q, r in before.items() if str(r["observed_at"]) <= CUTOFF]
-    assert sorted(earlier) == ["q01", "q02", "q03", "q04", "q05", "q06", "q07", "q11",
-                               "q13", "q14"]
+    assert sorted(earlier) == ["q01", "q02", "q03", "q04", "q05", "q06", "q07", "q11", "q13", "q14"]
     assert {q: after[q] for q in earlier} == {q: before[q] for q in earlier}
     assert after["q08"] != before["q08"]  # the change did reach the later rows
 
@@ -320,8 +384,10 @@ def test_later_quotes_change_no_earlier_features(
     at_cutoff = rows_by_key(expected, "flight_id", "cabin")
     # LH400 is first quoted on 09-07 and has no schedule: not on sale yet at the clock.
     assert set(at_cutoff) == {
-        ("AA100-20260912", "economy"), ("AA100-20260912", "business"),
-        ("BA200-20260910", "economy"), ("DL300-20260920", "economy"),
+        ("AA100-20260912", "economy"),
+        ("AA100-20260912", "business"),
+        ("BA200-20260910", "economy"),
+        ("DL300-20260920", "economy"),
     }
     economy = at_cutoff[("AA100-20260912", "economy")]
     assert economy["seats_remaining"] == 100  # q07, the highest quote_id at the clock

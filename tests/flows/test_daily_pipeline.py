@@ -57,7 +57,8 @@ def test_summary_artifact_names_quarantined_files():
     module = load_flow(Settings().flows_dir, "daily").fn.__globals__
     text = module["summary_markdown"](
         "daily-x", ["a", "b"],
-        {"loaded": [["a", "fares", 3]], "quarantined": [["b", "missing column price"]],
+        {"loaded": [{"key": "a", "feed": "fares", "rows": 3}],
+         "quarantined": [{"key": "b", "reason": "missing column price"}],
          "failed": []},
         {"tests": {"success": False, "nodes": [{"status": "fail"}, {"status": "pass"}]}},
         [{"status": "fail", "check_name": "row_count:RAW.FARES", "details": "empty"}],

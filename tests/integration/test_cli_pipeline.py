@@ -19,7 +19,7 @@ def invoke(home, *args):
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory):
+def pipeline(tmp_path_factory):
     """A home after init -> generate -> ingest -> transform -> quality (run once per module)."""
     home = tmp_path_factory.mktemp("cli") / "home"
     outputs = {}
@@ -28,8 +28,12 @@ def home(tmp_path_factory):
         result = invoke(home, *step, "--json")
         outputs[step[0]] = result
         assert result.exit_code == 0, (step, result.output)
-    home.outputs = outputs  # type: ignore[attr-defined]
-    return home
+    return home, outputs
+
+
+@pytest.fixture
+def home(pipeline):
+    return pipeline[0]
 
 
 def test_status_after_the_main_job_shows_files_tests_and_quality(home):
@@ -57,8 +61,8 @@ def test_ingest_again_loads_nothing(home):
     assert report["loaded"] == [] and len(report["skipped_already_loaded"]) == 12
 
 
-def test_generate_reports_noise_floor(home):
-    report = json.loads(home.outputs["generate"].stdout)
+def test_generate_reports_noise_floor(pipeline):
+    report = json.loads(pipeline[1]["generate"].stdout)
     assert 0 < report["noise_floor_mape"] < 0.5
     assert report["fare_rows"] > 0
 
@@ -70,7 +74,7 @@ def test_bad_file_is_quarantined_with_exit_code_3(home):
     result = invoke(home, "ingest", "--json")
     assert result.exit_code == 3
     report = json.loads(result.stdout)
-    assert [q[0] for q in report["quarantined"]] == ["raw-data/fares/2026-09-30/broken.csv"]
+    assert [q["key"] for q in report["quarantined"]] == ["raw-data/fares/2026-09-30/broken.csv"]
     assert (home / "lake" / "quarantine" / "raw-data" / "fares" / "2026-09-30" / "broken.csv").exists()
     assert not bad.exists()
 

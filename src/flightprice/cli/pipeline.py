@@ -192,18 +192,42 @@ def quality(
     if json_out:
         print_json({"checks": rows, "failed": len(failed)})
     else:
-        table = Table(title="data quality", title_justify="left")
-        for col in ("check", "status", "value", "details"):
-            table.add_column(col, overflow="fold")
-        for row in rows:
-            colour = {"pass": "green", "warn": "yellow"}.get(row["status"], "red")
-            value = row["metric_value"] if row["metric_value"] is not None else row["failures"]
-            table.add_row(row["check_name"], f"[{colour}]{row['status']}[/]",
-                          "" if value is None else str(value), row["details"] or "")
-        console.print(table)
-        console.print(f"{len(rows) - len(failed)} of {len(rows)} checks passed")
+        _print_quality(rows)
     if failed:
         raise typer.Exit(EXIT_QUALITY_FAILED)
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:,.0f}" if float(value).is_integer() and abs(value) >= 1 else f"{value:.4g}"
+
+
+def _print_quality(rows: list[dict]) -> None:
+    """One screen: a line per check type, then every metric and every failed check."""
+    by_type: dict[str, list[dict]] = {}
+    for row in rows:
+        by_type.setdefault(row["check_type"], []).append(row)
+    summary = Table(title="data quality", title_justify="left")
+    for col in ("check type", "checks", "passed", "warned", "failed"):
+        summary.add_column(col, justify="left" if col == "check type" else "right")
+    for kind, group in by_type.items():
+        counts = [sum(r["status"] == s for r in group) for s in ("pass", "warn")]
+        summary.add_row(kind, str(len(group)), str(counts[0]), str(counts[1]),
+                        str(len(group) - sum(counts)))
+    console.print(summary)
+    shown = [r for r in rows if r["check_type"] != "dbt_test" or r["status"] != "pass"]
+    details = Table(title="metrics and problems", title_justify="left")
+    for col in ("check", "status", "value", "details"):
+        details.add_column(col, overflow="fold")
+    for row in shown:
+        colour = {"pass": "green", "warn": "yellow"}.get(row["status"], "red")
+        value = row["metric_value"] if row["metric_value"] is not None else row["failures"]
+        details.add_row(row["check_name"], f"[{colour}]{row['status']}[/]",
+                        _number(value), row["details"] or "")
+    console.print(details)
+    failed = sum(r["status"] in ("fail", "error") for r in rows)
+    console.print(f"{len(rows) - failed} of {len(rows)} checks passed")
 
 
 def register(app: typer.Typer) -> None:
