@@ -51,13 +51,28 @@ def frame_records(frame: pd.DataFrame) -> list[dict]:
     return json.loads(frame.to_json(orient="records", date_format="iso"))
 
 
+def _cell(value: Any) -> str:
+    """Format one value for people: whole numbers with separators, timestamps to the second."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, datetime | pd.Timestamp):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, float) and value.is_integer():
+        return f"{int(value):,}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
 def frame_table(frame: pd.DataFrame, title: str) -> Table:
     """Render a frame as a rich table."""
     table = Table(title=title, title_justify="left", show_lines=False)
     for column in frame.columns:
         table.add_column(str(column), overflow="fold")
     for row in frame.itertuples(index=False):
-        table.add_row(*("" if pd.isna(v) else str(v) for v in row))
+        table.add_row(*(_cell(v) for v in row))
     if frame.empty:
         table.caption = "no rows yet"
     return table
