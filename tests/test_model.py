@@ -104,11 +104,6 @@ def trained(frame: pd.DataFrame) -> TrainedModel:
     return train_model(frame, FAST_PARAMS, holdout_days=7)
 
 
-@pytest.fixture
-def store(tmp_path) -> LocalStore:
-    return LocalStore(tmp_path / "lake")
-
-
 def test_split_is_by_time(frame: pd.DataFrame) -> None:
     split = split_by_time(frame, holdout_days=7)
 

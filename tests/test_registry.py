@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import numpy as np
@@ -26,21 +25,10 @@ from flightprice.registry import (
     register,
     rollback,
 )
-from flightprice.settings import Settings
 from flightprice.store import LocalStore
-from flightprice.warehouse import open_warehouse, setup_warehouse
 from flightprice.warehouse.duckdb import DuckDBWarehouse
 
 METRICS = {"mape": 0.10, "mape_dtd_lt_7": 0.12, "rmse": 30.0}
-
-
-@pytest.fixture
-def warehouse(tmp_path) -> Iterator[DuckDBWarehouse]:
-    settings = Settings(home=tmp_path)
-    wh = open_warehouse(settings)
-    setup_warehouse(wh, settings)
-    yield wh
-    wh.close()
 
 
 def add(warehouse: DuckDBWarehouse, version: str, mape: float = 0.1) -> None:
@@ -266,9 +254,8 @@ def market(n: int, seed: int) -> pd.DataFrame:
     return frame.sort_values("observed_at", ignore_index=True)
 
 
-def test_compare_models_scores_both_on_the_same_rows(tmp_path) -> None:
+def test_compare_models_scores_both_on_the_same_rows(store: LocalStore) -> None:
     frame = market(3000, seed=1)
-    store = LocalStore(tmp_path / "lake")
     strong = train_model(frame, {"num_boost_round": 120, "learning_rate": 0.2})
     weak = train_model(frame, {"num_boost_round": 2, "learning_rate": 0.2, "max_depth": 2})
     for version, trained in (("v-strong", strong), ("v-weak", weak)):

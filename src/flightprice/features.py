@@ -141,8 +141,9 @@ def derive_request_features(frame: pd.DataFrame) -> pd.DataFrame:
     derived = {
         "observed_at": observed_at,
         "departure_at": departure_at,
-        # As the SQL: date_diff('second', observed_at, departure_at) / 3600.0 / 24.0.
-        "days_to_departure": (departure - observed).astype("int64") / 86_400.0,
+        # As the SQL, division for division (bit-identical doubles):
+        # date_diff('second', observed_at, departure_at) / 3600.0 / 24.0.
+        "days_to_departure": (departure - observed).astype("int64") / 3600.0 / 24.0,
         "departure_hour": (departure.astype("datetime64[h]") - day).astype("int64"),
         "departure_dow": dow,
         "departure_month": departure.astype("datetime64[M]").astype("int64") % 12 + 1,

@@ -59,6 +59,15 @@ class Settings(BaseSettings):
 
     timezone: str = "UTC"
 
+    # Training and promotion.
+    holdout_days: int = Field(7, ge=1, le=60, description="Days at the end held out for evaluation.")
+    promotion_margin: float = Field(
+        0.01, ge=0, lt=1, description="Challenger MAPE must beat the champion's by this share."
+    )
+    max_training_rows: int | None = Field(
+        None, ge=1000, description="Train on at most the latest N rows (None: all)."
+    )
+
     @property
     def duckdb_file(self) -> Path:
         return self.duckdb_path or self.home / "warehouse.duckdb"
