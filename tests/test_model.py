@@ -142,8 +142,17 @@ def test_progress_is_reported_every_round(frame: pd.DataFrame) -> None:
     params = {"num_boost_round": 12, "early_stopping_rounds": 50}
     trained = train_model(frame, params, holdout_days=7, progress=lambda d, t: seen.append((d, t)))
 
-    assert seen == [(i, 12) for i in range(1, 13)]
+    # Every round, then a final (done, done) so a bar completes even after early stopping.
+    assert seen == [(i, 12) for i in range(1, 13)] + [(12, 12)]
     assert trained.booster.num_boosted_rounds() == 12
+
+
+def test_progress_completes_when_early_stopping_ends_training(frame: pd.DataFrame) -> None:
+    seen: list[tuple[int, int]] = []
+    params = {"num_boost_round": 2000, "early_stopping_rounds": 3, "learning_rate": 0.5}
+    train_model(frame, params, holdout_days=7, progress=lambda d, t: seen.append((d, t)))
+    done, total = seen[-1]
+    assert done == total < 2000
 
 
 def test_save_load_round_trip_predicts_identically(

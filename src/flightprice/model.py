@@ -268,7 +268,14 @@ class _ProgressCallback(xgb.callback.TrainingCallback):
 
     def after_iteration(self, model: xgb.Booster, epoch: int, evals_log: Any) -> bool:
         self._progress(epoch + 1, self._total)
+        self._done = epoch + 1
         return False
+
+    def after_training(self, model: xgb.Booster) -> xgb.Booster:
+        # Early stopping ends before the round budget: show the bar as complete.
+        done = getattr(self, "_done", 0)
+        self._progress(done, done)
+        return model
 
 
 def _check_training_frame(frame: pd.DataFrame) -> None:

@@ -23,6 +23,7 @@ noiseless part from the file columns plus the schedule's `capacity`.
 from __future__ import annotations
 
 import io
+import json
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -49,6 +50,7 @@ FARE_COLUMNS = ("quote_id", "observed_at", "carrier", "flight_number", "origin",
 SALE_HORIZON_DAYS = market.SALE_HORIZON_DAYS
 CURRENCY = "USD"
 SEATS_NULL_RATE = 0.02
+MARKET_SUMMARY_KEY = "synthetic/market.json"
 _EPOCH = date(1970, 1, 1)
 
 
@@ -122,7 +124,7 @@ def generate_market(
             prices = [min(prices[0], low.as_py()), max(prices[1], high.as_py())]
         if progress is not None:
             progress(i + 1, days)
-    return MarketReport(
+    report = MarketReport(
         seed=seed, first_day=start, last_day=start + timedelta(days=days - 1), routes=routes,
         flight_cabins=len(network), fmt=fmt, schedule_rows=totals["schedule_rows"],
         fare_rows=totals["fare_rows"], price_min=prices[0], price_max=prices[1],
@@ -130,6 +132,17 @@ def generate_market(
         noise_floor_mape=totals["abs_error"] / max(totals["fare_rows"], 1),
         noise_floor_mape_expected=expected_noise_floor(noise_sigma), files=files,
     )  # fmt: skip
+    # Training reads this to report how close the model came to the best possible MAPE.
+    summary = {k: v for k, v in report.to_dict().items() if k != "files"}
+    store.write_bytes(MARKET_SUMMARY_KEY, json.dumps(summary, indent=2).encode())
+    return report
+
+
+def read_market_summary(store: ObjectStore) -> dict | None:
+    """Return what the last `generate_market` wrote about its market, or None (real data)."""
+    if not store.exists(MARKET_SUMMARY_KEY):
+        return None
+    return json.loads(store.read_bytes(MARKET_SUMMARY_KEY))
 
 
 def _observe_day(

@@ -1,0 +1,252 @@
+"""Model commands: train, compare, and `models list | show | promote | rollback`."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from flightprice.cli._common import (
+    console,
+    err_console,
+    fail,
+    guard,
+    print_json,
+    progress_bar,
+    settings_from,
+)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+EXIT_SKIPPED = 7  # training skipped by the data-quality gate
+
+METRIC_ROWS = (("MAPE", "mape", "{:.2%}"), ("MAPE < 7 days", "mape_dtd_lt_7", "{:.2%}"),
+               ("MAE (USD)", "mae", "{:,.2f}"), ("RMSE (USD)", "rmse", "{:,.2f}"),
+               ("R²", "r2", "{:.4f}"), ("rows", "rows", "{:,}"))
+BASELINE_LABELS = {"route_cabin_median": "route×cabin median",
+                   "route_cabin_dtd_median": "route×cabin×days median"}
+
+
+def metrics_table(columns: dict[str, dict[str, Any] | None], title: str) -> Table:
+    """Render models side by side: one column per model, one row per metric."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("metric")
+    for name in columns:
+        table.add_column(name, justify="right")
+    for label, key, fmt in METRIC_ROWS:
+        cells = []
+        for metrics in columns.values():
+            value = (metrics or {}).get(key)
+            cells.append("–" if value is None else fmt.format(value))
+        table.add_row(label, *cells)
+    return table
+
+
+def _open(settings):  # noqa: ANN001, ANN202
+    from flightprice.store import open_store
+    from flightprice.warehouse import open_warehouse
+
+    return open_warehouse(settings), open_store(settings)
+
+
+def train(
+    ctx: typer.Context,
+    compare: Annotated[bool, typer.Option("--compare", help="Compare with the champion.")] = False,
+    promote: Annotated[
+        bool, typer.Option("--promote", help="Promote the challenger if it is better.")
+    ] = False,
+    quality_gate: Annotated[
+        bool, typer.Option(help="Skip training when the latest data-quality run failed.")
+    ] = True,
+    json_out: JsonOption = False,
+) -> None:
+    """Train a challenger on ML_TRAINING_FEATURES (time-based holdout) and register it.
+
+    The first model ever trained becomes champion. With --compare it is scored against the
+    champion on the same holdout rows and the decision is printed; with --promote a better
+    challenger becomes champion. Exit code 7 when the quality gate skipped training.
+    """
+    from flightprice.training import run_training
+    from flightprice.transform import new_run_id
+
+    settings = settings_from(ctx)
+    warehouse, store = _open(settings)
+    with guard(), warehouse, progress_bar("boosting rounds", enabled=not json_out) as progress:
+        try:
+            outcome = run_training(settings, warehouse, store, run_id=new_run_id("train"),
+                                   compare=compare or promote, promote=promote,
+                                   check_quality=quality_gate, progress=progress)
+        except Exception as exc:  # logged in TRAINING_LOG already
+            raise fail(f"training failed: {exc}") from None
+    if json_out:
+        print_json(outcome.to_dict())
+    else:
+        _print_outcome(outcome)
+    if outcome.status == "skipped":
+        raise typer.Exit(EXIT_SKIPPED)
+
+
+def _print_outcome(outcome) -> None:  # noqa: ANN001 - TrainingOutcome
+    if outcome.status == "skipped":
+        err_console.print(f"[yellow]training skipped:[/] {outcome.reason}")
+        return
+    console.print(f"challenger [bold]{outcome.version}[/]"
+                  + (f"   champion [bold]{outcome.champion_version}[/]"
+                     if outcome.champion_version else ""))
+    columns: dict[str, dict | None] = {"challenger": outcome.metrics}
+    if outcome.champion_version:
+        columns["champion"] = outcome.champion_metrics
+    for name, metrics in outcome.baselines.items():
+        columns[BASELINE_LABELS.get(name, name)] = metrics
+    console.print(metrics_table(columns, "holdout metrics (same rows for every column)"))
+    if outcome.noise_floor_mape:
+        console.print(f"noise floor (best possible MAPE on this synthetic market): "
+                      f"{outcome.noise_floor_mape:.2%} — model at "
+                      f"{outcome.mape_to_noise_floor:.2f}× the floor")
+    colour = "green" if outcome.promoted else "yellow" if outcome.decision == "would_promote" else ""
+    console.print(f"decision: [bold {colour}]{outcome.decision}[/] — {outcome.reason}")
+    if outcome.decision == "would_promote":
+        console.print("run with --promote (or `flightprice models promote VERSION`) to promote it")
+
+
+def compare(
+    ctx: typer.Context,
+    challenger: Annotated[str | None, typer.Argument(help="Default: newest challenger.")] = None,
+    champion: Annotated[str | None, typer.Argument(help="Default: current champion.")] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Score two model versions on the same holdout rows and say which should serve."""
+    from flightprice.registry import RegistryError
+    from flightprice.training import compare_versions
+
+    settings = settings_from(ctx)
+    warehouse, store = _open(settings)
+    with guard(), warehouse:
+        try:
+            result = compare_versions(settings, warehouse, store, challenger, champion)
+        except (RegistryError, FileNotFoundError, RuntimeError) as exc:
+            raise fail(str(exc)) from None
+    if json_out:
+        print_json(result)
+        return
+    console.print(f"challenger [bold]{result['challenger']}[/]   "
+                  f"champion [bold]{result['champion']}[/]")
+    console.print(metrics_table(
+        {"challenger": result["challenger_metrics"], "champion": result["champion_metrics"]},
+        f"holdout metrics ({result['holdout_rows']:,} rows)"))
+    verdict = "promote" if result["promote"] else "keep the champion"
+    console.print(f"decision: [bold]{verdict}[/] — {result['reason']}")
+
+
+models_app = typer.Typer(help="List, inspect, promote and roll back model versions.",
+                         no_args_is_help=True)
+
+
+@models_app.command("list")
+def models_list(ctx: typer.Context, json_out: JsonOption = False) -> None:
+    """List every registered model version, newest first."""
+    from flightprice.registry import list_models
+
+    warehouse, _ = _open(settings_from(ctx))
+    with guard(), warehouse:
+        entries = list_models(warehouse)
+    rows = [_entry_dict(e) for e in entries]
+    if json_out:
+        print_json(rows)
+        return
+    table = Table(title="model registry", title_justify="left")
+    for col in ("version", "status", "MAPE", "created", "promoted", "promoted from", "reason"):
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        mape = (row["metrics"] or {}).get("mape")
+        colour = {"champion": "green", "retired": "dim"}.get(row["status"], "")
+        table.add_row(row["version"], f"[{colour}]{row['status']}[/]" if colour else row["status"],
+                      "–" if mape is None else f"{mape:.2%}", str(row["created_at"])[:19],
+                      str(row["promoted_at"] or "")[:19], row["promoted_from"] or "",
+                      row["reason"] or "")
+    console.print(table)
+    if not rows:
+        console.print("no models yet: run `flightprice train`")
+
+
+@models_app.command("show")
+def models_show(
+    ctx: typer.Context,
+    version: Annotated[str, typer.Argument(help="Model version.")],
+    json_out: JsonOption = False,
+) -> None:
+    """Show one version: registry entry and its artifact's metadata."""
+    from flightprice.registry import get
+
+    warehouse, store = _open(settings_from(ctx))
+    with guard(), warehouse:
+        entry = get(warehouse, version)
+    if entry is None:
+        raise fail(f"model version {version} is not registered")
+    data = _entry_dict(entry)
+    metadata_key = f"models/{version}/metadata.json"
+    data["artifact_metadata"] = (json.loads(store.read_bytes(metadata_key))
+                                 if store.exists(metadata_key) else None)
+    if json_out:
+        print_json(data)
+        return
+    console.print_json(json.dumps(data, default=str))
+
+
+@models_app.command("promote")
+def models_promote(
+    ctx: typer.Context,
+    version: Annotated[str, typer.Argument(help="Model version to make champion.")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the registry).")] = "manual promotion",
+    json_out: JsonOption = False,
+) -> None:
+    """Make VERSION the champion; the current champion retires (kept for rollback)."""
+    from flightprice.registry import RegistryError, promote
+
+    warehouse, _ = _open(settings_from(ctx))
+    with guard(), warehouse:
+        try:
+            entry = promote(warehouse, version, reason)
+        except RegistryError as exc:
+            raise fail(str(exc)) from None
+    _report_champion(entry, json_out)
+
+
+@models_app.command("rollback")
+def models_rollback(
+    ctx: typer.Context,
+    reason: Annotated[str, typer.Option(help="Why (kept in the registry).")] = "manual rollback",
+    json_out: JsonOption = False,
+) -> None:
+    """Return to the previous champion; the current one retires."""
+    from flightprice.registry import RegistryError, rollback
+
+    warehouse, _ = _open(settings_from(ctx))
+    with guard(), warehouse:
+        try:
+            entry = rollback(warehouse, reason)
+        except RegistryError as exc:
+            raise fail(str(exc)) from None
+    _report_champion(entry, json_out)
+
+
+def _report_champion(entry, json_out: bool) -> None:  # noqa: ANN001
+    if json_out:
+        print_json(_entry_dict(entry))
+    else:
+        console.print(f"champion is now [bold green]{entry.version}[/] — {entry.reason}")
+
+
+def _entry_dict(entry) -> dict[str, Any]:  # noqa: ANN001 - RegistryEntry
+    from dataclasses import asdict
+
+    return asdict(entry)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the model commands to `app`."""
+    app.command()(train)
+    app.command()(compare)
+    app.add_typer(models_app, name="models")
+
