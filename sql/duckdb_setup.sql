@@ -103,3 +103,44 @@ CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.DATA_QUALITY_LOG (
     metric_value     DOUBLE,
     details          VARCHAR
 );
+
+-- One row per flight and cabin: the current recommended price, published by the latest
+-- successful scoring run that priced it (flightprice.scoring).
+CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.FLIGHT_PRICES (
+    flight_id          VARCHAR   NOT NULL,
+    cabin              VARCHAR   NOT NULL,
+    departure_at       TIMESTAMP NOT NULL,
+    days_to_departure  DOUBLE    NOT NULL,
+    price_usd          DOUBLE    NOT NULL,   -- the recommended price, after guardrails and rounding
+    market_fare_usd    DOUBLE    NOT NULL,   -- the model's market fare
+    demand_adjustment  DOUBLE    NOT NULL,   -- multiplier - 1 (0.05 = +5%)
+    urgency_adjustment DOUBLE    NOT NULL,   -- multiplier - 1
+    guardrail          VARCHAR   NOT NULL,   -- none | floor | ceiling | max_increase | max_decrease
+    reasons            VARCHAR   NOT NULL,   -- JSON: flightprice.pricing.reasons_json
+    previous_price_usd DOUBLE,               -- the last published price the change limit used
+    model_version      VARCHAR   NOT NULL,
+    as_of              TIMESTAMP NOT NULL,   -- the data clock the features describe
+    scored_at          TIMESTAMP NOT NULL,
+    run_id             VARCHAR   NOT NULL,
+    PRIMARY KEY (flight_id, cabin)
+);
+
+-- One row per scoring run, flight and cabin: every published price (same columns as
+-- FLIGHT_PRICES). Re-running a run id replaces that run's rows, never adds to them.
+CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.PRICE_HISTORY (
+    flight_id          VARCHAR   NOT NULL,
+    cabin              VARCHAR   NOT NULL,
+    departure_at       TIMESTAMP NOT NULL,
+    days_to_departure  DOUBLE    NOT NULL,
+    price_usd          DOUBLE    NOT NULL,
+    market_fare_usd    DOUBLE    NOT NULL,
+    demand_adjustment  DOUBLE    NOT NULL,
+    urgency_adjustment DOUBLE    NOT NULL,
+    guardrail          VARCHAR   NOT NULL,
+    reasons            VARCHAR   NOT NULL,
+    previous_price_usd DOUBLE,
+    model_version      VARCHAR   NOT NULL,
+    as_of              TIMESTAMP NOT NULL,
+    scored_at          TIMESTAMP NOT NULL,
+    run_id             VARCHAR   NOT NULL
+);

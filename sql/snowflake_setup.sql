@@ -125,6 +125,45 @@ CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.DATA_QUALITY_LOG (
     details          VARCHAR
 );
 
+-- One row per flight and cabin: the current recommended price (latest successful scoring run).
+CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.FLIGHT_PRICES (
+    flight_id          VARCHAR       NOT NULL,
+    cabin              VARCHAR       NOT NULL,
+    departure_at       TIMESTAMP_NTZ NOT NULL,
+    days_to_departure  DOUBLE        NOT NULL,
+    price_usd          DOUBLE        NOT NULL,
+    market_fare_usd    DOUBLE        NOT NULL,
+    demand_adjustment  DOUBLE        NOT NULL,
+    urgency_adjustment DOUBLE        NOT NULL,
+    guardrail          VARCHAR       NOT NULL,
+    reasons            VARCHAR       NOT NULL,
+    previous_price_usd DOUBLE,
+    model_version      VARCHAR       NOT NULL,
+    as_of              TIMESTAMP_NTZ NOT NULL,
+    scored_at          TIMESTAMP_NTZ NOT NULL,
+    run_id             VARCHAR       NOT NULL,
+    PRIMARY KEY (flight_id, cabin)
+);
+
+-- One row per scoring run, flight and cabin: every published price.
+CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.PRICE_HISTORY (
+    flight_id          VARCHAR       NOT NULL,
+    cabin              VARCHAR       NOT NULL,
+    departure_at       TIMESTAMP_NTZ NOT NULL,
+    days_to_departure  DOUBLE        NOT NULL,
+    price_usd          DOUBLE        NOT NULL,
+    market_fare_usd    DOUBLE        NOT NULL,
+    demand_adjustment  DOUBLE        NOT NULL,
+    urgency_adjustment DOUBLE        NOT NULL,
+    guardrail          VARCHAR       NOT NULL,
+    reasons            VARCHAR       NOT NULL,
+    previous_price_usd DOUBLE,
+    model_version      VARCHAR       NOT NULL,
+    as_of              TIMESTAMP_NTZ NOT NULL,
+    scored_at          TIMESTAMP_NTZ NOT NULL,
+    run_id             VARCHAR       NOT NULL
+);
+
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA FLIGHT_PRICING.RAW TO ROLE DATA_ENGINEER;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA FLIGHT_PRICING.ML_PREDICTIONS
     TO ROLE DATA_ENGINEER;

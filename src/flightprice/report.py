@@ -27,7 +27,9 @@ __all__ = [
     "curve_routes",
     "fare_curve",
     "feature_importance",
+    "format_metric",
     "mape_by_dtd_bucket",
+    "model_version",
     "report_markdown",
 ]
 

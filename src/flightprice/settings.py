@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from flightprice.pricing import PricingParams
+
 ENV_PREFIX = "FLIGHTPRICE_"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,7 +23,12 @@ class Settings(BaseSettings):
     """Configuration of flightprice; every field is read from `FLIGHTPRICE_<FIELD>` or `.env`."""
 
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        # Nested values: FLIGHTPRICE_PRICING__MAX_INCREASE=0.1 (or FLIGHTPRICE_PRICING as JSON).
+        env_nested_delimiter="__",
     )
 
     # Embedded default: everything lives under `home`.
@@ -67,6 +74,40 @@ class Settings(BaseSettings):
     max_training_rows: int | None = Field(
         None, ge=1000, description="Train on at most the latest N rows (None: all)."
     )
+
+    # Pricing API (flightprice serve, api/).
+    api_host: str = Field("127.0.0.1", description="Interface `flightprice serve` binds to.")
+    api_port: int = Field(8000, ge=1, le=65535, description="Port `flightprice serve` binds to.")
+    api_workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes.")
+    api_batch_limit: int = Field(
+        1000, ge=1, le=100_000, description="Most flights in one JSON /v1/price/batch request."
+    )
+    api_arrow_batch_limit: int = Field(
+        100_000, ge=1, le=1_000_000,
+        description="Most flights in one Arrow IPC /v1/price/batch request.",
+    )  # fmt: skip
+    smoke_latency_budget_ms: float = Field(
+        250.0, gt=0, description="Smoke test: highest acceptable p95 latency of /v1/price."
+    )
+
+    # Batch scoring (flightprice score, flows/batch_scoring.py).
+    scoring_mode: Literal["api", "local"] = Field(
+        "api", description="api: price through the deployed API; local: the champion in-process."
+    )
+    scoring_chunk_rows: int = Field(
+        100_000, ge=1, description="Rows read, priced and written per chunk (bounds memory)."
+    )
+    scoring_request_rows: int = Field(
+        10_000, ge=1, description="api mode: flights per batch request (Arrow IPC)."
+    )
+    scoring_concurrency: int = Field(4, ge=1, le=64, description="api mode: requests in flight.")
+    scoring_retries: int = Field(
+        4, ge=0, le=20, description="api mode: retries of a failed request (exponential back-off)."
+    )
+    scoring_timeout_seconds: float = Field(60.0, gt=0, description="api mode: per request.")
+
+    # Dynamic pricing policy (flightprice.pricing): FLIGHTPRICE_PRICING__<PARAM>.
+    pricing: PricingParams = Field(default_factory=PricingParams)
 
     @property
     def duckdb_file(self) -> Path:

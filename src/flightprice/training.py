@@ -149,6 +149,8 @@ def run_training(
 
 
 def _train_and_decide(settings, warehouse, store, outcome, compare, promote, params, progress):
+    # Load the champion first: a corrupt champion artifact fails the run before any training.
+    current = load_champion(warehouse, store)
     frame = load_training_frame(warehouse, settings.max_training_rows)
     if frame.empty:
         raise ValueError(f"{TRAINING_TABLE} is empty: ingest and transform data first")
@@ -160,7 +162,6 @@ def _train_and_decide(settings, warehouse, store, outcome, compare, promote, par
     outcome.version, outcome.artifact_uri, outcome.sha256 = version, info.model_uri, info.sha256
     log.info("trained %s: holdout MAPE %.4f", version, trained.metrics["mape"])
 
-    current = load_champion(warehouse, store)
     if current is None:
         registry.register(warehouse, version, trained.metrics, info.model_uri, info.sha256,
                           status="champion")

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from flightprice.cli import pipeline, run, status, train
+from flightprice.cli import pipeline, pricing, run, status, train
 from flightprice.cli._common import EXIT_CONFIG, err_console
 from flightprice.settings import MissingSettingError, Settings
 
@@ -50,6 +50,7 @@ def _main(
 
 pipeline.register(app)
 status.register(app)
+pricing.register(app)
 train.register(app)
 app.command(name="run")(run.run)
 

@@ -12,11 +12,13 @@ from flightprice.cli._common import console, guard, print_json, settings_from
 # flow name -> "file:function" under settings.flows_dir
 FLOWS = {
     "daily": "daily_pipeline.py:daily_pipeline",
+    "training": "training_pipeline.py:training_pipeline",
 }
 
 
 class FlowName(str, Enum):
     daily = "daily"
+    training = "training"
 
 
 def load_flow(flows_dir, name: str):  # noqa: ANN001, ANN201 - Path, prefect Flow
@@ -46,7 +48,8 @@ def run(
     get_settings.cache_clear()
     with guard():
         flow = load_flow(settings.flows_dir, name.value)
-        state = flow(force=force, return_state=True)
+        kwargs = {"force": force} if name.value == "daily" else {}
+        state = flow(**kwargs, return_state=True)
     result = state.result(raise_on_failure=False)
     if json_out:
         print_json({"state": state.type.value, "result": result if state.is_completed() else str(result)})

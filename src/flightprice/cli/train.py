@@ -100,7 +100,7 @@ def _print_outcome(outcome) -> None:  # noqa: ANN001 - TrainingOutcome
     for name, metrics in outcome.baselines.items():
         columns[BASELINE_LABELS.get(name, name)] = metrics
     console.print(metrics_table(columns, "holdout metrics (same rows for every column)"))
-    if outcome.noise_floor_mape:
+    if outcome.mape_to_noise_floor is not None:
         console.print(f"noise floor (best possible MAPE on this synthetic market): "
                       f"{outcome.noise_floor_mape:.2%} — model at "
                       f"{outcome.mape_to_noise_floor:.2f}× the floor")

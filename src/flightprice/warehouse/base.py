@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -24,6 +24,15 @@ class Warehouse(Protocol):
 
     def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         """Run a query and return its rows as an Arrow table."""
+
+    def query_batches(
+        self, sql: str, params: Sequence[Any] | None = None, batch_rows: int = 100_000
+    ) -> Iterator[pa.RecordBatch]:
+        """Stream a query's rows as Arrow record batches of at most `batch_rows` rows.
+
+        Memory stays bounded by the batch size, and the caller may write through this
+        warehouse while it reads (the rows read are those of the query's start).
+        """
 
     def insert_arrow(self, table: str, data: pa.Table) -> int:
         """Append `data` (columns named as in `table`) to `table`; return rows written."""

@@ -75,6 +75,19 @@ class DuckDBWarehouse:
     def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         return self.con.sql(sql, params=list(params) if params else None).to_arrow_table()
 
+    def query_batches(
+        self, sql: str, params: Sequence[Any] | None = None, batch_rows: int = 100_000
+    ) -> Iterator[pa.RecordBatch]:
+        # A second connection to the same database: the main one stays free for writes.
+        cursor = self.con.cursor()
+        try:
+            relation = cursor.sql(sql, params=list(params) if params else None)
+            for batch in relation.to_arrow_reader(batch_rows):
+                if batch.num_rows:
+                    yield batch
+        finally:
+            cursor.close()
+
     def insert_arrow(self, table: str, data: pa.Table) -> int:
         if data.num_rows == 0:
             return 0

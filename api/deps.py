@@ -1,0 +1,76 @@
+"""Dependencies as Annotated aliases, so that handlers read like plain signatures.
+
+They are `async def` on purpose: FastAPI runs a plain `def` dependency in a worker thread,
+and these only read app state.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request, status
+
+from api.metrics import ApiMetrics
+from flightprice.model import LoadedModel
+from flightprice.pricing import PricingParams
+from flightprice.serving import ModelHolder
+from flightprice.settings import Settings
+
+
+async def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+async def _holder(request: Request) -> ModelHolder:
+    return request.app.state.holder
+
+
+async def _metrics(request: Request) -> ApiMetrics:
+    return request.app.state.metrics
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+HolderDep = Annotated[ModelHolder, Depends(_holder)]
+MetricsDep = Annotated[ApiMetrics, Depends(_metrics)]
+
+
+async def _model(holder: HolderDep) -> LoadedModel:
+    """Return the model once for the whole request: a reload cannot change it midway."""
+    model = holder.model
+    if model is None:
+        reason = holder.error or "no model loaded"
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail=f"no model to price with: {reason}. Register a champion "
+            "(flightprice train) and POST /admin/reload.",
+        )
+    return model
+
+
+async def _pricing(settings: SettingsDep) -> PricingParams:
+    return settings.pricing
+
+
+async def _admin(
+    settings: SettingsDep,
+    x_api_key: Annotated[str | None, Header(description="The admin API key.")] = None,
+) -> None:
+    if settings.api_key is None or not settings.api_key.get_secret_value():
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail="admin endpoints are disabled: no FLIGHTPRICE_API_KEY is configured",
+        )
+    if x_api_key is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="missing X-API-Key header",
+            headers={"WWW-Authenticate": "X-API-Key"},
+        )
+    if not secrets.compare_digest(x_api_key.encode(), settings.api_key.get_secret_value().encode()):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="invalid API key")
+
+
+ModelDep = Annotated[LoadedModel, Depends(_model)]
+PricingDep = Annotated[PricingParams, Depends(_pricing)]
+AdminDep = Annotated[None, Depends(_admin)]

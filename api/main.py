@@ -1,0 +1,92 @@
+"""The app factory: `create_app(settings)`; `uvicorn --factory api.main:create_app` serves it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from api.metrics import ApiMetrics, MetricsMiddleware
+from api.routes import health, metrics, model, price
+from flightprice.serving import ModelHolder, load_champion
+from flightprice.settings import Settings, get_settings
+
+log = logging.getLogger("flightprice.api")
+
+DESCRIPTION = """
+Dynamic flight prices: the XGBoost market fare of a flight, adjusted for demand and urgency,
+then held within guardrails (cabin floor and ceiling, at most ±15% against the last published
+price, X.99 rounding). Every quote lists its reasons.
+
+Invalid input answers 422 naming the field. `POST /admin/reload` (X-API-Key) swaps in the
+registry's current champion without dropping a request.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the pricing API; the champion is loaded once, when the app starts."""
+    settings = settings or get_settings()
+    holder = ModelHolder(lambda: load_champion(settings))
+    app_metrics = ApiMetrics()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # No champion, or a broken one, must not stop the API: /ready says 503 until reload.
+        model = await run_in_threadpool(holder.try_reload)
+        app_metrics.set_model(model.version if model is not None else None)
+        yield
+
+    app = FastAPI(
+        title="flightprice pricing API",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.holder = holder
+    app.state.metrics = app_metrics
+    app.add_middleware(MetricsMiddleware, metrics=app_metrics)
+    app.add_exception_handler(Exception, _internal_error)
+    for router in (health.router, price.router, price.batch_router, model.router, metrics.router):
+        app.include_router(router)
+    return app
+
+
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    # A defect, never the client's input (that is a 422): log it whole, say little.
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse(
+        {"detail": "internal error"}, status_code=status.HTTP_500_INTERNAL_SERVER_ERROR
+    )
+
+
+def serve(
+    settings: Settings,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    workers: int | None = None,
+    log_level: str = "info",
+) -> None:
+    """Run the API under uvicorn until interrupted (blocking)."""
+    import os
+
+    import uvicorn
+
+    host, port = host or settings.api_host, port or settings.api_port
+    workers = workers or settings.api_workers
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+        return
+    # Worker processes build their own app from the environment: hand over what differs.
+    os.environ["FLIGHTPRICE_HOME"] = str(settings.home)
+    if settings.api_key is not None:
+        os.environ["FLIGHTPRICE_API_KEY"] = settings.api_key.get_secret_value()
+    uvicorn.run(
+        "api.main:create_app", factory=True, host=host, port=port, workers=workers,
+        log_level=log_level,
+    )  # fmt: skip

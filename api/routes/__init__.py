@@ -1,0 +1,1 @@
+"""One router per resource: health, price, model (+ admin reload), metrics."""

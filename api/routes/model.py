@@ -1,0 +1,61 @@
+"""The model being served, and the admin reload that swaps it."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, status
+from fastapi.concurrency import run_in_threadpool
+
+from api.deps import AdminDep, HolderDep, MetricsDep, ModelDep, SettingsDep
+from api.schemas import ModelInfo, Reloaded
+from flightprice.serving import NoChampionError
+
+router = APIRouter(tags=["model"])
+
+
+@router.get("/v1/model", response_model=ModelInfo, summary="The model being served")
+async def model_info(model: ModelDep, holder: HolderDep, settings: SettingsDep) -> ModelInfo:
+    meta = model.metadata
+    return ModelInfo(
+        version=model.version,
+        sha256=model.sha256,
+        loaded_at=holder.loaded_at,
+        created_at=meta.get("created_at"),
+        target_transform=model.target_transform,
+        feature_columns=list(model.spec.columns),
+        metrics=meta.get("metrics", {}),
+        training_window=meta.get("training_window", {}),
+        pricing=settings.pricing.model_dump(),
+    )
+
+
+@router.post(
+    "/admin/reload",
+    response_model=Reloaded,
+    summary="Load the registry's current champion and swap it in atomically",
+    description="Needs the X-API-Key header. Requests in flight finish on the model they "
+    "started with; a failed reload keeps the model that was serving.",
+    responses={
+        401: {"description": "No X-API-Key header."},
+        403: {"description": "Wrong API key."},
+        409: {"description": "The registry has no champion."},
+        503: {"description": "No API key configured, or the champion could not be loaded."},
+    },
+)
+async def reload(_: AdminDep, holder: HolderDep, metrics: MetricsDep) -> Reloaded:
+    previous = holder.version
+    try:
+        model = await run_in_threadpool(holder.reload)
+    except NoChampionError as exc:
+        metrics.reloads.labels("failed").inc()
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
+    except Exception as exc:  # checksum mismatch, store or warehouse unreachable
+        metrics.reloads.labels("failed").inc()
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail=f"could not load the champion ({type(exc).__name__}: {exc}); "
+            f"still serving {previous}",
+        ) from None
+    metrics.reloads.labels("success").inc()
+    metrics.set_model(model.version)
+    return Reloaded(model_version=model.version, previous_version=previous,
+                    loaded_at=holder.loaded_at)

@@ -1,0 +1,202 @@
+"""Quotes: one flight, a JSON batch, or an Arrow IPC batch (same endpoint, by content type)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+
+from api.deps import MetricsDep, ModelDep, PricingDep, SettingsDep
+from api.metrics import ApiMetrics
+from api.schemas import BatchQuotes, BatchRequest, PriceRequest, Quote
+from flightprice._request_table import REQUEST_COLUMNS, RequestTableError, request_frame
+from flightprice.api_client import ARROW_STREAM
+from flightprice.features import FeatureError
+from flightprice.model import LoadedModel
+from flightprice.pricing import GUARDRAILS, PricingParams, explain
+from flightprice.serving import Quotes, quote
+
+MAX_ARROW_BYTES = 256 * 1024 * 1024
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
+class ArrowOrJsonRoute(APIRoute):
+    """Send `application/vnd.apache.arrow.stream` bodies to the Arrow handler, JSON as usual."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        json_handler = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            content_type = request.headers.get("content-type", "").split(";")[0].strip()
+            if content_type.lower() == ARROW_STREAM:
+                return await price_arrow(request)
+            return await json_handler(request)
+
+        return handler
+
+
+router = APIRouter(tags=["price"])
+batch_router = APIRouter(tags=["price"], route_class=ArrowOrJsonRoute)
+
+
+@router.post(
+    "/v1/price",
+    response_model=Quote,
+    summary="Quote one flight",
+    responses={503: {"description": "No model loaded yet."}},
+)
+def price(
+    flight: PriceRequest, model: ModelDep, params: PricingDep, metrics: MetricsDep
+) -> dict[str, Any]:
+    return _quote_json([flight], model, params, metrics)[0]
+
+
+@batch_router.post(
+    "/v1/price/batch",
+    response_model=BatchQuotes,
+    summary="Quote many flights (JSON, or Arrow IPC for large batches)",
+    description="JSON: `{\"flights\": [...]}`, at most FLIGHTPRICE_API_BATCH_LIMIT flights "
+    "(default 1000). Arrow IPC stream (`Content-Type: application/vnd.apache.arrow.stream`): "
+    "one row per flight with the PriceRequest fields as columns, at most "
+    "FLIGHTPRICE_API_ARROW_BATCH_LIMIT rows (default 100000); the answer is an Arrow IPC "
+    "stream of price_usd, market_fare_usd, demand_adjustment, urgency_adjustment, guardrail, "
+    "reasons (JSON), days_to_departure, row for row, and the model version in the "
+    "X-Model-Version header and the schema metadata.",
+    responses={
+        200: {"content": {ARROW_STREAM: _BINARY}},
+        413: {"description": "More flights than the batch limit."},
+        503: {"description": "No model loaded yet."},
+    },
+    openapi_extra={"requestBody": {"content": {ARROW_STREAM: _BINARY}}},
+)
+def price_batch(
+    batch: BatchRequest,
+    model: ModelDep,
+    params: PricingDep,
+    metrics: MetricsDep,
+    settings: SettingsDep,
+) -> dict[str, Any]:
+    limit = settings.api_batch_limit
+    if len(batch.flights) > limit:
+        raise HTTPException(
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            detail=f"{len(batch.flights)} flights: at most {limit} per JSON request "
+            "(send Arrow IPC for larger batches)",
+        )
+    quotes = _quote_json(batch.flights, model, params, metrics)
+    return {"model_version": model.version, "count": len(quotes), "quotes": quotes}
+
+
+async def price_arrow(request: Request) -> Response:
+    """Price an Arrow IPC stream of requests; answer an Arrow IPC stream of prices."""
+    state = request.app.state
+    model: LoadedModel | None = state.holder.model
+    if model is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail="no model loaded")
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > MAX_ARROW_BYTES:
+        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, detail="body too large")
+    body = await request.body()
+    try:
+        with pa.ipc.open_stream(body) as reader:
+            table = reader.read_all()
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise _invalid("body", f"not an Arrow IPC stream: {exc}") from None
+    limit = state.settings.api_arrow_batch_limit
+    if table.num_rows == 0:
+        raise _invalid("body", "no rows")
+    if table.num_rows > limit:
+        raise HTTPException(
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            detail=f"{table.num_rows} rows: at most {limit} per Arrow request",
+        )
+    payload = await run_in_threadpool(
+        _price_table, model, table, state.settings.pricing, state.metrics
+    )
+    return Response(payload, media_type=ARROW_STREAM, headers={"x-model-version": model.version})
+
+
+def _price_table(
+    model: LoadedModel, table: pa.Table, params: PricingParams, metrics: ApiMetrics
+) -> bytes:
+    try:
+        frame = request_frame(table)
+    except RequestTableError as exc:
+        raise RequestValidationError([p.to_error() for p in exc.problems]) from None
+    quotes = _quote(model, frame, params, metrics)
+    priced = quotes.to_arrow()
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, priced.schema) as writer:
+        writer.write_table(priced)
+    return sink.getvalue().to_pybytes()
+
+
+def _quote_json(
+    flights: list[PriceRequest], model: LoadedModel, params: PricingParams, metrics: ApiMetrics
+) -> list[dict[str, Any]]:
+    quotes = _quote(model, _frame(flights), params, metrics)
+    r = quotes.result
+    return [
+        {
+            "price": float(r.price[i]),
+            "currency": "USD",
+            "market_fare": float(r.market_fare[i]),
+            "adjustments": {
+                "demand": float(r.demand_adjustment[i]),
+                "urgency": float(r.urgency_adjustment[i]),
+            },
+            "load_factor": _finite_or_none(r.load_factor[i]),
+            "expected_load_factor": float(r.expected_load_factor[i]),
+            "guardrail": GUARDRAILS[r.guardrail[i]],
+            "last_price": _finite_or_none(r.last_price[i]),
+            "reasons": explain(r, i),
+            "model_version": quotes.model_version,
+            "observed_at": flight.observed_at,
+            "days_to_departure": float(r.days_to_departure[i]),
+        }
+        for i, flight in enumerate(flights)
+    ]
+
+
+def _quote(
+    model: LoadedModel, frame: pd.DataFrame, params: PricingParams, metrics: ApiMetrics
+) -> Quotes:
+    try:
+        quotes = quote(model, frame, params)
+    except (FeatureError, ValueError) as exc:  # schema checks should have caught it first
+        raise _invalid("body", str(exc)) from None
+    codes, counts = np.unique(quotes.result.guardrail, return_counts=True)
+    for code, count in zip(codes, counts, strict=True):
+        metrics.flights_priced.labels(GUARDRAILS[code]).inc(int(count))
+    return quotes
+
+
+def _frame(flights: list[PriceRequest]) -> pd.DataFrame:
+    """Build the request frame column by column (faster than one dict per row)."""
+    columns: dict[str, Any] = {}
+    for name in REQUEST_COLUMNS:
+        values = [getattr(f, name) for f in flights]
+        if name == "cabin":
+            values = [v.value for v in values]
+        elif name in ("seats_remaining", "capacity", "last_price"):
+            values = np.array([np.nan if v is None else v for v in values], dtype="float64")
+        columns[name] = values
+    return pd.DataFrame(columns)
+
+
+def _finite_or_none(value: float) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _invalid(field: str, message: str) -> RequestValidationError:
+    loc = ["body"] if field == "body" else ["body", field]
+    return RequestValidationError([{"loc": loc, "msg": message, "type": "value_error"}])

@@ -1,0 +1,217 @@
+"""Request and response bodies of the pricing API, with the examples shown in /docs.
+
+Limits come from `flightprice._request_table`, which also checks Arrow IPC batches and
+scoring rows, so a flight is accepted or refused alike however it arrives.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from flightprice._request_table import (
+    AIRPORT_PATTERN,
+    CARRIER_PATTERN,
+    EARLIEST,
+    LATEST,
+    MAX_DAYS_AHEAD,
+    MAX_DURATION_MINUTES,
+    MAX_FLIGHT_NUMBER_LENGTH,
+    MAX_PRICE_USD,
+    MAX_SEATS,
+    MAX_STOPS,
+    utc_now,
+)
+from flightprice.pricing import GUARDRAILS
+
+
+class Cabin(str, Enum):
+    economy = "economy"
+    premium_economy = "premium_economy"
+    business = "business"
+    first = "first"
+
+
+Guardrail = Literal[GUARDRAILS]  # type: ignore[valid-type]
+Airport = Annotated[str, Field(pattern=AIRPORT_PATTERN, description="IATA airport code.")]
+
+PRICE_REQUEST_EXAMPLE: dict[str, Any] = {
+    "carrier": "BA",
+    "flight_number": "117",
+    "origin": "LHR",
+    "destination": "JFK",
+    "cabin": "economy",
+    "observed_at": "2026-09-20T12:00:00",
+    "departure_at": "2026-10-15T18:30:00",
+    "stops": 0,
+    "duration_minutes": 480,
+    "seats_remaining": 42,
+    "capacity": 150,
+    "last_price": 540.0,
+}
+
+
+class PriceRequest(BaseModel):
+    """One flight and cabin to price, as of `observed_at` (default: now)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        allow_inf_nan=False,
+        json_schema_extra={"examples": [PRICE_REQUEST_EXAMPLE]},
+    )
+
+    carrier: str = Field(pattern=CARRIER_PATTERN, description="IATA carrier code.")
+    flight_number: str | None = Field(
+        None, min_length=1, max_length=MAX_FLIGHT_NUMBER_LENGTH, description="Not a model input."
+    )
+    origin: Airport
+    destination: Airport
+    cabin: Cabin
+    observed_at: datetime | None = Field(
+        None,
+        validate_default=True,
+        description="When the price applies (UTC; naive means UTC). Default: now.",
+    )
+    departure_at: datetime = Field(
+        description=f"Departure (UTC; naive means UTC); after observed_at, at most "
+        f"{MAX_DAYS_AHEAD} days later."
+    )
+    stops: int = Field(ge=0, le=MAX_STOPS)
+    duration_minutes: int = Field(ge=1, le=MAX_DURATION_MINUTES)
+    seats_remaining: int | None = Field(None, ge=0, le=MAX_SEATS, description="Unknown if absent.")
+    capacity: int | None = Field(
+        None, ge=1, le=MAX_SEATS, description="Seats in this cabin; unknown if absent."
+    )
+    last_price: float | None = Field(
+        None,
+        gt=0,
+        le=MAX_PRICE_USD,
+        description="Last published price in USD: the reference of the per-cycle change limit.",
+    )
+
+    @field_validator("destination")
+    @classmethod
+    def _not_origin(cls, destination: str, info: ValidationInfo) -> str:
+        if destination == info.data.get("origin"):
+            raise ValueError("destination must differ from origin")
+        return destination
+
+    @field_validator("observed_at")
+    @classmethod
+    def _observed_default_now(cls, value: datetime | None) -> datetime:
+        return utc_now() if value is None else _naive_utc(value)
+
+    @field_validator("departure_at")
+    @classmethod
+    def _departure_after_observed(cls, value: datetime, info: ValidationInfo) -> datetime:
+        departure = _naive_utc(value)
+        observed = info.data.get("observed_at")
+        if observed is None:  # observed_at itself was invalid; that error is reported
+            return departure
+        if departure <= observed:
+            raise ValueError(f"departure_at must be after observed_at ({observed.isoformat()})")
+        if (departure - observed).days >= MAX_DAYS_AHEAD:
+            raise ValueError(f"departure_at must be at most {MAX_DAYS_AHEAD} days after observed_at")
+        return departure
+
+
+class BatchRequest(BaseModel):
+    """Many flights; each is priced as a single request would be."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    flights: list[PriceRequest] = Field(
+        min_length=1,
+        max_length=100_000,
+        description="At most FLIGHTPRICE_API_BATCH_LIMIT flights (default 1000) per JSON "
+        "request; more answers 413. For larger batches send Arrow IPC "
+        "(application/vnd.apache.arrow.stream).",
+    )
+
+
+class Adjustments(BaseModel):
+    demand: float = Field(description="Demand adjustment: multiplier - 1 (0.05 = +5%).")
+    urgency: float = Field(description="Urgency adjustment: multiplier - 1.")
+
+
+class Quote(BaseModel):
+    """A recommended price and why."""
+
+    price: float = Field(description="Recommended price, after guardrails and rounding.")
+    currency: Literal["USD"] = "USD"
+    market_fare: float = Field(description="The model's market fare.")
+    adjustments: Adjustments
+    load_factor: float | None = Field(description="1 - seats_remaining / capacity, if known.")
+    expected_load_factor: float = Field(description="The booking curve at this many days out.")
+    guardrail: Guardrail = Field(description="The guardrail that set the price, if any.")
+    last_price: float | None
+    reasons: list[str] = Field(description="Each step of the pricing, in order.")
+    model_version: str
+    observed_at: datetime
+    days_to_departure: float
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "price": 561.99, "currency": "USD", "market_fare": 528.4,
+                    "adjustments": {"demand": 0.063, "urgency": 0.0},
+                    "load_factor": 0.72, "expected_load_factor": 0.594,
+                    "guardrail": "none", "last_price": 540.0,
+                    "reasons": ["market fare 528.40 USD", "demand +6.3%: ..."],
+                    "model_version": "v20261126T070102Z-3fa9c1",
+                    "observed_at": "2026-09-20T12:00:00", "days_to_departure": 25.27,
+                }
+            ]
+        }
+    )  # fmt: skip
+
+
+class BatchQuotes(BaseModel):
+    model_version: str
+    count: int
+    quotes: list[Quote]
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    model_loaded: bool
+    model_version: str | None
+    loaded_at: datetime | None
+    uptime_seconds: float
+    model_error: str | None = Field(None, description="Why no model is loaded, if none is.")
+
+
+class Ready(BaseModel):
+    ready: bool
+    model_version: str | None = None
+    reason: str | None = None
+
+
+class ModelInfo(BaseModel):
+    version: str
+    sha256: str
+    loaded_at: datetime | None
+    created_at: str | None
+    target_transform: str
+    feature_columns: list[str]
+    metrics: dict[str, Any]
+    training_window: dict[str, Any]
+    pricing: dict[str, Any] = Field(description="The dynamic-pricing parameters in force.")
+
+
+class Reloaded(BaseModel):
+    model_version: str
+    previous_version: str | None
+    loaded_at: datetime
+
+
+def _naive_utc(value: datetime) -> datetime:
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    if not EARLIEST <= value < LATEST:
+        raise ValueError(f"must be between {EARLIEST:%Y} and {LATEST:%Y}")
+    return value
