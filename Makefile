@@ -11,7 +11,7 @@ FP := $(RUN) flightprice
 
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: demo test install lint data pipeline status clean
+.PHONY: demo test install lint data pipeline model status clean
 
 .venv/.installed: pyproject.toml uv.lock
 	$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
@@ -32,7 +32,11 @@ pipeline: data
 status: install
 	$(FP) status
 
-demo: pipeline status
+model: pipeline
+	$(FP) train --compare --promote
+	$(FP) report
+
+demo: model status
 
 test: install
 	$(RUN) pytest

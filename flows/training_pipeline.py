@@ -11,7 +11,8 @@ from flightprice.deploy import deploy_local
 from flightprice.quality import run_quality_checks
 from flightprice.settings import Settings, get_settings
 from flightprice.store import open_store
-from flightprice.training import TrainingOutcome, quality_gate, run_training
+from flightprice.report import report_markdown
+from flightprice.training import TrainingOutcome, build_model_report, quality_gate, run_training
 from flightprice.transform import new_run_id, transform
 from flightprice.warehouse import open_warehouse
 
@@ -43,6 +44,15 @@ def train_and_decide(settings: Settings, run_id: str) -> TrainingOutcome:
 def deploy(settings: Settings, version: str) -> dict:
     with open_warehouse(settings) as warehouse:
         return deploy_local(settings, warehouse, version).to_dict()
+
+
+@task(cache_policy=NO_CACHE)
+def write_report(settings: Settings, version: str) -> str:
+    with open_warehouse(settings) as warehouse:
+        files = build_model_report(settings, warehouse, open_store(settings), version)
+    create_markdown_artifact(key="model-report", markdown=report_markdown(files),
+                             description=f"Model report {version}")
+    return str(files.html)
 
 
 def comparison_markdown(outcome: TrainingOutcome, deployed: dict | None) -> str:
@@ -81,10 +91,11 @@ def training_pipeline(refresh: bool = True) -> dict:
         logger.warning("quality gate closed: %s", why_not)
     outcome = train_and_decide(settings, run_id)  # logs a skipped run when the gate is closed
     deployed = deploy(settings, outcome.version) if outcome.promoted else None
+    report = write_report(settings, outcome.version) if outcome.version else None
     create_markdown_artifact(key="training-comparison",
                              markdown=comparison_markdown(outcome, deployed),
                              description=f"Training run {run_id}")
-    return {**outcome.to_dict(), "deployed": deployed}
+    return {**outcome.to_dict(), "deployed": deployed, "report": report}
 
 
 if __name__ == "__main__":

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import socket
+import threading
+import time
+from datetime import date
+from pathlib import Path
 
 # Before anything imports Prefect: no telemetry, no server of the developer's.
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
@@ -47,3 +54,135 @@ def home_warehouse(settings):
     setup_warehouse(wh, settings)
     yield wh
     wh.close()
+
+
+# --- A small priced market, shared by the API, scoring, parity and flow tests -------------
+
+MARKET_START = date(2026, 9, 1)
+FAST_TRAINING = {"num_boost_round": 40, "early_stopping_rounds": 10, "learning_rate": 0.3}
+
+
+def market_settings(home: Path, **overrides) -> Settings:
+    """Settings on `home` with the embedded backends, whatever the developer's env says."""
+    values = {"warehouse": "duckdb", "store": "local", "notify_webhook_url": None,
+              "api_key": "test-admin-key", **overrides}
+    return Settings(home=home, **values)
+
+
+def register_model(settings: Settings, version: str, *, champion: bool, rounds: int = 40) -> str:
+    """Train on ML_TRAINING_FEATURES, store the artifact, register it (or promote it)."""
+    from flightprice import registry
+    from flightprice.model import save_model, train_model
+    from flightprice.store import open_store
+
+    with open_warehouse(settings, read_only=True) as wh:
+        frame = wh.query_df("SELECT * FROM ANALYTICS.ML_TRAINING_FEATURES")
+    trained = train_model(frame, {**FAST_TRAINING, "num_boost_round": rounds}, holdout_days=2)
+    info = save_model(trained, open_store(settings), version)
+    with open_warehouse(settings) as wh:
+        if champion and registry.champion(wh) is not None:
+            registry.register(wh, version, trained.metrics, info.model_uri, info.sha256)
+            registry.promote(wh, version, "test: promoted by hand")
+        else:
+            status = "champion" if champion else "challenger"
+            registry.register(wh, version, trained.metrics, info.model_uri, info.sha256, status)
+    return version
+
+
+@pytest.fixture(scope="session")
+def market_template(tmp_path_factory) -> Path:
+    """A home after init -> generate -> ingest -> dbt (no tests), without a model; built once.
+
+    Copy it (`market_home`) before changing anything: tests share it.
+    """
+    from flightprice.ingest import load_raw_files
+    from flightprice.project import init_project
+    from flightprice.store import open_store
+    from flightprice.synth import generate_market
+    from flightprice.transform import run_dbt
+
+    home = tmp_path_factory.mktemp("market") / "home"
+    settings = market_settings(home)
+    init_project(settings)
+    generate_market(open_store(settings), start=MARKET_START, days=8, routes=4, seed=5,
+                    schedules="new")
+    with open_warehouse(settings) as wh:
+        load_raw_files(open_store(settings), wh, run_id="market-template")
+    run = run_dbt(settings, ["build", "--exclude", "resource_type:test", "resource_type:unit_test"])
+    assert run.success, [n.message for n in run.failed]
+    return home
+
+
+@pytest.fixture(scope="session")
+def champion_template(market_template, tmp_path_factory) -> Path:
+    """`market_template` plus a registered champion `v-test-1`; built once."""
+    home = tmp_path_factory.mktemp("champion") / "home"
+    shutil.copytree(market_template, home)
+    register_model(market_settings(home), "v-test-1", champion=True)
+    return home
+
+
+def copy_home(template: Path, target: Path) -> Path:
+    """Copy a template home (warehouse file and lake) so a test may change it."""
+    shutil.copytree(template, target, ignore=shutil.ignore_patterns("*.lock", "*.wal"))
+    return target
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_api(settings: Settings):
+    """Serve `create_app(settings)` with a real uvicorn on a free port; yield its base URL."""
+    import uvicorn
+
+    from api.main import create_app
+
+    port = free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+                            log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def make_settings():
+    """`make_settings(home, **overrides)`: settings on a market home (embedded backends)."""
+    return market_settings
+
+
+@pytest.fixture(scope="session")
+def train_and_register():
+    """`train_and_register(settings, version, champion=..., rounds=...)` (see register_model)."""
+    return register_model
+
+
+@pytest.fixture(scope="session")
+def serve_api():
+    """`with serve_api(settings) as url:` a real uvicorn serving the pricing API."""
+    return running_api
+
+
+@pytest.fixture
+def market_home(market_template, tmp_path) -> Path:
+    """A private copy of the market home without a model."""
+    return copy_home(market_template, tmp_path / "market")
+
+
+@pytest.fixture
+def champion_home(champion_template, tmp_path) -> Path:
+    """A private copy of the market home with champion v-test-1."""
+    return copy_home(champion_template, tmp_path / "champion")

@@ -104,3 +104,29 @@
     ) as spine
     where date_day <= cast(({{ end_expr }}) as date)
 {%- endmacro %}
+
+
+{#-
+    Aggregate: value_expr on the group's row with the latest at_expr, ties broken by the
+    highest tie_expr (text, e.g. quote_id). Rows where value_expr is null are skipped, so
+    it is "the latest reported value". One pass over the group instead of a row_number()
+    window, which sorts every row.
+-#}
+{% macro latest_value(value_expr, at_expr, tie_expr) -%}
+    {{ return(adapter.dispatch('latest_value', 'flightprice')(value_expr, at_expr, tie_expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__latest_value(value_expr, at_expr, tie_expr) -%}
+    {#- arg_max skips rows whose value is null; the key is a (time, tie) struct. -#}
+    arg_max({{ value_expr }}, ({{ at_expr }}, {{ tie_expr }}))
+{%- endmacro %}
+
+{% macro snowflake__latest_value(value_expr, at_expr, tie_expr) -%}
+    {#- One sortable text key: fixed-width time first, then the tie-breaker. -#}
+    max_by(
+        {{ value_expr }},
+        case when {{ value_expr }} is not null then
+            to_char(cast({{ at_expr }} as timestamp), 'YYYY-MM-DD HH24:MI:SS.FF9') || {{ tie_expr }}
+        end
+    )
+{%- endmacro %}

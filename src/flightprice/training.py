@@ -221,3 +221,40 @@ def compare_versions(
         "champion_metrics": dict(decision.champion_metrics or {}),
         "promote": decision.promote, "reason": decision.reason,
     }
+
+
+def build_model_report(
+    settings: Settings,
+    warehouse: Warehouse,
+    store: ObjectStore,
+    version: str | None = None,
+    out_dir=None,  # noqa: ANN001 - Path | None
+):  # noqa: ANN201 - report.ReportFiles
+    """Write the HTML + PNG report of `version` (default: the champion) on the current holdout.
+
+    The champion is drawn beside a challenger; both median baselines are fitted on the train
+    window and scored on the same rows.
+    """
+    from pathlib import Path
+
+    from flightprice._evaluation import fit_baselines
+    from flightprice.report import build_report
+
+    current = registry.champion(warehouse)
+    version = version or (current.version if current else None)
+    if version is None:
+        raise registry.RegistryError("no model to report on: run `flightprice train` first")
+    entry = registry.get(warehouse, version)
+    if entry is None:
+        raise registry.RegistryError(f"model version {version} is not registered")
+    model = load_model(store, version, expected_sha256=entry.sha256)
+    champion_model = None
+    if current is not None and current.version != version:
+        champion_model = load_model(store, current.version, expected_sha256=current.sha256)
+    frame = load_training_frame(warehouse, settings.max_training_rows)
+    split = split_by_time(frame, settings.holdout_days)
+    out_dir = Path(out_dir) if out_dir else settings.home / "reports" / version
+    return build_report(
+        model, split.holdout, out_dir, title=f"flightprice model {version}",
+        champion=champion_model, baselines=fit_baselines(split.train), version=version,
+    )

@@ -44,6 +44,7 @@ def test_training_flow_trains_promotes_first_model_and_deploys_locally(prepared)
     assert result["status"] == "trained" and result["decision"] == "first_champion"
     assert result["deployed"]["version"] == result["version"]
     assert result["deployed"]["api_reloaded"] is False  # no API running: it loads at start
+    assert result["report"].endswith("report.html")
     with open_warehouse(prepared, read_only=True) as wh:
         champ = wh.query_df("SELECT version FROM ML_PREDICTIONS.MODEL_REGISTRY "
                             "WHERE status = 'champion'")
@@ -53,7 +54,8 @@ def test_training_flow_trains_promotes_first_model_and_deploys_locally(prepared)
     from flightprice.training import TrainingOutcome
 
     text = markdown(TrainingOutcome(**{k: v for k, v in result.items()
-                                       if k not in ("deployed", "mape_to_noise_floor")}),
+                                       if k not in ("deployed", "mape_to_noise_floor",
+                                                    "report")}),
                     result["deployed"])
     assert "first_champion" in text and "| mape |" in text
 

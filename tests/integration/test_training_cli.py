@@ -160,3 +160,13 @@ def test_compare_command_scores_two_versions(home, first_two_runs):
     assert out["challenger"] == a and out["champion"] == b
     assert out["challenger_metrics"]["rows"] == out["champion_metrics"]["rows"] > 0
     assert isinstance(out["promote"], bool) and out["reason"]
+
+
+def test_report_writes_self_contained_html_for_the_champion(home, first_two_runs, tmp_path):
+    result = invoke(home, "report", "--out", str(tmp_path / "r"), "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    html = (tmp_path / "r" / "report.html").read_text()
+    assert out["version"] in html and html.count("data:image/png;base64,") >= 4
+    assert {"predicted_vs_actual", "error_by_dtd", "feature_importance", "fare_curves"} <= set(
+        out["pngs"])

@@ -24,14 +24,32 @@ scheduled_flights as (
 
 ),
 
+latest_quote_instants as (
+
+    select
+        flight_id,
+        cabin,
+        max(observed_at) as observed_at
+
+    from fares
+    group by flight_id, cabin
+
+),
+
 quoted_flights as (
 
-    -- Flights can be quoted without a schedule row: describe them by their latest quote.
-    select *
+    -- Flights can be quoted without a schedule row: describe them by their latest quote
+    -- (the highest quote_id at the latest instant). Joining to the latest instant first
+    -- leaves the window only the few quotes of that instant to rank, not every quote.
+    select fares.*
     from fares
+    inner join latest_quote_instants
+        on fares.flight_id = latest_quote_instants.flight_id
+        and fares.cabin = latest_quote_instants.cabin
+        and fares.observed_at = latest_quote_instants.observed_at
     qualify row_number() over (
-        partition by flight_id, cabin
-        order by observed_at desc, quote_id desc
+        partition by fares.flight_id, fares.cabin
+        order by fares.quote_id desc
     ) = 1
 
 ),

@@ -9,35 +9,19 @@ observations as (
 
 ),
 
-ranked_quotes as (
-
-    select
-        flight_id,
-        cabin,
-        observed_at,
-        price_usd,
-        -- Quotes at one instant are not earlier than each other; the highest quote_id
-        -- stands for the instant when a single "last price" is needed.
-        row_number() over (
-            partition by flight_id, cabin, observed_at
-            order by quote_id desc
-        ) as rank_at_instant
-
-    from observations
-
-),
-
 flight_instants as (
 
+    -- Quotes at one instant are not earlier than each other; the highest quote_id
+    -- stands for the instant when a single "last price" is needed.
     select
         flight_id,
         cabin,
         observed_at,
         count(*) as quote_count,
         sum(price_usd) as price_sum_usd,
-        max(case when rank_at_instant = 1 then price_usd end) as closing_price_usd
+        {{ latest_value('price_usd', 'observed_at', 'quote_id') }} as closing_price_usd
 
-    from ranked_quotes
+    from observations
     group by flight_id, cabin, observed_at
 
 ),

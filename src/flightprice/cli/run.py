@@ -13,12 +13,14 @@ from flightprice.cli._common import console, guard, print_json, settings_from
 FLOWS = {
     "daily": "daily_pipeline.py:daily_pipeline",
     "training": "training_pipeline.py:training_pipeline",
+    "scoring": "batch_scoring.py:batch_scoring",
 }
 
 
 class FlowName(str, Enum):
     daily = "daily"
     training = "training"
+    scoring = "scoring"
 
 
 def load_flow(flows_dir, name: str):  # noqa: ANN001, ANN201 - Path, prefect Flow

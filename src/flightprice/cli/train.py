@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -248,5 +250,34 @@ def register(app: typer.Typer) -> None:
     """Attach the model commands to `app`."""
     app.command()(train)
     app.command()(compare)
+    app.command()(report)
     app.add_typer(models_app, name="models")
 
+
+
+def report(
+    ctx: typer.Context,
+    version: Annotated[str | None, typer.Option(help="Model version (default: champion).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: <home>/reports/<version>).")
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Write a self-contained HTML report (and PNGs): predicted vs actual, error by days to
+    departure, feature importance, fare curves."""
+    from flightprice.registry import RegistryError
+    from flightprice.training import build_model_report
+
+    settings = settings_from(ctx)
+    warehouse, store = _open(settings)
+    with guard(), warehouse, console.status("drawing the report …") if not json_out else nullcontext():
+        try:
+            files = build_model_report(settings, warehouse, store, version, out)
+        except (RegistryError, FileNotFoundError, RuntimeError, ValueError) as exc:
+            raise fail(str(exc)) from None
+    if json_out:
+        print_json(files.to_dict())
+        return
+    console.print(f"report for [bold]{files.version}[/]: {files.html}")
+    for path in files.pngs.values():
+        console.print(f"  {path}")

@@ -1,0 +1,88 @@
+"""Batch scoring, every six hours: API health -> dbt ML features -> score -> prices -> notify."""
+
+from __future__ import annotations
+
+import json
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.tasks import exponential_backoff
+
+from flightprice.api_client import PricingClient
+from flightprice.notify import notify
+from flightprice.scoring import run_scoring
+from flightprice.settings import Settings, get_settings
+from flightprice.transform import new_run_id, run_dbt
+
+# Network and warehouse calls: the API may be restarting, the DuckDB file briefly held.
+RETRY = {"retries": 3, "retry_delay_seconds": exponential_backoff(backoff_factor=2),
+         "retry_jitter_factor": 0.5, "cache_policy": NO_CACHE}  # fmt: skip
+
+
+@task(**RETRY)
+def check_api_health(settings: Settings) -> dict:
+    with PricingClient(settings.api_url, retries=0, timeout=10) as client:
+        return client.health()
+
+
+@task(**RETRY)
+def refresh_ml_features(settings: Settings, as_of: str | None) -> dict:
+    dbt_vars = json.dumps({"scoring_as_of": as_of}) if as_of else None
+    run = run_dbt(settings, ["run", "--select", "ml"], runner="prefect", dbt_vars=dbt_vars)
+    if not run.success:
+        raise RuntimeError(f"dbt ml features failed: {[n.name for n in run.failed]}")
+    return run.to_dict()
+
+
+# A retry re-runs the same run id: the run is one transaction, and history is replaced.
+@task(**RETRY)
+def score_flights(settings: Settings, mode: str, run_id: str) -> dict:
+    return run_scoring(settings, mode=mode, run_id=run_id).to_dict()
+
+
+@task(cache_policy=NO_CACHE)  # notify() retries on its own and never raises
+def send_notification(settings: Settings, subject: str, body: str, status: str) -> bool:
+    return notify(settings, subject, body, status)
+
+
+def summary_markdown(report: dict) -> str:
+    """Render the run summary for the notification and the flow artifact."""
+    guardrails = ", ".join(f"{k} {v:,}" for k, v in sorted(report["guardrails"].items()))
+    return (
+        f"Scoring run `{report['run_id']}` ({report['mode']} mode): "
+        f"**{report['rows']:,}** flight-cabins priced with model `{report['model_version']}` "
+        f"in {report['duration_seconds']:.1f} s, data as of {report['as_of']}.\n\n"
+        f"Guardrails: {guardrails or 'none'}."
+    )
+
+
+def _notify_failure(flow, flow_run, state) -> None:  # noqa: ANN001 - Prefect hook signature
+    notify(get_settings(), f"batch scoring failed: {flow_run.name}", str(state.message), "failure")
+
+
+@flow(name="batch-scoring", log_prints=True, on_failure=[_notify_failure])
+def batch_scoring(
+    mode: str | None = None, run_id: str | None = None, as_of: str | None = None,
+    refresh_features: bool = True,
+) -> dict:  # fmt: skip
+    """Price every flight on sale; `as_of` sets the data clock (default: the latest quote)."""
+    logger = get_run_logger()
+    settings = get_settings()
+    mode = mode or settings.scoring_mode
+    run_id = run_id or new_run_id("scoring")
+    if mode == "api":
+        health = check_api_health(settings)
+        logger.info("API serving model %s", health["model_version"])
+    if refresh_features:
+        refresh_ml_features(settings, as_of)
+    report = score_flights(settings, mode, run_id)
+    summary = summary_markdown(report)
+    create_markdown_artifact(key="batch-scoring-summary", markdown=summary,
+                             description=f"Batch scoring {run_id}")  # fmt: skip
+    send_notification(settings, f"batch scoring {run_id} succeeded", summary, "success")
+    return report
+
+
+if __name__ == "__main__":
+    batch_scoring()
