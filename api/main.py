@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, status
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from api.metrics import ApiMetrics, MetricsMiddleware
@@ -50,10 +51,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.holder = holder
     app.state.metrics = app_metrics
     app.add_middleware(MetricsMiddleware, metrics=app_metrics)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(Exception, _internal_error)
     for router in (health.router, price.router, price.batch_router, model.router, metrics.router):
         app.include_router(router)
     return app
+
+
+async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    # FastAPI's own handler echoes each bad `input`, which may be an infinity JSON cannot
+    # carry (a 500) or a megabyte string: answer where and what, not the value.
+    detail = [
+        {"loc": list(err.get("loc", ())), "msg": str(err.get("msg", "")),
+         "type": str(err.get("type", "value_error"))}
+        for err in exc.errors()
+    ]  # fmt: skip
+    return JSONResponse({"detail": detail}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
 async def _internal_error(request: Request, exc: Exception) -> JSONResponse:

@@ -87,7 +87,7 @@ def price_batch(
     limit = settings.api_batch_limit
     if len(batch.flights) > limit:
         raise HTTPException(
-            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            status.HTTP_413_CONTENT_TOO_LARGE,
             detail=f"{len(batch.flights)} flights: at most {limit} per JSON request "
             "(send Arrow IPC for larger batches)",
         )
@@ -103,7 +103,7 @@ async def price_arrow(request: Request) -> Response:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail="no model loaded")
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > MAX_ARROW_BYTES:
-        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, detail="body too large")
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, detail="body too large")
     body = await request.body()
     try:
         with pa.ipc.open_stream(body) as reader:
@@ -115,7 +115,7 @@ async def price_arrow(request: Request) -> Response:
         raise _invalid("body", "no rows")
     if table.num_rows > limit:
         raise HTTPException(
-            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            status.HTTP_413_CONTENT_TOO_LARGE,
             detail=f"{table.num_rows} rows: at most {limit} per Arrow request",
         )
     payload = await run_in_threadpool(

@@ -118,14 +118,14 @@
 
 {% macro duckdb__latest_value(value_expr, at_expr, tie_expr) -%}
     {#- arg_max skips rows whose value is null; the key is a (time, tie) struct. -#}
-    arg_max({{ value_expr }}, ({{ at_expr }}, {{ tie_expr }}))
+    arg_max(({{ value_expr }}), ({{ at_expr }}, {{ tie_expr }}))
 {%- endmacro %}
 
 {% macro snowflake__latest_value(value_expr, at_expr, tie_expr) -%}
     {#- One sortable text key: fixed-width time first, then the tie-breaker. -#}
     max_by(
-        {{ value_expr }},
-        case when {{ value_expr }} is not null then
+        ({{ value_expr }}),
+        case when ({{ value_expr }}) is not null then
             to_char(cast({{ at_expr }} as timestamp), 'YYYY-MM-DD HH24:MI:SS.FF9') || {{ tie_expr }}
         end
     )

@@ -28,58 +28,48 @@ data_clock as (
 known_quotes as (
 
     -- Quotes up to and including the clock: the latest one supplies seats_remaining.
-    select observations.*
+    -- Price history is strictly before the clock, as for a training row.
+    select
+        observations.*,
+        observations.observed_at < data_clock.as_of as is_before_clock
+
     from observations
     cross join data_clock
     where observations.observed_at <= data_clock.as_of
 
 ),
 
-earlier_quotes as (
+flight_history as (
 
-    -- Price history is strictly before the clock, as for a training row.
-    select known_quotes.*
+    -- One pass over the quotes: each flight's latest known instant (to find its latest
+    -- quote below) and its price history strictly before the clock.
+    select
+        flight_id,
+        cabin,
+        max(observed_at) as latest_observed_at,
+        sum(case when is_before_clock then 1 else 0 end) as prior_quote_count,
+        avg(case when is_before_clock then price_usd end) as prior_price_mean_usd,
+        {{ latest_value('case when is_before_clock then price_usd end', 'observed_at', 'quote_id') }}
+            as last_price_usd
+
     from known_quotes
-    cross join data_clock
-    where known_quotes.observed_at < data_clock.as_of
+    group by flight_id, cabin
 
 ),
 
 latest_quotes as (
 
-    select *
+    -- The highest quote_id at each flight's latest instant: joining to that instant first
+    -- leaves the window a handful of rows to rank instead of every quote.
+    select known_quotes.*
     from known_quotes
+    inner join flight_history
+        on known_quotes.flight_id = flight_history.flight_id
+        and known_quotes.cabin = flight_history.cabin
+        and known_quotes.observed_at = flight_history.latest_observed_at
     qualify row_number() over (
-        partition by flight_id, cabin
-        order by observed_at desc, quote_id desc
-    ) = 1
-
-),
-
-flight_history as (
-
-    select
-        flight_id,
-        cabin,
-        count(*) as prior_quote_count,
-        avg(price_usd) as prior_price_mean_usd
-
-    from earlier_quotes
-    group by flight_id, cabin
-
-),
-
-last_prices as (
-
-    select
-        flight_id,
-        cabin,
-        price_usd as last_price_usd
-
-    from earlier_quotes
-    qualify row_number() over (
-        partition by flight_id, cabin
-        order by observed_at desc, quote_id desc
+        partition by known_quotes.flight_id, known_quotes.cabin
+        order by known_quotes.quote_id desc
     ) = 1
 
 ),
@@ -152,7 +142,7 @@ final as (
             as load_factor,
         cast(coalesce(flight_history.prior_quote_count, 0) as bigint) as prior_quote_count,
         cast(flight_history.prior_price_mean_usd as double) as prior_price_mean_usd,
-        cast(last_prices.last_price_usd as double) as last_price_usd,
+        cast(flight_history.last_price_usd as double) as last_price_usd,
         cast(route_cabin_trailing_7d.route_cabin_mean_price_7d_usd as double)
             as route_cabin_mean_price_7d_usd,
         flights_on_sale.as_of
@@ -161,9 +151,6 @@ final as (
     left join flight_history
         on flights_on_sale.flight_id = flight_history.flight_id
         and flights_on_sale.cabin = flight_history.cabin
-    left join last_prices
-        on flights_on_sale.flight_id = last_prices.flight_id
-        and flights_on_sale.cabin = last_prices.cabin
     left join route_cabin_trailing_7d
         on flights_on_sale.route = route_cabin_trailing_7d.route
         and flights_on_sale.cabin = route_cabin_trailing_7d.cabin
