@@ -32,8 +32,15 @@ import pyarrow as pa
 import pyarrow.compute  # noqa: F401 - pa.compute
 
 from flightprice._request_table import REQUEST_COLUMNS, request_frame, utc_now
-from flightprice.api_client import PricingClient
-from flightprice.serving import PRICED_SCHEMA, load_champion_from, model_version_of, quote
+from flightprice.api_client import ApiError, PricingClient
+from flightprice.model import ArtifactChecksumError
+from flightprice.serving import (
+    PRICED_SCHEMA,
+    NoChampionError,
+    load_champion_from,
+    model_version_of,
+    quote,
+)
 
 if TYPE_CHECKING:
     from flightprice.model import LoadedModel
@@ -81,7 +88,21 @@ when not matched then insert ({_COLS}) values ({", ".join(f"run.{c}" for c in PR
 
 
 class ScoringError(RuntimeError):
-    """A scoring run failed; its SCORING_LOG row says why."""
+    """A scoring run failed; its SCORING_LOG row says why.
+
+    `retryable` is False when running again cannot help (no champion, a corrupt artifact,
+    rows the API refuses), so a flow does not retry those.
+    """
+
+    def __init__(self, message: str, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, ApiError):
+        return exc.retryable
+    return not isinstance(exc, NoChampionError | ArtifactChecksumError | ValueError)
 
 
 class Scorer(Protocol):
@@ -199,7 +220,7 @@ def score_flights(
             _log(warehouse, report)
         except Exception:  # the warehouse itself may be what failed
             log.exception("could not write the failed SCORING_LOG row of %s", run_id)
-        raise ScoringError(f"scoring run {run_id} failed: {report.error}") from exc
+        raise ScoringError(f"scoring run {run_id} failed: {report.error}", _retryable(exc)) from exc
     log.info("scoring run %s: %d rows priced with %s", run_id, report.rows, report.model_version)
     return report
 
@@ -225,7 +246,9 @@ def run_scoring(
             report = ScoringReport(run_id=run_id, mode=mode, error=f"{type(exc).__name__}: {exc}")
             _finish(report, "failed", time.perf_counter())
             _log(warehouse, report)
-            raise ScoringError(f"scoring run {run_id} failed: {report.error}") from exc
+            raise ScoringError(
+                f"scoring run {run_id} failed: {report.error}", _retryable(exc)
+            ) from exc
         try:
             return score_flights(
                 warehouse, scorer, run_id, chunk_rows=settings.scoring_chunk_rows, progress=progress

@@ -170,3 +170,26 @@ def test_report_writes_self_contained_html_for_the_champion(home, first_two_runs
     assert out["version"] in html and html.count("data:image/png;base64,") >= 4
     assert {"predicted_vs_actual", "error_by_dtd", "feature_importance", "fare_curves"} <= set(
         out["pngs"])
+
+
+def test_python_feature_derivation_equals_dbt_on_every_row(home, first_two_runs):
+    """The API derives features in Python; training reads dbt's. They must be identical."""
+    import numpy as np
+
+    from flightprice.features import FEATURE_COLUMNS, derive_request_features
+
+    with _warehouse(home) as wh:
+        dbt_rows = load_training_frame(wh)
+    raw = dbt_rows[["quote_id", "carrier", "origin", "destination", "cabin", "stops",
+                    "duration_minutes", "observed_at", "departure_at", "capacity",
+                    "seats_remaining"]]
+    python_rows = derive_request_features(raw)
+    assert len(dbt_rows) > 10_000
+    for column in FEATURE_COLUMNS:
+        expected = dbt_rows[column]
+        actual = python_rows[column]
+        if expected.dtype.kind in "fiub" or column in ("capacity", "seats_remaining"):
+            assert np.array_equal(expected.to_numpy("float64"), actual.to_numpy("float64"),
+                                  equal_nan=True), column
+        else:
+            assert (expected.astype("string") == actual.astype("string")).all(), column
