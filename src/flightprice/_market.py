@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 SALE_HORIZON_DAYS = 90
-CABINS = ("economy", "premium_economy", "business", "first")
 
 # (latitude, longitude) of major airports; great-circle distance drives fare and duration.
 AIRPORTS: dict[str, tuple[float, float]] = {

@@ -27,11 +27,12 @@ from typing import Any, Literal
 import duckdb
 import pyarrow as pa
 
+from flightprice.contract import CABINS
+
 FEEDS = ("schedules", "fares")
 SUPPORTED_CURRENCIES = frozenset(
     {"USD", "EUR", "GBP", "CAD", "AUD", "JPY", "CHF", "SGD", "AED", "INR"}
 )
-CABINS = ("economy", "premium_economy", "business", "first")
 MAX_PRICE = 100_000.0
 MAX_STOPS = 3
 MAX_SEATS_REMAINING = 1000

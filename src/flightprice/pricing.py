@@ -67,6 +67,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from flightprice.contract import CABINS
+
 __all__ = [
     "CABINS",
     "GUARDRAILS",
@@ -80,7 +82,6 @@ __all__ = [
     "reasons_json",
 ]
 
-CABINS: tuple[str, ...] = ("economy", "premium_economy", "business", "first")
 GUARDRAILS: tuple[str, ...] = ("none", "floor", "ceiling", "max_increase", "max_decrease")
 _CABIN_SET = pa.array(CABINS)
 _ROUNDING_STEP = {"charm": 1.0, "whole": 1.0, "cents": 0.01, "none": 0.0}

@@ -17,6 +17,9 @@ def init_project(settings: Settings) -> dict[str, str]:
             folder.mkdir(parents=True, exist_ok=True)
         created["lake"] = str(settings.lake.resolve())
     else:
+        from flightprice.store import open_store
+
+        open_store(settings).check_access()  # fail now, not at the first ingest
         created["lake"] = f"s3://{settings.s3_bucket}/"
     with open_warehouse(settings) as warehouse:
         setup_warehouse(warehouse, settings)

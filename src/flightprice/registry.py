@@ -51,7 +51,7 @@ REGISTRY_TABLE = "ML_PREDICTIONS.MODEL_REGISTRY"
 TRAINING_LOG_TABLE = "ML_PREDICTIONS.TRAINING_LOG"
 CHAMPION, CHALLENGER, RETIRED = "champion", "challenger", "retired"
 TRAINING_STATUSES = ("trained", "skipped", "failed")
-DECISIONS = ("promoted", "rejected", "first_champion", "none")
+DECISIONS = ("promoted", "rejected", "first_champion", "rolled_back", "none")
 
 _COLUMNS = (
     "version, created_at, status, metrics, artifact_uri, sha256, promoted_at, promoted_from, reason"

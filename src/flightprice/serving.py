@@ -104,7 +104,7 @@ def model_version_of(table: pa.Table) -> str:
 
 
 def load_champion(settings: Settings) -> LoadedModel:
-    """Load the registry's champion, its checksum verified; raise NoChampionError if none.
+    """Load the champion (or the pinned `settings.model_version`), its checksum verified.
 
     The warehouse is opened read-only for the lookup and closed straight away: the API must
     not hold the embedded DuckDB file, which admits one writer process at a time.
@@ -115,7 +115,12 @@ def load_champion(settings: Settings) -> LoadedModel:
     if settings.warehouse == "duckdb" and not settings.duckdb_file.exists():
         raise NoChampionError(f"no warehouse at {settings.duckdb_file}: run `flightprice init`")
     with open_warehouse(settings, read_only=True) as warehouse:
-        entry = registry.champion(warehouse)
+        if settings.model_version:  # pinned (an ECS revision): that version, champion or not
+            entry = registry.get(warehouse, settings.model_version)
+            if entry is None:
+                raise NoChampionError(f"pinned model {settings.model_version} is not registered")
+        else:
+            entry = registry.champion(warehouse)
     return _load_entry(entry, open_store(settings))
 
 

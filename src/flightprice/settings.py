@@ -109,6 +109,41 @@ class Settings(BaseSettings):
     # Dynamic pricing policy (flightprice.pricing): FLIGHTPRICE_PRICING__<PARAM>.
     pricing: PricingParams = Field(default_factory=PricingParams)
 
+    # Deploy (flightprice deploy, the training flow's "deploy if better").
+    deploy_target: Literal["local", "ecs"] = Field(
+        "local", description="local: champion pointer + API reload; ecs: a new ECS revision."
+    )
+    model_version: str | None = Field(
+        None, description="Serve this registered version, not the registry's champion "
+        "(each ECS task-definition revision pins one).",
+    )  # fmt: skip
+    smoke_wait_seconds: float = Field(
+        30.0, ge=0, description="Deploy: how long the smoke test waits for /health to answer."
+    )
+    ecs_cluster: str | None = None
+    ecs_service: str | None = None
+    ecs_service_url: str | None = Field(
+        None, description="Base URL of the ECS service (its load balancer) for the smoke test."
+    )
+    ecs_task_definition_path: Path = Field(
+        REPO_ROOT / "ecs" / "task-definition.json",
+        description="Template of each new revision; ${FLIGHTPRICE_<FIELD>}, ${AWS_REGION} and "
+        "${AWS_ACCOUNT_ID} are filled in at deploy time.",
+    )  # fmt: skip
+    ecs_container_name: str = Field("api", description="The container that serves the API.")
+    ecs_image_tag: str = Field("latest", description="Tag of the flightprice-api image to run.")
+    ecs_endpoint_url: str | None = Field(
+        None, description="ECS/EC2/STS endpoint (a stand-in such as moto); None: AWS."
+    )
+    ecs_poll_timeout_seconds: float = Field(
+        600.0, ge=0, description="Deploy: longest wait for the ECS rollout before smoke testing."
+    )
+    ecs_poll_interval_seconds: float = Field(15.0, gt=0, description="Deploy: ECS poll interval.")
+
+    # Local scheduling (flightprice schedule): a Prefect server + worker under <home>/prefect.
+    prefect_host: str = Field("127.0.0.1", description="Interface the Prefect server binds to.")
+    prefect_port: int = Field(4200, ge=1, le=65535, description="Port of the Prefect server/UI.")
+
     @property
     def duckdb_file(self) -> Path:
         return self.duckdb_path or self.home / "warehouse.duckdb"
@@ -116,6 +151,10 @@ class Settings(BaseSettings):
     @property
     def lake(self) -> Path:
         return self.lake_dir or self.home / "lake"
+
+    @property
+    def prefect_home(self) -> Path:
+        return self.home / "prefect"
 
     def require(self, *fields: str) -> None:
         """Raise one error naming every environment variable that `fields` need and lack."""

@@ -6,11 +6,12 @@ Keys are POSIX paths relative to the bucket root, e.g. ``raw-data/fares/2026-09-
 from __future__ import annotations
 
 import contextlib
+import io
 import shutil
 import tempfile
 from collections.abc import Iterator
-from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from flightprice.settings import Settings
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 RAW_PREFIX = "raw-data/"
 QUARANTINE_PREFIX = "quarantine/"
 MODELS_PREFIX = "models/"
+MiB = 1024 * 1024
 
 
 class ObjectStore(Protocol):
@@ -83,45 +85,74 @@ class LocalStore:
 
 
 class S3Store:
-    """The production bucket over boto3 (any S3-compatible endpoint)."""
+    """The production bucket over boto3 (any S3-compatible endpoint), same API as LocalStore.
 
-    def __init__(self, bucket: str, client) -> None:  # noqa: ANN001 - boto3 client is untyped
+    Missing keys raise FileNotFoundError as a folder does; large bodies go up and across in
+    parts (managed transfers); transient errors are retried by the client (see `_aws`).
+    """
+
+    def __init__(self, bucket: str, client: Any, multipart_threshold: int = 64 * MiB) -> None:
+        from boto3.s3.transfer import TransferConfig
+
         self.bucket = bucket
         self.client = client
+        self._transfer = TransferConfig(
+            multipart_threshold=multipart_threshold, multipart_chunksize=max(8 * MiB, multipart_threshold)
+        )
+
+    def __repr__(self) -> str:
+        return f"S3Store(s3://{self.bucket}/)"
+
+    def check_access(self) -> None:
+        """Raise a clear error unless the bucket exists and these credentials may use it."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            code = exc.response["Error"]["Code"]
+            raise PermissionError(f"bucket s3://{self.bucket}/ is not usable: {code}") from exc
 
     def list(self, prefix: str = "") -> list[str]:
         keys: list[str] = []
         for page in self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=prefix
         ):
-            keys.extend(obj["Key"] for obj in page.get("Contents", []))
+            # A key ending in "/" is a console "folder" marker, not an object of ours.
+            keys.extend(o["Key"] for o in page.get("Contents", []) if not o["Key"].endswith("/"))
         return sorted(keys)
 
     def exists(self, key: str) -> bool:
-        from botocore.exceptions import ClientError
-
         try:
-            self.client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            self.client.head_object(Bucket=self.bucket, Key=_check_key(key))
+        except Exception as exc:
+            if _missing(exc):
                 return False
             raise
         return True
 
     def read_bytes(self, key: str) -> bytes:
-        return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=_check_key(key))["Body"].read()
+        except Exception as exc:
+            raise self._not_found(exc, key) from exc
 
     def write_bytes(self, key: str, data: bytes) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
+        # One PUT is atomic: readers see the old object or the new one, never a part.
+        self.client.upload_fileobj(
+            io.BytesIO(data), self.bucket, _check_key(key), Config=self._transfer
+        )
 
     def move(self, src: str, dst: str) -> None:
-        self.client.copy_object(
-            Bucket=self.bucket, Key=dst, CopySource={"Bucket": self.bucket, "Key": src}
-        )
+        source = {"Bucket": self.bucket, "Key": _check_key(src)}
+        try:
+            self.client.copy(source, self.bucket, _check_key(dst), Config=self._transfer)
+        except Exception as exc:
+            raise self._not_found(exc, src) from exc
         self.client.delete_object(Bucket=self.bucket, Key=src)
 
     def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=key)
+        self.client.delete_object(Bucket=self.bucket, Key=_check_key(key))
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
@@ -129,19 +160,37 @@ class S3Store:
     @contextlib.contextmanager
     def local_copy(self, key: str) -> Iterator[Path]:
         with tempfile.TemporaryDirectory(prefix="flightprice-") as tmp:
-            path = Path(tmp) / Path(key).name
-            self.client.download_file(self.bucket, key, str(path))
+            path = Path(tmp) / PurePosixPath(_check_key(key)).name
+            try:
+                self.client.download_file(self.bucket, key, str(path), Config=self._transfer)
+            except Exception as exc:
+                raise self._not_found(exc, key) from exc
             yield path
+
+    def _not_found(self, exc: Exception, key: str) -> Exception:
+        return FileNotFoundError(f"{self.uri(key)} not found") if _missing(exc) else exc
+
+
+def _check_key(key: str) -> str:
+    """Return `key` if it is a relative POSIX key inside the bucket, else raise ValueError."""
+    parts = key.split("/")
+    if not key or key.startswith("/") or "\\" in key or any(p in (".", "..") for p in parts):
+        raise ValueError(f"not a store key: {key!r}")
+    return key
+
+
+def _missing(exc: Exception) -> bool:
+    """Whether a botocore error means "no such object" (HEAD answers a bare 404)."""
+    response = getattr(exc, "response", None) or {}
+    return response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
 
 
 def open_store(settings: Settings) -> ObjectStore:
-    """Build the store that `settings` select."""
+    """Build the store that `settings` select (S3 credentials: see `flightprice._aws`)."""
     if settings.store == "s3":
-        import boto3
+        from flightprice._aws import aws_client
 
         settings.require("s3_bucket")
-        client = boto3.client(
-            "s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.aws_region
-        )
+        client = aws_client(settings, "s3", settings.s3_endpoint_url)
         return S3Store(settings.s3_bucket, client)
     return LocalStore(settings.lake)
