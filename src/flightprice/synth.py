@@ -38,6 +38,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from flightprice import _market as market
+from flightprice.contract import CABINS
 
 if TYPE_CHECKING:
     from flightprice.store import ObjectStore
@@ -217,7 +218,7 @@ def _flight_columns(
         "origin": _decode(net.origin[fc], market.AIRPORT_CODES),
         "destination": _decode(net.destination[fc], market.AIRPORT_CODES),
         "departure_at": pa.array(departure, pa.timestamp("s")),
-        "cabin": _decode(net.cabin[fc], market.CABINS),
+        "cabin": _decode(net.cabin[fc], CABINS),
         "stops": pa.array(net.stops[fc], pa.int32()),
     }
     if with_arrival:
@@ -255,7 +256,7 @@ def price_components(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     codes = {
         column: pd.Categorical(frame[column].astype(str), categories=values).codes.astype(np.int64)
         for column, values in (("carrier", market.CARRIER_CODES), ("origin", market.AIRPORT_CODES),
-                               ("destination", market.AIRPORT_CODES), ("cabin", market.CABINS))
+                               ("destination", market.AIRPORT_CODES), ("cabin", CABINS))
     }  # fmt: skip
     known = np.logical_and.reduce([c >= 0 for c in codes.values()])
     components = market.price_components(
