@@ -11,7 +11,7 @@ FP := $(RUN) flightprice
 
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: demo test install lint data pipeline model status clean
+.PHONY: demo test install lint data pipeline model api prices stop-api status clean
 
 .venv/.installed: pyproject.toml uv.lock
 	$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
@@ -36,10 +36,37 @@ model: pipeline
 	$(FP) train --compare --promote
 	$(FP) report
 
-demo: model status
+# The pricing API in the background (log: .flightprice/api.log; `make stop-api` ends it),
+# restarted so that it serves the current champion; the smoke test waits until it is up.
+API_PID := .flightprice/api.pid
+api: install
+	@if [ -f $(API_PID) ]; then kill $$(cat $(API_PID)) 2>/dev/null || true; rm -f $(API_PID); sleep 1; fi
+	@mkdir -p .flightprice
+	@nohup .venv/bin/flightprice serve > .flightprice/api.log 2>&1 & echo $$! > $(API_PID)
+	$(FP) smoke-test --wait 60
+
+# Every flight on sale priced through the API's batch endpoint (the scoring job's design).
+prices: model api
+	$(FP) score --mode api
+
+demo: prices status
+	@echo "The pricing API is up on http://127.0.0.1:8000 (docs: /docs). Try:"
+	@echo "  curl -s -X POST http://127.0.0.1:8000/v1/price -H 'content-type: application/json' -d @docs/example-quote.json"
+	@echo "Stop it with: make stop-api"
+
+stop-api:
+	@if [ -f $(API_PID) ]; then kill $$(cat $(API_PID)) 2>/dev/null || true; rm -f $(API_PID); fi
 
 test: install
 	$(RUN) pytest
+
+# The three deployments on their crons, a worker and the Prefect UI on http://127.0.0.1:4200.
+schedule: install
+	$(FP) init
+	$(FP) schedule
+
+schedule-stop: install
+	$(FP) schedule stop
 
 lint: install
 	$(UV) run --locked --group dev ruff check src flows api tests

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api.batching import QuoteBatcher
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.routes import health, metrics, model, price
 from flightprice.serving import ModelHolder, load_champion
@@ -33,13 +35,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     holder = ModelHolder(lambda: load_champion(settings))
     app_metrics = ApiMetrics()
+    batcher = QuoteBatcher(
+        functools.partial(price.quote_flights, params=settings.pricing, metrics=app_metrics)
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # No champion, or a broken one, must not stop the API: /ready says 503 until reload.
         model = await run_in_threadpool(holder.try_reload)
         app_metrics.set_model(model.version if model is not None else None)
-        yield
+        await batcher.start()
+        try:
+            yield
+        finally:
+            await batcher.stop()
 
     app = FastAPI(
         title="flightprice pricing API",
@@ -50,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.holder = holder
     app.state.metrics = app_metrics
+    app.state.batcher = batcher
     app.add_middleware(MetricsMiddleware, metrics=app_metrics)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(Exception, _internal_error)

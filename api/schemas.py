@@ -114,7 +114,9 @@ class PriceRequest(BaseModel):
         if departure <= observed:
             raise ValueError(f"departure_at must be after observed_at ({observed.isoformat()})")
         if (departure - observed).days >= MAX_DAYS_AHEAD:
-            raise ValueError(f"departure_at must be at most {MAX_DAYS_AHEAD} days after observed_at")
+            raise ValueError(
+                f"departure_at must be at most {MAX_DAYS_AHEAD} days after observed_at"
+            )
         return departure
 
 

@@ -11,9 +11,10 @@ from prefect.tasks import exponential_backoff
 
 from flightprice.api_client import PricingClient
 from flightprice.notify import notify
-from flightprice.scoring import run_scoring
+from flightprice.scoring import ScoringError, run_scoring
 from flightprice.settings import Settings, get_settings
 from flightprice.transform import new_run_id, run_dbt
+from flightprice.writer_slot import warehouse_writer
 
 # Network and warehouse calls: the API may be restarting, the DuckDB file briefly held.
 RETRY = {"retries": 3, "retry_delay_seconds": exponential_backoff(backoff_factor=2),
@@ -29,16 +30,28 @@ def check_api_health(settings: Settings) -> dict:
 @task(**RETRY)
 def refresh_ml_features(settings: Settings, as_of: str | None) -> dict:
     dbt_vars = json.dumps({"scoring_as_of": as_of}) if as_of else None
-    run = run_dbt(settings, ["run", "--select", "ml"], runner="prefect", dbt_vars=dbt_vars)
+    with warehouse_writer(settings):  # one writer of the DuckDB file across flows
+        run = run_dbt(settings, ["run", "--select", "ml"], runner="prefect", dbt_vars=dbt_vars)
     if not run.success:
         raise RuntimeError(f"dbt ml features failed: {[n.name for n in run.failed]}")
     return run.to_dict()
 
 
+def _worth_retrying(task, task_run, state) -> bool:
+    try:
+        state.result()
+    except ScoringError as exc:
+        return exc.retryable  # no champion, refused rows: the same again would fail again
+    except Exception:  # noqa: BLE001 - anything else may be transient
+        return True
+    return False
+
+
 # A retry re-runs the same run id: the run is one transaction, and history is replaced.
-@task(**RETRY)
+@task(**RETRY, retry_condition_fn=_worth_retrying)
 def score_flights(settings: Settings, mode: str, run_id: str) -> dict:
-    return run_scoring(settings, mode=mode, run_id=run_id).to_dict()
+    with warehouse_writer(settings):
+        return run_scoring(settings, mode=mode, run_id=run_id).to_dict()
 
 
 @task(cache_policy=NO_CACHE)  # notify() retries on its own and never raises
@@ -57,7 +70,7 @@ def summary_markdown(report: dict) -> str:
     )
 
 
-def _notify_failure(flow, flow_run, state) -> None:  # noqa: ANN001 - Prefect hook signature
+def _notify_failure(flow, flow_run, state) -> None:
     notify(get_settings(), f"batch scoring failed: {flow_run.name}", str(state.message), "failure")
 
 

@@ -4,36 +4,38 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
-from prefect.tasks import exponential_backoff
 
 from flightprice.ingest import discover_new_files, load_raw_files
+from flightprice.notify import notify
 from flightprice.quality import run_quality_checks
+from flightprice.retries import task_retries
 from flightprice.settings import Settings, get_settings
 from flightprice.store import open_store
 from flightprice.transform import DBT_STEPS, new_run_id, transform
 from flightprice.warehouse import open_warehouse
+from flightprice.writer_slot import warehouse_writer
 
-# The warehouse may be briefly held by another writer; back off and try again.
-RETRY = {"retries": 2, "retry_delay_seconds": exponential_backoff(backoff_factor=5),
-         "retry_jitter_factor": 0.5, "cache_policy": NO_CACHE}
+# The store, dbt or the warehouse may be briefly unavailable; back off and try again.
+# Every task that opens the DuckDB file holds the one writer slot (see writer_slot).
+RETRY = task_retries(retries=2, backoff_factor=5)
 
 
 @task(**RETRY)
 def check_new_files(settings: Settings) -> list[str]:
-    with open_warehouse(settings) as warehouse:
+    with warehouse_writer(settings), open_warehouse(settings) as warehouse:
         return [f.key for f in discover_new_files(open_store(settings), warehouse)]
 
 
 @task(**RETRY)
 def load_raw(settings: Settings, run_id: str) -> dict:
-    with open_warehouse(settings) as warehouse:
+    with warehouse_writer(settings), open_warehouse(settings) as warehouse:
         return load_raw_files(open_store(settings), warehouse, run_id=run_id).to_dict()
 
 
 @task(**RETRY)
 def dbt_step(settings: Settings, step: str, run_id: str) -> dict:
-    run = transform(settings, run_id=run_id, args=DBT_STEPS[step], runner="prefect")
+    with warehouse_writer(settings):
+        run = transform(settings, run_id=run_id, args=DBT_STEPS[step], runner="prefect")
     if not run.success and step != "tests":
         raise RuntimeError(f"dbt {step} failed: {[n.name for n in run.failed]}")
     return run.to_dict()
@@ -41,7 +43,8 @@ def dbt_step(settings: Settings, step: str, run_id: str) -> dict:
 
 @task(**RETRY)
 def quality_metrics(settings: Settings, run_id: str) -> list[dict]:
-    _, rows = run_quality_checks(settings, run_id=run_id, run_tests=False)
+    with warehouse_writer(settings):
+        _, rows = run_quality_checks(settings, run_id=run_id, run_tests=False)
     return rows
 
 
@@ -51,8 +54,8 @@ def summary_markdown(run_id: str, new_files: list[str], ingest: dict | None,
     lines = [f"# Daily data pipeline `{run_id}`", "", f"New files: **{len(new_files)}**", ""]
     if ingest:
         lines += [
-            f"Loaded **{len(ingest['loaded'])}** files, "
-            f"quarantined **{len(ingest['quarantined'])}**, failed **{len(ingest['failed'])}**.",
+            (f"Loaded **{len(ingest['loaded'])}** files, "
+             f"quarantined **{len(ingest['quarantined'])}**, failed **{len(ingest['failed'])}**."),
             "",
         ]
         lines += [f"- quarantined `{q['key']}`: {q['reason']}" for q in ingest["quarantined"]]
@@ -68,7 +71,11 @@ def summary_markdown(run_id: str, new_files: list[str], ingest: dict | None,
     return "\n".join(lines)
 
 
-@flow(name="daily-data-pipeline", log_prints=True)
+def _notify_failure(flow, flow_run, state) -> None:  # Prefect's hook signature
+    notify(get_settings(), f"{flow.name} failed: {flow_run.name}", str(state.message), "failure")
+
+
+@flow(name="daily-data-pipeline", log_prints=True, on_failure=[_notify_failure])
 def daily_pipeline(force: bool = False) -> dict:
     """Load the day's raw files and rebuild the warehouse models, tests and quality log."""
     logger = get_run_logger()

@@ -1,54 +1,61 @@
-"""Weekly model training: dbt build -> quality gate -> train -> compare -> promote -> deploy -> log."""
+"""Weekly model training: dbt build -> quality gate -> train -> compare -> promote -> deploy ->
+smoke test (rollback on failure) -> log."""
 
 from __future__ import annotations
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
-from prefect.tasks import exponential_backoff
 
-from flightprice.deploy import deploy_local
+from flightprice.deploy import deploy
+from flightprice.notify import notify
 from flightprice.quality import run_quality_checks
+from flightprice.report import report_markdown
+from flightprice.retries import task_retries
 from flightprice.settings import Settings, get_settings
 from flightprice.store import open_store
-from flightprice.report import report_markdown
 from flightprice.training import TrainingOutcome, build_model_report, quality_gate, run_training
 from flightprice.transform import new_run_id, transform
 from flightprice.warehouse import open_warehouse
+from flightprice.writer_slot import warehouse_writer
 
-RETRY = {"retries": 2, "retry_delay_seconds": exponential_backoff(backoff_factor=5),
-         "retry_jitter_factor": 0.5, "cache_policy": NO_CACHE}
+# The warehouse may be briefly held by another writer; back off and try again.
+RETRY = task_retries(retries=2, backoff_factor=5)
+# Training and the report are deterministic: retry only what a second try can fix.
+RETRY_TRANSIENT = task_retries(retries=2, backoff_factor=10, transient_only=True)
 
 
 @task(**RETRY)
 def refresh_warehouse(settings: Settings, run_id: str) -> bool:
-    return transform(settings, run_id=run_id, args=["build"], runner="prefect").success
+    with warehouse_writer(settings):
+        return transform(settings, run_id=run_id, args=["build"], runner="prefect").success
 
 
 @task(**RETRY)
 def check_quality(settings: Settings, run_id: str) -> str | None:
-    run_quality_checks(settings, run_id=run_id, run_tests=False)
-    with open_warehouse(settings) as warehouse:
-        return quality_gate(warehouse)
+    with warehouse_writer(settings):
+        run_quality_checks(settings, run_id=run_id, run_tests=False)
+        with open_warehouse(settings) as warehouse:
+            return quality_gate(warehouse)
 
 
-# Training is CPU-bound and deterministic: a retry would fail the same way.
-@task(cache_policy=NO_CACHE)
+@task(**RETRY_TRANSIENT)
 def train_and_decide(settings: Settings, run_id: str) -> TrainingOutcome:
-    with open_warehouse(settings) as warehouse:
+    with warehouse_writer(settings), open_warehouse(settings) as warehouse:
         return run_training(settings, warehouse, open_store(settings), run_id=run_id,
                             compare=True, promote=True, check_quality=True)
 
 
+# Not in the writer slot: the deploy opens the warehouse only around registry writes, and the
+# API it reloads must open the DuckDB file in between. A retry starts over (a failed attempt
+# has put the target and the registry back first).
 @task(**RETRY)
-def deploy(settings: Settings, version: str) -> dict:
-    with open_warehouse(settings) as warehouse:
-        return deploy_local(settings, warehouse, version).to_dict()
+def deploy_model(settings: Settings, version: str, run_id: str) -> dict:
+    return deploy(settings, version, run_id=run_id).to_dict()
 
 
-@task(cache_policy=NO_CACHE)
+@task(**RETRY_TRANSIENT)
 def write_report(settings: Settings, version: str) -> str:
-    with open_warehouse(settings) as warehouse:
+    with warehouse_writer(settings), open_warehouse(settings) as warehouse:
         files = build_model_report(settings, warehouse, open_store(settings), version)
     create_markdown_artifact(key="model-report", markdown=report_markdown(files),
                              description=f"Model report {version}")
@@ -71,16 +78,26 @@ def comparison_markdown(outcome: TrainingOutcome, deployed: dict | None) -> str:
                      for m in columns.values()]
             lines.append(f"| {key} | " + " | ".join(cells) + " |")
     if outcome.mape_to_noise_floor is not None:
-        lines += ["", f"Noise floor MAPE {outcome.noise_floor_mape:.4f}; model at "
-                      f"{outcome.mape_to_noise_floor:.3f}x."]
+        lines += ["", (f"Noise floor MAPE {outcome.noise_floor_mape:.4f}; model at "
+                       f"{outcome.mape_to_noise_floor:.3f}x.")]
     if deployed:
-        lines += ["", f"Deployed `{deployed['version']}` ({deployed['target']}): {deployed['detail']}"]
+        verdict = "Deployed" if deployed.get("passed", True) else "Deploy ROLLED BACK:"
+        lines += ["", (f"{verdict} `{deployed['version']}` ({deployed['target']}): "
+                       f"{deployed['detail']}")]
     return "\n".join(lines)
 
 
-@flow(name="model-training", log_prints=True)
+def _notify_failure(flow, flow_run, state) -> None:  # Prefect's hook signature
+    notify(get_settings(), f"{flow.name} failed: {flow_run.name}", str(state.message), "failure")
+
+
+@flow(name="model-training", log_prints=True, on_failure=[_notify_failure])
 def training_pipeline(refresh: bool = True) -> dict:
-    """Retrain weekly; promote and deploy the challenger only when it beats the champion."""
+    """Retrain weekly; promote and deploy the challenger only when it beats the champion.
+
+    The deploy goes to `settings.deploy_target` and is smoke-tested; a failed one is rolled
+    back (target, registry, TRAINING_LOG) and fails this run, which notifies.
+    """
     logger = get_run_logger()
     settings = get_settings()
     run_id = new_run_id("training")
@@ -90,11 +107,14 @@ def training_pipeline(refresh: bool = True) -> dict:
     if why_not:
         logger.warning("quality gate closed: %s", why_not)
     outcome = train_and_decide(settings, run_id)  # logs a skipped run when the gate is closed
-    deployed = deploy(settings, outcome.version) if outcome.promoted else None
+    deployed = deploy_model(settings, outcome.version, run_id) if outcome.promoted else None
     report = write_report(settings, outcome.version) if outcome.version else None
     create_markdown_artifact(key="training-comparison",
                              markdown=comparison_markdown(outcome, deployed),
                              description=f"Training run {run_id}")
+    if deployed and deployed["rolled_back"]:
+        raise RuntimeError(f"deploy of {deployed['version']} to {deployed['target']} "
+                           f"{deployed['detail']}")
     return {**outcome.to_dict(), "deployed": deployed, "report": report}
 
 

@@ -105,7 +105,9 @@ CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.DATA_QUALITY_LOG (
 );
 
 -- One row per flight and cabin: the current recommended price, published by the latest
--- successful scoring run that priced it (flightprice.scoring).
+-- successful scoring run that priced it (flightprice.scoring). The scoring MERGE keeps the
+-- key unique; no PRIMARY KEY index: on millions of rows DuckDB's index costs more memory and
+-- time than the upsert itself.
 CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.FLIGHT_PRICES (
     flight_id          VARCHAR   NOT NULL,
     cabin              VARCHAR   NOT NULL,
@@ -121,8 +123,7 @@ CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.FLIGHT_PRICES (
     model_version      VARCHAR   NOT NULL,
     as_of              TIMESTAMP NOT NULL,   -- the data clock the features describe
     scored_at          TIMESTAMP NOT NULL,
-    run_id             VARCHAR   NOT NULL,
-    PRIMARY KEY (flight_id, cabin)
+    run_id             VARCHAR   NOT NULL
 );
 
 -- One row per scoring run, flight and cabin: every published price (same columns as

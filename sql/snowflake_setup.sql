@@ -1,7 +1,18 @@
 -- Production warehouse setup (Snowflake). Idempotent: every statement may run again.
--- Run as a role that may create databases, warehouses and roles (e.g. SYSADMIN + SECURITYADMIN),
--- or with `flightprice init` when FLIGHTPRICE_WAREHOUSE=snowflake.
+--
+-- Run once per account as a role that may create warehouses, databases and roles
+-- (ACCOUNTADMIN, or SYSADMIN + SECURITYADMIN), either in a worksheet / `snowsql -f` or with
+--     FLIGHTPRICE_WAREHOUSE=snowflake FLIGHTPRICE_SNOWFLAKE_ROLE=ACCOUNTADMIN flightprice init
+-- which puts the configured database, warehouse and role names in place of FLIGHT_PRICING,
+-- COMPUTE_WH and DATA_ENGINEER. The pipeline then runs as DATA_ENGINEER; give it to the
+-- service user by hand: GRANT ROLE DATA_ENGINEER TO USER <service user>;
 -- Same schemas, tables and column names as sql/duckdb_setup.sql.
+--
+-- Against the fakesnow stand-in (FLIGHTPRICE_SNOWFLAKE_STAND_IN=true) `flightprice init`
+-- skips the account-level statements (CREATE WAREHOUSE, CREATE ROLE, GRANT): the stand-in
+-- has no warehouses, roles or privileges. Everything else runs there as written.
+
+-- Account level: compute, the database, the role -------------------------------------------
 
 CREATE WAREHOUSE IF NOT EXISTS COMPUTE_WH
     WAREHOUSE_SIZE = 'XSMALL' AUTO_SUSPEND = 60 AUTO_RESUME = TRUE INITIALLY_SUSPENDED = TRUE;
@@ -9,30 +20,29 @@ CREATE WAREHOUSE IF NOT EXISTS COMPUTE_WH
 CREATE DATABASE IF NOT EXISTS FLIGHT_PRICING;
 
 CREATE ROLE IF NOT EXISTS DATA_ENGINEER;
+-- Keep the custom role under SYSADMIN, so administrators can manage what it owns.
+GRANT ROLE DATA_ENGINEER TO ROLE SYSADMIN;
 
 CREATE SCHEMA IF NOT EXISTS FLIGHT_PRICING.RAW;
 CREATE SCHEMA IF NOT EXISTS FLIGHT_PRICING.STAGING;
 CREATE SCHEMA IF NOT EXISTS FLIGHT_PRICING.ANALYTICS;
 CREATE SCHEMA IF NOT EXISTS FLIGHT_PRICING.ML_PREDICTIONS;
 
--- Least privilege: use the warehouse, own what dbt and the loaders create in these schemas.
-GRANT USAGE ON WAREHOUSE COMPUTE_WH TO ROLE DATA_ENGINEER;
-GRANT USAGE ON DATABASE FLIGHT_PRICING TO ROLE DATA_ENGINEER;
-GRANT USAGE, CREATE TABLE, CREATE VIEW, CREATE STAGE, CREATE FILE FORMAT
-    ON SCHEMA FLIGHT_PRICING.RAW TO ROLE DATA_ENGINEER;
-GRANT USAGE, CREATE TABLE, CREATE VIEW ON SCHEMA FLIGHT_PRICING.STAGING TO ROLE DATA_ENGINEER;
-GRANT USAGE, CREATE TABLE, CREATE VIEW ON SCHEMA FLIGHT_PRICING.ANALYTICS TO ROLE DATA_ENGINEER;
-GRANT USAGE, CREATE TABLE ON SCHEMA FLIGHT_PRICING.ML_PREDICTIONS TO ROLE DATA_ENGINEER;
-
 USE DATABASE FLIGHT_PRICING;
 
--- Raw files are staged as typed Parquet (validated by flightprice ingest) or as CSV.
-CREATE FILE FORMAT IF NOT EXISTS RAW.PARQUET_FORMAT TYPE = PARQUET;
+-- Loading: raw rows arrive as typed Parquet (validated by flightprice ingest), are PUT to the
+-- stage and COPY'd INTO their table (flightprice.warehouse.snowflake). USE_LOGICAL_TYPE reads
+-- Parquet timestamps as timestamps rather than as raw integers.
+CREATE FILE FORMAT IF NOT EXISTS RAW.PARQUET_FORMAT TYPE = PARQUET USE_LOGICAL_TYPE = TRUE;
+-- For loading the contract's CSV files by hand (COPY INTO ... FILE_FORMAT = RAW.CSV_FORMAT).
 CREATE FILE FORMAT IF NOT EXISTS RAW.CSV_FORMAT
-    TYPE = CSV SKIP_HEADER = 1 FIELD_OPTIONALLY_ENCLOSED_BY = '"' NULL_IF = ('') EMPTY_FIELD_AS_NULL = TRUE
-    TIMESTAMP_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS';
+    TYPE = CSV SKIP_HEADER = 1 FIELD_OPTIONALLY_ENCLOSED_BY = '"'
+    NULL_IF = ('') EMPTY_FIELD_AS_NULL = TRUE TIMESTAMP_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS';
 
-CREATE STAGE IF NOT EXISTS RAW.RAW_STAGE FILE_FORMAT = RAW.PARQUET_FORMAT;
+CREATE STAGE IF NOT EXISTS RAW.RAW_STAGE FILE_FORMAT = RAW.PARQUET_FORMAT
+    COMMENT = 'flightprice bulk loads: PUT under loads/<table>/<id>/, COPY INTO ... PURGE = TRUE';
+
+-- Tables: loads, logs and published prices ------------------------------------------------
 
 CREATE TABLE IF NOT EXISTS RAW.SCHEDULES (
     carrier          VARCHAR       NOT NULL,
@@ -125,7 +135,8 @@ CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.DATA_QUALITY_LOG (
     details          VARCHAR
 );
 
--- One row per flight and cabin: the current recommended price (latest successful scoring run).
+-- One row per flight and cabin: the current recommended price (latest successful scoring run;
+-- the scoring MERGE keeps flight_id + cabin unique).
 CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.FLIGHT_PRICES (
     flight_id          VARCHAR       NOT NULL,
     cabin              VARCHAR       NOT NULL,
@@ -141,8 +152,7 @@ CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.FLIGHT_PRICES (
     model_version      VARCHAR       NOT NULL,
     as_of              TIMESTAMP_NTZ NOT NULL,
     scored_at          TIMESTAMP_NTZ NOT NULL,
-    run_id             VARCHAR       NOT NULL,
-    PRIMARY KEY (flight_id, cabin)
+    run_id             VARCHAR       NOT NULL
 );
 
 -- One row per scoring run, flight and cabin: every published price.
@@ -164,7 +174,28 @@ CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.PRICE_HISTORY (
     run_id             VARCHAR       NOT NULL
 );
 
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA FLIGHT_PRICING.RAW TO ROLE DATA_ENGINEER;
+-- Least privilege for DATA_ENGINEER ----------------------------------------------------------
+-- Run the warehouse; read and write the rows of RAW and ML_PREDICTIONS (whose tables this
+-- script owns); create the tables and views dbt builds in STAGING and ANALYTICS (which it then
+-- owns); load through the stage. No other schema, no DDL on RAW or ML_PREDICTIONS.
+
+GRANT USAGE ON WAREHOUSE COMPUTE_WH TO ROLE DATA_ENGINEER;
+GRANT USAGE ON DATABASE FLIGHT_PRICING TO ROLE DATA_ENGINEER;
+
+GRANT USAGE ON SCHEMA FLIGHT_PRICING.RAW TO ROLE DATA_ENGINEER;
+GRANT USAGE ON SCHEMA FLIGHT_PRICING.ML_PREDICTIONS TO ROLE DATA_ENGINEER;
+GRANT USAGE, CREATE TABLE, CREATE VIEW ON SCHEMA FLIGHT_PRICING.STAGING TO ROLE DATA_ENGINEER;
+GRANT USAGE, CREATE TABLE, CREATE VIEW ON SCHEMA FLIGHT_PRICING.ANALYTICS TO ROLE DATA_ENGINEER;
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA FLIGHT_PRICING.RAW
+    TO ROLE DATA_ENGINEER;
+GRANT SELECT, INSERT, UPDATE, DELETE ON FUTURE TABLES IN SCHEMA FLIGHT_PRICING.RAW
+    TO ROLE DATA_ENGINEER;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA FLIGHT_PRICING.ML_PREDICTIONS
     TO ROLE DATA_ENGINEER;
-GRANT READ, WRITE ON STAGE RAW.RAW_STAGE TO ROLE DATA_ENGINEER;
+GRANT SELECT, INSERT, UPDATE, DELETE ON FUTURE TABLES IN SCHEMA FLIGHT_PRICING.ML_PREDICTIONS
+    TO ROLE DATA_ENGINEER;
+
+GRANT USAGE ON FILE FORMAT FLIGHT_PRICING.RAW.PARQUET_FORMAT TO ROLE DATA_ENGINEER;
+GRANT USAGE ON FILE FORMAT FLIGHT_PRICING.RAW.CSV_FORMAT TO ROLE DATA_ENGINEER;
+GRANT READ, WRITE ON STAGE FLIGHT_PRICING.RAW.RAW_STAGE TO ROLE DATA_ENGINEER;

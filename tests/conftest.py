@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
 import threading
 import time
 from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Self
 
 # Before anything imports Prefect: no telemetry, no server of the developer's.
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
@@ -138,7 +141,6 @@ def free_port() -> int:
 def running_api(settings: Settings):
     """Serve `create_app(settings)` with a real uvicorn on a free port; yield its base URL."""
     import uvicorn
-
     from api.main import create_app
 
     port = free_port()
@@ -186,3 +188,70 @@ def market_home(market_template, tmp_path) -> Path:
 def champion_home(champion_template, tmp_path) -> Path:
     """A private copy of the market home with champion v-test-1."""
     return copy_home(champion_template, tmp_path / "champion")
+
+
+class Webhook:
+    """A tiny webhook receiver: records JSON bodies; answers the queued statuses, then 200."""
+
+    def __init__(self) -> None:
+        self.received: list[dict] = []
+        self.statuses: list[int] = []
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length", 0))
+                hook.received.append(json.loads(self.rfile.read(length)))
+                status = hook.statuses.pop(0) if hook.statuses else 200
+                self.send_response(status)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def webhook():
+    """A webhook receiver on 127.0.0.1 (`.url`, `.received`, `.statuses` to answer)."""
+    with Webhook() as hook:
+        yield hook
+
+
+# --- AWS stand-in: moto's HTTP server (tests/moto_aws.py) -------------------------------
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> str:
+    """One moto server for the session; `aws` resets it for each test."""
+    from moto_aws import moto_server
+
+    with moto_server() as url:
+        yield url
+
+
+@pytest.fixture
+def aws(moto_url, monkeypatch, tmp_path) -> str:
+    """An empty moto server and dummy credentials in the env (never the developer's)."""
+    from moto_aws import DUMMY_CREDENTIALS, reset
+
+    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    for key, value in DUMMY_CREDENTIALS.items():
+        monkeypatch.setenv(key, value)
+    reset(moto_url)
+    return moto_url

@@ -270,3 +270,21 @@ def test_compare_models_scores_both_on_the_same_rows(store: LocalStore) -> None:
     assert better.promote and not worse.promote and first.first_model
     assert better.challenger_metrics == worse.champion_metrics
     assert better.challenger_metrics["rows"] == better.champion_metrics["rows"] == 500
+
+
+def test_rollback_to_a_named_version_retires_the_champion_with_the_reason(
+    warehouse: DuckDBWarehouse,
+) -> None:
+    for version in ("v1", "v2", "v3"):
+        register(warehouse, version, {"mape": 0.1}, f"file:///{version}", "0" * 64,
+                          status="champion" if version == "v1" else "challenger")
+    promote(warehouse, "v2", "better")
+    promote(warehouse, "v3", "better still")  # promoted from v2
+
+    back = rollback(warehouse, "deploy failed", to="v1")  # v1 is what was serving
+    assert back.version == "v1" and "reinstated by rollback of v3: deploy failed" in back.reason
+    retired = get(warehouse, "v3")
+    assert retired.status == "retired" and retired.reason == "rolled back: deploy failed"
+    with pytest.raises(RegistryError, match="to itself"):
+        rollback(warehouse, "again", to="v1")
+    assert_single_champion(warehouse)

@@ -31,8 +31,9 @@ def settings(champion_home, make_settings):
 
 def test_local_scoring_prices_every_flight_on_sale_once(settings):
     done = []
-    report = run_scoring(settings, mode="local", run_id="run-1",
-                         progress=lambda n, total: done.append((n, total)))
+    report = run_scoring(
+        settings, mode="local", run_id="run-1", progress=lambda n, total: done.append((n, total))
+    )
     on_sale = scalar(settings, "SELECT COUNT(*) FROM ANALYTICS.ML_SCORING_FEATURES")
     assert report.status == "success" and report.rows == on_sale > 1000
     assert report.model_version == "v-test-1" and sum(report.guardrails.values()) == on_sale
@@ -51,7 +52,8 @@ def test_local_scoring_prices_every_flight_on_sale_once(settings):
     assert scalar(settings, f"SELECT COUNT(*) FROM {HISTORY} WHERE run_id = 'run-1'") == on_sale
     log = query(settings, "SELECT * FROM ML_PREDICTIONS.SCORING_LOG")
     assert log[["run_id", "mode", "model_version", "rows_scored", "status"]].values.tolist() == [
-        ["run-1", "local", "v-test-1", on_sale, "success"]]
+        ["run-1", "local", "v-test-1", on_sale, "success"]
+    ]
 
 
 def test_rerunning_a_run_id_adds_no_history_and_prices_alike(settings):
@@ -62,21 +64,34 @@ def test_rerunning_a_run_id_adds_no_history_and_prices_alike(settings):
     assert len(again) == len(first)
     columns = ["flight_id", "cabin", "price_usd", "reasons", "previous_price_usd"]
     assert again[columns].equals(first[columns])
-    assert scalar(settings, f"SELECT COUNT(*) - COUNT(DISTINCT (flight_id, cabin)) FROM {PRICES}") == 0
+    assert (
+        scalar(settings, f"SELECT COUNT(*) - COUNT(DISTINCT (flight_id, cabin)) FROM {PRICES}") == 0
+    )
     assert scalar(settings, "SELECT COUNT(*) FROM ML_PREDICTIONS.SCORING_LOG") == 2
 
 
 def test_next_run_moves_at_most_the_change_limit_from_the_published_price(settings):
     run_scoring(settings, mode="local", run_id="run-1")
-    tight = settings.model_copy(update={"pricing": PricingParams(
-        max_increase=0.01, max_decrease=0.01, rounding="none", urgency_window_days=30,
-        max_urgency_adjustment=0.5)})
+    tight = settings.model_copy(
+        update={
+            "pricing": PricingParams(
+                max_increase=0.01,
+                max_decrease=0.01,
+                rounding="none",
+                urgency_window_days=30,
+                max_urgency_adjustment=0.5,
+            )
+        }
+    )
     run_scoring(tight, mode="local", run_id="run-2")
-    history = query(settings, f"""
+    history = query(
+        settings,
+        f"""
         SELECT two.price_usd AS price, one.price_usd AS published, two.previous_price_usd,
                two.guardrail
         FROM {HISTORY} two JOIN {HISTORY} one USING (flight_id, cabin)
-        WHERE one.run_id = 'run-1' AND two.run_id = 'run-2'""")
+        WHERE one.run_id = 'run-1' AND two.run_id = 'run-2'""",
+    )
     assert len(history) > 1000
     assert (history["previous_price_usd"] == history["published"]).all()
     ratio = history["price"] / history["published"]

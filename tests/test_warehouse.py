@@ -8,7 +8,8 @@ from filelock import Timeout
 from flightprice.warehouse import setup_warehouse
 from flightprice.warehouse.duckdb import DuckDBWarehouse, writer_lock
 
-LOG_TABLES = {"DATA_QUALITY_LOG", "MODEL_REGISTRY", "SCORING_LOG", "TRAINING_LOG"}
+LOG_TABLES = {"DATA_QUALITY_LOG", "MODEL_REGISTRY", "SCORING_LOG", "TRAINING_LOG",
+              "FLIGHT_PRICES", "PRICE_HISTORY"}
 
 
 def test_setup_creates_schemas_and_tables_and_is_idempotent(warehouse, settings):
@@ -57,3 +58,16 @@ def test_second_writer_waits_for_the_first(tmp_path):
         pass
     with DuckDBWarehouse(path, read_only=True) as reader:
         assert reader.query_df("SELECT COUNT(*) AS n FROM t")["n"][0] == 0
+
+
+def test_query_batches_streams_bounded_batches_while_the_caller_writes(warehouse):
+    warehouse.execute("CREATE TABLE ANALYTICS.SRC AS SELECT range AS i FROM range(25000)")
+    warehouse.execute("CREATE TABLE ANALYTICS.DST (i BIGINT)")
+    sizes = []
+    with warehouse.transaction():
+        for batch in warehouse.query_batches("SELECT i FROM ANALYTICS.SRC WHERE i >= ?", [5000],
+                                             batch_rows=4096):
+            sizes.append(batch.num_rows)
+            warehouse.insert_arrow("ANALYTICS.DST", pa.Table.from_batches([batch]))
+    assert sum(sizes) == 20000 and max(sizes) <= 4096 and len(sizes) >= 5
+    assert warehouse.query_df("SELECT COUNT(*) AS n, MIN(i) AS lo FROM ANALYTICS.DST").values.tolist() == [[20000, 5000]]

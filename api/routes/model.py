@@ -48,7 +48,7 @@ async def reload(_: AdminDep, holder: HolderDep, metrics: MetricsDep) -> Reloade
     except NoChampionError as exc:
         metrics.reloads.labels("failed").inc()
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
-    except Exception as exc:  # checksum mismatch, store or warehouse unreachable
+    except Exception as exc:  # noqa: BLE001 - checksum, store, warehouse: keep serving, say why
         metrics.reloads.labels("failed").inc()
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
@@ -57,5 +57,6 @@ async def reload(_: AdminDep, holder: HolderDep, metrics: MetricsDep) -> Reloade
         ) from None
     metrics.reloads.labels("success").inc()
     metrics.set_model(model.version)
-    return Reloaded(model_version=model.version, previous_version=previous,
-                    loaded_at=holder.loaded_at)
+    return Reloaded(
+        model_version=model.version, previous_version=previous, loaded_at=holder.loaded_at
+    )

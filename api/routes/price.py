@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-from api.deps import MetricsDep, ModelDep, PricingDep, SettingsDep
+from api.deps import BatcherDep, MetricsDep, ModelDep, PricingDep, SettingsDep
 from api.metrics import ApiMetrics
 from api.schemas import BatchQuotes, BatchRequest, PriceRequest, Quote
 from flightprice._request_table import REQUEST_COLUMNS, RequestTableError, request_frame
@@ -53,17 +53,16 @@ batch_router = APIRouter(tags=["price"], route_class=ArrowOrJsonRoute)
     summary="Quote one flight",
     responses={503: {"description": "No model loaded yet."}},
 )
-def price(
-    flight: PriceRequest, model: ModelDep, params: PricingDep, metrics: MetricsDep
-) -> dict[str, Any]:
-    return _quote_json([flight], model, params, metrics)[0]
+async def price(flight: PriceRequest, model: ModelDep, batcher: BatcherDep) -> dict[str, Any]:
+    # Concurrent quotes are priced together (api/batching.py): same function, fewer calls.
+    return await batcher.submit(model, flight)
 
 
 @batch_router.post(
     "/v1/price/batch",
     response_model=BatchQuotes,
     summary="Quote many flights (JSON, or Arrow IPC for large batches)",
-    description="JSON: `{\"flights\": [...]}`, at most FLIGHTPRICE_API_BATCH_LIMIT flights "
+    description='JSON: `{"flights": [...]}`, at most FLIGHTPRICE_API_BATCH_LIMIT flights '
     "(default 1000). Arrow IPC stream (`Content-Type: application/vnd.apache.arrow.stream`): "
     "one row per flight with the PriceRequest fields as columns, at most "
     "FLIGHTPRICE_API_ARROW_BATCH_LIMIT rows (default 100000); the answer is an Arrow IPC "
@@ -91,7 +90,7 @@ def price_batch(
             detail=f"{len(batch.flights)} flights: at most {limit} per JSON request "
             "(send Arrow IPC for larger batches)",
         )
-    quotes = _quote_json(batch.flights, model, params, metrics)
+    quotes = quote_flights(model, batch.flights, params=params, metrics=metrics)
     return {"model_version": model.version, "count": len(quotes), "quotes": quotes}
 
 
@@ -139,9 +138,14 @@ def _price_table(
     return sink.getvalue().to_pybytes()
 
 
-def _quote_json(
-    flights: list[PriceRequest], model: LoadedModel, params: PricingParams, metrics: ApiMetrics
+def quote_flights(
+    model: LoadedModel,
+    flights: list[PriceRequest],
+    *,
+    params: PricingParams,
+    metrics: ApiMetrics,
 ) -> list[dict[str, Any]]:
+    """Price validated requests with one `quote` call; one response body per request."""
     quotes = _quote(model, _frame(flights), params, metrics)
     r = quotes.result
     return [

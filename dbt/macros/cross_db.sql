@@ -130,3 +130,21 @@
         end
     )
 {%- endmacro %}
+
+
+{#-
+    Put between "name as" and the body of a CTE that is cheap to read again (a select or
+    filter of one table) and is used more than once: DuckDB would otherwise materialise it,
+    copying the whole table into memory (10 s and gigabytes at 10M fares) instead of
+    scanning it again. Snowflake decides on its own.
+-#}
+{% macro inline_cte() -%}
+    {{ return(adapter.dispatch('inline_cte', 'flightprice')()) }}
+{%- endmacro %}
+
+{% macro duckdb__inline_cte() -%}
+    not materialized
+{%- endmacro %}
+
+{% macro default__inline_cte() -%}
+{%- endmacro %}

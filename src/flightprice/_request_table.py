@@ -132,58 +132,98 @@ def _check(problems: list[RequestProblem], name: str, bad: Any, message: str) ->
     mask = np.asarray(pc.fill_null(bad, False).to_numpy(zero_copy_only=False), dtype=bool)
     if mask.any():
         rows = np.flatnonzero(mask)
-        problems.append(RequestProblem(name, f"{len(rows)} row(s) {message}", tuple(rows[:5].tolist())))
+        problems.append(
+            RequestProblem(name, f"{len(rows)} row(s) {message}", tuple(rows[:5].tolist()))
+        )
 
 
 def _check_values(columns: dict[str, pa.ChunkedArray], problems: list[RequestProblem]) -> None:
     c = columns
-    _check(problems, "carrier", pc.invert(pc.match_substring_regex(c["carrier"], CARRIER_PATTERN)),
-           "not a carrier code [A-Z0-9]{2}")
+    _check(
+        problems,
+        "carrier",
+        pc.invert(pc.match_substring_regex(c["carrier"], CARRIER_PATTERN)),
+        "not a carrier code [A-Z0-9]{2}",
+    )
     for name in ("origin", "destination"):
-        _check(problems, name, pc.invert(pc.match_substring_regex(c[name], AIRPORT_PATTERN)),
-               "not an airport code [A-Z]{3}")
+        _check(
+            problems,
+            name,
+            pc.invert(pc.match_substring_regex(c[name], AIRPORT_PATTERN)),
+            "not an airport code [A-Z]{3}",
+        )
     _check(problems, "destination", pc.equal(c["origin"], c["destination"]), "equal to origin")
-    _check(problems, "cabin", pc.invert(pc.is_in(c["cabin"], value_set=pa.array(CABINS))),
-           f"not one of {', '.join(CABINS)}")
+    _check(
+        problems,
+        "cabin",
+        pc.invert(pc.is_in(c["cabin"], value_set=pa.array(CABINS))),
+        f"not one of {', '.join(CABINS)}",
+    )
     if "flight_number" in c:
         length = pc.utf8_length(c["flight_number"])
-        _check(problems, "flight_number",
-               pc.or_(pc.less(length, 1), pc.greater(length, MAX_FLIGHT_NUMBER_LENGTH)),
-               f"not 1 to {MAX_FLIGHT_NUMBER_LENGTH} characters")
+        _check(
+            problems,
+            "flight_number",
+            pc.or_(pc.less(length, 1), pc.greater(length, MAX_FLIGHT_NUMBER_LENGTH)),
+            f"not 1 to {MAX_FLIGHT_NUMBER_LENGTH} characters",
+        )
     _range(problems, c, "stops", 0, MAX_STOPS)
     _range(problems, c, "duration_minutes", 1, MAX_DURATION_MINUTES)
     _range(problems, c, "seats_remaining", 0, MAX_SEATS)
     _range(problems, c, "capacity", 1, MAX_SEATS)
     if "last_price" in c:
         price = c["last_price"]
-        _check(problems, "last_price",
-               pc.invert(pc.and_(pc.greater(price, 0), pc.less_equal(price, MAX_PRICE_USD))),
-               f"outside (0, {MAX_PRICE_USD:.0f}]")
+        _check(
+            problems,
+            "last_price",
+            pc.invert(pc.and_(pc.greater(price, 0), pc.less_equal(price, MAX_PRICE_USD))),
+            f"outside (0, {MAX_PRICE_USD:.0f}]",
+        )
     for name in ("observed_at", "departure_at"):
         stamps = c[name]
-        _check(problems, name,
-               pc.or_(pc.less(stamps, pa.scalar(EARLIEST, pa.timestamp("us"))),
-                      pc.greater_equal(stamps, pa.scalar(LATEST, pa.timestamp("us")))),
-               f"outside {EARLIEST:%Y} to {LATEST:%Y}")
+        _check(
+            problems,
+            name,
+            pc.or_(
+                pc.less(stamps, pa.scalar(EARLIEST, pa.timestamp("us"))),
+                pc.greater_equal(stamps, pa.scalar(LATEST, pa.timestamp("us"))),
+            ),
+            f"outside {EARLIEST:%Y} to {LATEST:%Y}",
+        )
     if problems:  # the cross-field checks below need sane timestamps
         return
     ahead = pc.subtract(c["departure_at"], c["observed_at"])
-    _check(problems, "departure_at", pc.less_equal(ahead, pa.scalar(0, pa.duration("us"))),
-           "not after observed_at")
+    _check(
+        problems,
+        "departure_at",
+        pc.less_equal(ahead, pa.scalar(0, pa.duration("us"))),
+        "not after observed_at",
+    )
     limit = pa.scalar(MAX_DAYS_AHEAD * 86_400_000_000, pa.duration("us"))
-    _check(problems, "departure_at", pc.greater(ahead, limit),
-           f"more than {MAX_DAYS_AHEAD} days after observed_at")
+    _check(
+        problems,
+        "departure_at",
+        pc.greater(ahead, limit),
+        f"more than {MAX_DAYS_AHEAD} days after observed_at",
+    )
 
 
 def _range(
-    problems: list[RequestProblem], columns: dict[str, pa.ChunkedArray], name: str,
-    low: float, high: float,
+    problems: list[RequestProblem],
+    columns: dict[str, pa.ChunkedArray],
+    name: str,
+    low: float,
+    high: float,
 ) -> None:
     if name not in columns:
         return
     values = columns[name]
-    _check(problems, name, pc.or_(pc.less(values, low), pc.greater(values, high)),
-           f"outside {low:g}..{high:g}")
+    _check(
+        problems,
+        name,
+        pc.or_(pc.less(values, low), pc.greater(values, high)),
+        f"outside {low:g}..{high:g}",
+    )
 
 
 def _types_mapper(kind: pa.DataType) -> Any:

@@ -12,7 +12,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Self
 
 import httpx
 import pyarrow as pa
@@ -21,7 +21,6 @@ log = logging.getLogger(__name__)
 
 ARROW_STREAM = "application/vnd.apache.arrow.stream"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-T = TypeVar("T")
 
 
 class ApiError(RuntimeError):
@@ -59,7 +58,7 @@ class PricingClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> PricingClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -59,15 +59,18 @@ class FeatureSpec:
         return ["c" if c in self.categories else "q" for c in self.columns]
 
     @cached_property
-    def _vocab_index(self) -> dict[str, pd.Index]:
-        return {col: pd.Index(values, dtype=object) for col, values in self.categories.items()}
+    def _vocab_positions(self) -> dict[str, dict[str, int]]:
+        return {col: {v: i for i, v in enumerate(values)} for col, values in self.categories.items()}
 
     def codes(self, column: str, values: pd.Series) -> np.ndarray:
         """Return each value's vocabulary position as float32; unknown or missing -> NaN."""
-        # Hash the few distinct values, not every row: fast on a million rows.
+        # Hash the few distinct values, not every row: fast on a million rows. A dict, not a
+        # pandas Index, looks them up: on the API's one-row requests the Index costs more.
         row_codes, uniques = pd.factorize(values)
-        names = np.asarray([str(u) for u in uniques], dtype=object)
-        lookup = self._vocab_index[column].get_indexer(names)
+        positions = self._vocab_positions[column]
+        lookup = np.fromiter(
+            (positions.get(str(u), -1) for u in uniques), dtype=np.int64, count=len(uniques)
+        )
         codes = np.where(row_codes >= 0, lookup[row_codes], -1) if len(uniques) else row_codes
         out = codes.astype("float32")
         out[codes < 0] = np.nan

@@ -169,15 +169,22 @@ def promote(warehouse: Warehouse, version: str, reason: str) -> RegistryEntry:
     return _require(warehouse, version)
 
 
-def rollback(warehouse: Warehouse, reason: str) -> RegistryEntry:
-    """Reinstate the champion the current one was promoted from; the current one retires."""
+def rollback(warehouse: Warehouse, reason: str, to: str | None = None) -> RegistryEntry:
+    """Reinstate the champion the current one was promoted from (or `to`); the current retires.
+
+    `to` names the version to reinstate when it is not `promoted_from`, e.g. the model a
+    deployment target served before a failed deploy.
+    """
     with warehouse.transaction():
         current = champion(warehouse)
         if current is None:
             raise RegistryError("cannot roll back: there is no champion")
-        if current.promoted_from is None:
+        target = to or current.promoted_from
+        if target is None:
             raise RegistryError(f"cannot roll back {current.version}: it has no previous champion")
-        previous = _require(warehouse, current.promoted_from)
+        if target == current.version:
+            raise RegistryError(f"cannot roll back {current.version} to itself")
+        previous = _require(warehouse, target)
         _set_status(warehouse, current.version, RETIRED, f"rolled back: {reason}")
         # promoted_from stays: a further rollback walks one more step back.
         warehouse.execute(

@@ -7,12 +7,14 @@ in-process with the champion (mode `local`) or by the deployed API's Arrow batch
 several requests in flight, each retried with back-off (mode `api`). Pricing of the next
 chunk overlaps the writing of the last.
 
-One run is one warehouse transaction: its PRICE_HISTORY rows are appended, then merged into
-FLIGHT_PRICES (one row per flight and cabin) and its SCORING_LOG row written; a failure
-rolls all of it back and logs a `failed` row instead. Re-running a run id first deletes
-that run's history, so history never holds a run twice. When the current price was
-published by the run being re-run, its `previous_price_usd` stays the change limit's
-reference, so a re-run prices as the first attempt did.
+A run appends its PRICE_HISTORY rows chunk by chunk (each chunk committed, so the engine's
+memory stays bounded too), then publishes them in one transaction: one MERGE into
+FLIGHT_PRICES (one row per flight and cabin) and its SCORING_LOG row. Current prices change
+all at once or not at all. A failed run deletes the history it wrote and logs a `failed`
+row; re-running a run id first deletes that run's history, so history never holds a run
+twice. When the current price was published by the run being re-run, its
+`previous_price_usd` stays the change limit's reference, so a re-run prices as the first
+attempt did.
 """
 
 from __future__ import annotations
@@ -27,9 +29,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol
 
-import numpy as np
 import pyarrow as pa
-import pyarrow.compute  # noqa: F401 - pa.compute
+import pyarrow.compute as pc
 
 from flightprice._request_table import REQUEST_COLUMNS, request_frame, utc_now
 from flightprice.api_client import ApiError, PricingClient
@@ -184,7 +185,7 @@ def score_flights(
     """Price every row of ML_SCORING_FEATURES and publish the prices; log the run.
 
     Raise ScoringError (after logging a `failed` row) when anything goes wrong; nothing of
-    the failed run is kept in FLIGHT_PRICES or PRICE_HISTORY.
+    the failed run is kept in FLIGHT_PRICES, and its PRICE_HISTORY rows are deleted.
     """
     report = ScoringReport(run_id=run_id, mode=scorer.mode)
     start = time.perf_counter()
@@ -192,20 +193,20 @@ def score_flights(
     guardrails: Counter[str] = Counter()
     try:
         total = _count(warehouse, FEATURES_TABLE)
+        warehouse.execute(f"delete from {HISTORY_TABLE} where run_id = ?", [run_id])
+        chunks = warehouse.query_batches(READ_SQL, [run_id], batch_rows=chunk_rows)
+        with contextlib.closing(_priced(chunks, scorer)) as priced_chunks:
+            for rows, priced in priced_chunks:
+                history = _history_rows(rows, priced, run_id, report.started_at)
+                warehouse.insert_arrow(HISTORY_TABLE, history)
+                versions.update(_versions(priced))
+                guardrails.update(_value_counts(priced.column("guardrail")))
+                report.rows += rows.num_rows
+                if report.as_of is None:
+                    report.as_of = rows.column("as_of")[0].as_py()
+                if progress is not None:
+                    progress(report.rows, total)
         with warehouse.transaction():
-            warehouse.execute(f"delete from {HISTORY_TABLE} where run_id = ?", [run_id])
-            chunks = warehouse.query_batches(READ_SQL, [run_id], batch_rows=chunk_rows)
-            with contextlib.closing(_priced(chunks, scorer)) as priced_chunks:
-                for rows, priced in priced_chunks:
-                    history = _history_rows(rows, priced, run_id, report.started_at)
-                    warehouse.insert_arrow(HISTORY_TABLE, history)
-                    versions.update(_versions(priced))
-                    guardrails.update(_value_counts(priced.column("guardrail")))
-                    report.rows += rows.num_rows
-                    if report.as_of is None:
-                        report.as_of = rows.column("as_of")[0].as_py()
-                    if progress is not None:
-                        progress(report.rows, total)
             warehouse.execute(PUBLISH_SQL, [run_id])
             report.model_version = ",".join(sorted(versions)) or None
             report.guardrails = dict(guardrails)
@@ -217,9 +218,10 @@ def score_flights(
         report.error = f"{type(exc).__name__}: {exc}"
         _finish(report, "failed", start)
         try:
+            warehouse.execute(f"delete from {HISTORY_TABLE} where run_id = ?", [run_id])
             _log(warehouse, report)
         except Exception:  # the warehouse itself may be what failed
-            log.exception("could not write the failed SCORING_LOG row of %s", run_id)
+            log.exception("could not clean up or log the failed scoring run %s", run_id)
         raise ScoringError(f"scoring run {run_id} failed: {report.error}", _retryable(exc)) from exc
     log.info("scoring run %s: %d rows priced with %s", run_id, report.rows, report.model_version)
     return report
@@ -240,6 +242,10 @@ def run_scoring(
     mode = mode or settings.scoring_mode
     run_id = run_id or new_run_id("scoring")
     with open_warehouse(settings) as warehouse:
+        limit = settings.scoring_duckdb_memory_limit
+        if warehouse.dialect == "duckdb" and limit:
+            # The embedded engine runs in this process: bound it as the chunks bound pandas.
+            warehouse.execute(f"SET memory_limit = '{limit}'")
         try:
             scorer = _scorer(settings, mode, warehouse, open_store(settings))
         except Exception as exc:
@@ -257,7 +263,7 @@ def run_scoring(
             scorer.close()
 
 
-def _scorer(settings: Settings, mode: Mode, warehouse: Warehouse, store) -> Scorer:  # noqa: ANN001
+def _scorer(settings: Settings, mode: Mode, warehouse: Warehouse, store) -> Scorer:
     if mode == "local":
         return LocalScorer(load_champion_from(warehouse, store), settings.pricing)
     if mode != "api":
@@ -272,7 +278,9 @@ def _scorer(settings: Settings, mode: Mode, warehouse: Warehouse, store) -> Scor
     return ApiScorer(client, request_rows, settings.scoring_concurrency)
 
 
-def _priced(chunks: Iterator[pa.RecordBatch], scorer: Scorer) -> Iterator[tuple[pa.Table, pa.Table]]:
+def _priced(
+    chunks: Iterator[pa.RecordBatch], scorer: Scorer
+) -> Iterator[tuple[pa.Table, pa.Table]]:
     """Yield (rows, priced) per chunk, pricing the next chunk while the caller writes this one."""
     with ThreadPoolExecutor(1, thread_name_prefix="score") as pool:
         pending: tuple[pa.Table, Future[pa.Table]] | None = None
@@ -321,13 +329,12 @@ def _with_version_column(priced: pa.Table) -> pa.Table:
 
 def _versions(priced: pa.Table) -> set[str]:
     if "model_version" in priced.column_names:
-        return {str(v) for v in pa.compute.unique(priced.column("model_version")).to_pylist()}
+        return {str(v) for v in pc.unique(priced.column("model_version")).to_pylist()}
     return {model_version_of(priced)}
 
 
 def _value_counts(column: pa.ChunkedArray) -> dict[str, int]:
-    values, counts = np.unique(column.to_numpy(zero_copy_only=False), return_counts=True)
-    return {str(v): int(c) for v, c in zip(values, counts, strict=True)}
+    return {row["values"]: row["counts"] for row in pc.value_counts(column).to_pylist()}
 
 
 def _count(warehouse: Warehouse, table: str) -> int:

@@ -143,7 +143,7 @@ class ModelHolder:
     reload keeps the model that was serving.
     """
 
-    def __init__(self, loader) -> None:  # noqa: ANN001 - Callable[[], LoadedModel]
+    def __init__(self, loader) -> None:
         self._loader = loader
         self._lock = threading.Lock()
         self.model: LoadedModel | None = None
@@ -172,7 +172,6 @@ class ModelHolder:
         """Reload, logging (not raising) a failure; return the model now served."""
         try:
             return self.reload()
-        except Exception:
+        except Exception:  # noqa: BLE001 - reload() recorded it; the caller carries on
             log.warning("could not load the champion: %s", self.error)
             return self.model
-

@@ -55,9 +55,21 @@ class Settings(BaseSettings):
     snowflake_role: str = "DATA_ENGINEER"
     snowflake_warehouse: str = "COMPUTE_WH"
     snowflake_database: str = "FLIGHT_PRICING"
+    snowflake_private_key_passphrase: SecretStr | None = None
+    snowflake_credentials_block: str | None = Field(
+        None, description="A prefect-snowflake SnowflakeCredentials block to take credentials from."
+    )
     snowflake_host: str | None = None
     snowflake_port: int | None = None
     snowflake_protocol: str = "https"
+    snowflake_login_timeout_seconds: int = Field(
+        60, ge=1, le=3600, description="Give up logging in to Snowflake after this long."
+    )
+    snowflake_stand_in: bool = Field(
+        False,
+        description="The server is the fakesnow stand-in: skip what it cannot run (account-level "
+        "setup statements, dbt unit tests, incremental builds).",
+    )
 
     # Pricing API and deploy.
     api_url: str = "http://127.0.0.1:8000"
@@ -105,6 +117,12 @@ class Settings(BaseSettings):
         4, ge=0, le=20, description="api mode: retries of a failed request (exponential back-off)."
     )
     scoring_timeout_seconds: float = Field(60.0, gt=0, description="api mode: per request.")
+    scoring_duckdb_memory_limit: str | None = Field(
+        "512MB",
+        pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$",
+        description="DuckDB memory_limit while scoring into the embedded file (the engine runs "
+        "in the scoring process); None: DuckDB's default, 80% of RAM.",
+    )
 
     # Dynamic pricing policy (flightprice.pricing): FLIGHTPRICE_PRICING__<PARAM>.
     pricing: PricingParams = Field(default_factory=PricingParams)
@@ -169,12 +187,17 @@ class Settings(BaseSettings):
         """Fail fast when the selected production backends lack their required values."""
         if self.store == "s3":
             self.require("s3_bucket")
-        if self.warehouse == "snowflake":
+        if self.warehouse == "snowflake" and not self.snowflake_credentials_block:
             self.require("snowflake_account", "snowflake_user")
             if self.snowflake_password is None and self.snowflake_private_key_path is None:
                 raise MissingSettingError(
                     f"{ENV_PREFIX}SNOWFLAKE_PASSWORD or {ENV_PREFIX}SNOWFLAKE_PRIVATE_KEY_PATH "
                     "must be set for warehouse=snowflake"
+                )
+            key = self.snowflake_private_key_path
+            if key is not None and not key.expanduser().is_file():
+                raise MissingSettingError(
+                    f"{ENV_PREFIX}SNOWFLAKE_PRIVATE_KEY_PATH names no readable file: {key}"
                 )
 
 

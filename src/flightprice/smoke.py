@@ -88,7 +88,7 @@ def _timed(report: SmokeReport, name: str, check: Any) -> Any:
         passed = True
     except (_Failed, ApiError) as exc:
         detail, value, passed = str(exc), None, False
-    except Exception as exc:  # a malformed answer is a failed check, not a crash
+    except Exception as exc:  # noqa: BLE001 - a malformed answer is a failed check, not a crash
         detail, value, passed = f"{type(exc).__name__}: {exc}", None, False
     report.checks.append(Check(name, passed, detail, round(time.perf_counter() - start, 4)))
     return value
@@ -146,7 +146,9 @@ def _rejects(client: PricingClient, flight: dict) -> tuple[str, None]:
     return "422 naming origin", None
 
 
-def _latency(client: PricingClient, flight: dict, samples: int, budget_ms: float) -> tuple[str, None]:
+def _latency(
+    client: PricingClient, flight: dict, samples: int, budget_ms: float
+) -> tuple[str, None]:
     times = []
     for _ in range(samples):
         start = time.perf_counter()

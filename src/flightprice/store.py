@@ -96,9 +96,8 @@ class S3Store:
 
         self.bucket = bucket
         self.client = client
-        self._transfer = TransferConfig(
-            multipart_threshold=multipart_threshold, multipart_chunksize=max(8 * MiB, multipart_threshold)
-        )
+        self._transfer = TransferConfig(multipart_threshold=multipart_threshold,
+                                        multipart_chunksize=max(8 * MiB, multipart_threshold))
 
     def __repr__(self) -> str:
         return f"S3Store(s3://{self.bucket}/)"

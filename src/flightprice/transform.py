@@ -79,6 +79,10 @@ def dbt_target(settings: Settings) -> str:
 
 def dbt_env(settings: Settings) -> dict[str, str]:
     """Return the environment dbt's profiles.yml reads (`env_var(...)`)."""
+    if settings.warehouse == "snowflake" and settings.snowflake_credentials_block:
+        from flightprice.warehouse._snowflake_connect import with_block_credentials
+
+        settings = with_block_credentials(settings)
     env = {"FLIGHTPRICE_DUCKDB_PATH": str(settings.duckdb_file.resolve())}
     for name in ("account", "user", "role", "warehouse", "database", "host", "protocol"):
         value = getattr(settings, f"snowflake_{name}")
@@ -90,7 +94,27 @@ def dbt_env(settings: Settings) -> dict[str, str]:
         env["FLIGHTPRICE_SNOWFLAKE_PASSWORD"] = settings.snowflake_password.get_secret_value()
     if settings.snowflake_private_key_path:
         env["FLIGHTPRICE_SNOWFLAKE_PRIVATE_KEY_PATH"] = str(settings.snowflake_private_key_path)
+    if settings.snowflake_private_key_passphrase is not None:
+        env["FLIGHTPRICE_SNOWFLAKE_PRIVATE_KEY_PASSPHRASE"] = (
+            settings.snowflake_private_key_passphrase.get_secret_value()
+        )
     return env
+
+
+def stand_in_args(settings: Settings, args: Sequence[str]) -> list[str]:
+    """What dbt needs against the fakesnow stand-in: no unit tests, no incremental runs.
+
+    There, unit tests fail ("TEMPORARY table names can only use the temp catalog") and an
+    incremental model fails on its second run; production runs both as written.
+    """
+    if settings.warehouse != "snowflake" or not settings.snowflake_stand_in or not args:
+        return []
+    extra = []
+    if args[0] in ("build", "test"):
+        extra += ["--exclude-resource-type", "unit_test"]
+    if args[0] in ("build", "run"):
+        extra.append("--full-refresh")
+    return extra
 
 
 @contextlib.contextmanager
@@ -118,6 +142,7 @@ def dbt_command(settings: Settings, args: Sequence[str], dbt_vars: str | None = 
         "--target", dbt_target(settings),
         "--target-path", str(state / "target"),
         "--log-path", str(state / "logs"),
+        *stand_in_args(settings, args),
     ]
     if dbt_vars:
         full += ["--vars", dbt_vars]
@@ -155,6 +180,7 @@ def run_dbt(
     dbt's own console log is shown only when `echo` is true (default: when this module logs
     at INFO), so that `--json` output stays clean; the results are returned either way.
     """
+    settings.check_production()  # dbt would send a missing password as literal template text
     full = dbt_command(settings, args, dbt_vars)
     if echo is None:
         echo = log.isEnabledFor(logging.INFO)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import random
+import threading
 
+import httpx
 import pyarrow as pa
 import pytest
 
@@ -23,8 +25,11 @@ def test_health_ready_and_model_describe_the_champion(client):
     health = client.get("/health").json()
     assert health["model_loaded"] is True and health["model_version"] == "v-test-1"
     assert health["uptime_seconds"] >= 0 and health["model_error"] is None
-    assert client.get("/ready").json() == {"ready": True, "model_version": "v-test-1",
-                                           "reason": None}
+    assert client.get("/ready").json() == {
+        "ready": True,
+        "model_version": "v-test-1",
+        "reason": None,
+    }
     model = client.get("/v1/model").json()
     assert model["version"] == "v-test-1" and len(model["sha256"]) == 64
     assert "mape" in model["metrics"] and model["pricing"]["rounding"] == "charm"
@@ -42,7 +47,10 @@ def test_quote_gives_a_price_its_reasons_and_the_model_version(client):
     assert quote["load_factor"] == pytest.approx(0.72)
     assert quote["reasons"][0].startswith("market fare")
     assert len(quote["reasons"]) == 5 and quote["guardrail"] in (
-        "none", "max_increase", "max_decrease")
+        "none",
+        "max_increase",
+        "max_decrease",
+    )
 
 
 def test_observed_at_defaults_to_now(client):
@@ -62,6 +70,31 @@ def test_batch_prices_each_flight_as_a_single_quote_would(client):
     assert singles == sorted(singles)  # economy < premium economy < business < first
 
 
+def test_concurrent_quotes_match_the_batch_endpoint(api_url, client):
+    flights = [
+        {**FLIGHT, "cabin": cabin, "seats_remaining": seats, "stops": stops}
+        for cabin in CABINS
+        for seats in (None, 5, 80)
+        for stops in (0, 1)
+    ]
+    expected = [
+        q["price"]
+        for q in client.post("/v1/price/batch", json={"flights": flights}).json()["quotes"]
+    ]
+    prices: dict[int, float] = {}
+
+    def ask(i: int) -> None:
+        with httpx.Client(base_url=api_url, timeout=30) as own:
+            prices[i] = own.post("/v1/price", json=flights[i]).json()["price"]
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(flights))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [prices[i] for i in range(len(flights))] == expected
+
+
 def test_batch_limits(client):
     assert client.post("/v1/price/batch", json={"flights": [FLIGHT] * 51}).status_code == 413
     empty = client.post("/v1/price/batch", json={"flights": []})
@@ -69,10 +102,15 @@ def test_batch_limits(client):
 
 
 def test_arrow_batch_matches_json_row_for_row(api_url, client):
-    flights = [{**FLIGHT, "cabin": cabin, "seats_remaining": seats}
-               for cabin in CABINS for seats in (None, 3, 90)]
-    json_prices = [q["price"] for q in
-                   client.post("/v1/price/batch", json={"flights": flights}).json()["quotes"]]
+    flights = [
+        {**FLIGHT, "cabin": cabin, "seats_remaining": seats}
+        for cabin in CABINS
+        for seats in (None, 3, 90)
+    ]
+    json_prices = [
+        q["price"]
+        for q in client.post("/v1/price/batch", json={"flights": flights}).json()["quotes"]
+    ]
     with PricingClient(api_url, retries=0) as api:
         priced = api.price_arrow(pa.Table.from_pylist(flights))
     assert priced.column("price_usd").to_pylist() == json_prices
@@ -96,13 +134,29 @@ def test_arrow_batch_checks_columns_and_limits(api_url):
 
 
 BAD_FIELDS = [
-    ("carrier", "B"), ("carrier", "ba"), ("carrier", 12), ("origin", "LHRX"), ("origin", "l1r"),
-    ("destination", "LHR"), ("cabin", "coach"), ("observed_at", "yesterday"),
-    ("observed_at", "1999-12-31T00:00:00"), ("departure_at", "2026-09-05T11:00:00"),
-    ("departure_at", "2028-01-01T00:00:00"), ("departure_at", None), ("stops", -1),
-    ("stops", 4), ("stops", 1.5), ("duration_minutes", 0), ("seats_remaining", -1),
-    ("capacity", 0), ("last_price", 0), ("last_price", -5), ("last_price", 1e9),
-    ("flight_number", ""), ("fare_class", "Y"),
+    ("carrier", "B"),
+    ("carrier", "ba"),
+    ("carrier", 12),
+    ("origin", "LHRX"),
+    ("origin", "l1r"),
+    ("destination", "LHR"),
+    ("cabin", "coach"),
+    ("observed_at", "yesterday"),
+    ("observed_at", "1999-12-31T00:00:00"),
+    ("departure_at", "2026-09-05T11:00:00"),
+    ("departure_at", "2028-01-01T00:00:00"),
+    ("departure_at", None),
+    ("stops", -1),
+    ("stops", 4),
+    ("stops", 1.5),
+    ("duration_minutes", 0),
+    ("seats_remaining", -1),
+    ("capacity", 0),
+    ("last_price", 0),
+    ("last_price", -5),
+    ("last_price", 1e9),
+    ("flight_number", ""),
+    ("fare_class", "Y"),
 ]
 
 
@@ -113,8 +167,10 @@ def test_each_bad_field_answers_422_naming_it(client, field, value):
     assert [err["loc"] for err in response.json()["detail"]] == [["body", field]]
 
 
-@pytest.mark.parametrize("field", ["carrier", "origin", "destination", "cabin", "departure_at",
-                                   "stops", "duration_minutes"])
+@pytest.mark.parametrize(
+    "field",
+    ["carrier", "origin", "destination", "cabin", "departure_at", "stops", "duration_minutes"],
+)
 def test_missing_required_field_answers_422_naming_it(client, field):
     response = client.post("/v1/price", json={k: v for k, v in FLIGHT.items() if k != field})
     assert response.status_code == 422
@@ -123,14 +179,37 @@ def test_missing_required_field_answers_422_naming_it(client, field):
 
 def test_no_input_yields_a_500(client):
     rng = random.Random(7)
-    junk = [None, "", "x" * 10_000, -1, 0, 10**30, 1e308, -1e308, True, [], {}, [1, 2],
-            {"a": 1}, "NaN", "2026-02-30T00:00:00", "9999-12-31T23:59:59", "\u0000", "😀"]
+    junk = [
+        None,
+        "",
+        "x" * 10_000,
+        -1,
+        0,
+        10**30,
+        1e308,
+        -1e308,
+        True,
+        [],
+        {},
+        [1, 2],
+        {"a": 1},
+        "NaN",
+        "2026-02-30T00:00:00",
+        "9999-12-31T23:59:59",
+        "\u0000",
+        "😀",
+    ]
     bodies: list[tuple[str, bytes | None, object]] = [
-        ("/v1/price", b"", None), ("/v1/price", b"{", None), ("/v1/price", b"[]", None),
-        ("/v1/price", b"null", None), ("/v1/price", b"\xff\xfe", None),
-        ("/v1/price", b'{"stops": NaN}', None), ("/v1/price", b'{"stops": Infinity}', None),
+        ("/v1/price", b"", None),
+        ("/v1/price", b"{", None),
+        ("/v1/price", b"[]", None),
+        ("/v1/price", b"null", None),
+        ("/v1/price", b"\xff\xfe", None),
+        ("/v1/price", b'{"stops": NaN}', None),
+        ("/v1/price", b'{"stops": Infinity}', None),
         ("/v1/price", b"[" * 5000 + b"]" * 5000, None),
-        ("/v1/price/batch", b'{"flights": 5}', None), ("/v1/price/batch", b'{"flights": [1]}', None),
+        ("/v1/price/batch", b'{"flights": 5}', None),
+        ("/v1/price/batch", b'{"flights": [1]}', None),
     ]
     for _ in range(150):
         flight = dict(FLIGHT)
@@ -146,11 +225,15 @@ def test_no_input_yields_a_500(client):
         else:
             response = client.post(path, json=payload)
         assert response.status_code < 500, (path, raw, payload, response.text)
-    arrow_bodies = [b"", b"garbage", _ipc_bytes(pa.table({"carrier": [1, 2]})),
-                    _ipc_bytes(pa.table({"x": pa.array([], pa.int64())})),
-                    _ipc_bytes(pa.Table.from_pylist([{**FLIGHT, "departure_at": "soon"}])),
-                    _ipc_bytes(pa.Table.from_pylist([{**FLIGHT, "stops": 1e300}])),
-                    _ipc_bytes(pa.Table.from_pylist([{**FLIGHT, "observed_at": None}]))]
+    arrow_bodies = [
+        b"",
+        b"garbage",
+        _ipc_bytes(pa.table({"carrier": [1, 2]})),
+        _ipc_bytes(pa.table({"x": pa.array([], pa.int64())})),
+        _ipc_bytes(pa.Table.from_pylist([{**FLIGHT, "departure_at": "soon"}])),
+        _ipc_bytes(pa.Table.from_pylist([{**FLIGHT, "stops": 1e300}])),
+        _ipc_bytes(pa.Table.from_pylist([{**FLIGHT, "observed_at": None}])),
+    ]
     for raw in arrow_bodies:
         response = client.post("/v1/price/batch", content=raw, headers=arrow)
         assert 400 <= response.status_code < 500, (raw[:50], response.text)
@@ -175,8 +258,10 @@ def test_metrics_count_requests_by_route_and_show_the_model(client):
     assert 'flightprice_http_requests_total{method="POST",route="/v1/price",status="200"}' in text
     assert 'flightprice_http_requests_total{method="POST",route="/v1/price",status="422"}' in text
     assert 'route="unmatched"' in text and "/no/such/path" not in text
-    assert 'flightprice_http_request_duration_seconds_bucket{le="0.005",method="POST",' \
-           'route="/v1/price"}' in text
+    assert (
+        'flightprice_http_request_duration_seconds_bucket{le="0.005",method="POST",'
+        'route="/v1/price"}' in text
+    )
     assert 'flightprice_model_info{version="v-test-1"} 1.0' in text
     assert "flightprice_model_loaded 1.0" in text
     assert 'flightprice_flights_priced_total{guardrail="none"}' in text

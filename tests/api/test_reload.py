@@ -8,13 +8,19 @@ from collections import Counter
 
 import httpx
 
-
 FLIGHT = {
     "carrier": "UA", "origin": "JFK", "destination": "SFO", "cabin": "business",
     "observed_at": "2026-09-06T08:00:00", "departure_at": "2026-09-20T07:15:00",
     "stops": 0, "duration_minutes": 390, "seats_remaining": 4, "capacity": 30,
 }  # fmt: skip
 KEY = {"x-api-key": "test-admin-key"}
+
+
+def wait_for(condition, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
 
 
 def test_without_a_champion_the_api_runs_but_does_not_price(
@@ -35,8 +41,11 @@ def test_without_a_champion_the_api_runs_but_does_not_price(
         train_and_register(settings, "v-first", champion=True)
         reloaded = client.post("/admin/reload", headers=KEY)
         assert reloaded.status_code == 200, reloaded.text
-        assert reloaded.json() == {**reloaded.json(), "model_version": "v-first",
-                                   "previous_version": None}
+        assert reloaded.json() == {
+            **reloaded.json(),
+            "model_version": "v-first",
+            "previous_version": None,
+        }
         assert client.get("/ready").status_code == 200
         assert client.post("/v1/price", json=FLIGHT).json()["model_version"] == "v-first"
 
@@ -54,8 +63,9 @@ def test_a_tampered_champion_is_refused_and_the_old_model_keeps_serving(
         assert "ArtifactChecksumError" in response.json()["detail"]
         assert client.get("/health").json()["model_version"] == "v-test-1"
         assert client.post("/v1/price", json=FLIGHT).json()["model_version"] == "v-test-1"
-        assert 'flightprice_model_reloads_total{outcome="failed"} 1.0' in client.get(
-            "/metrics").text
+        assert (
+            'flightprice_model_reloads_total{outcome="failed"} 1.0' in client.get("/metrics").text
+        )
 
 
 def test_admin_endpoints_are_off_without_a_configured_key(champion_home, make_settings, serve_api):
@@ -92,18 +102,18 @@ def test_reload_under_concurrent_requests_drops_nothing(
         threads = [threading.Thread(target=hammer) for _ in range(6)]
         for thread in threads:
             thread.start()
-        time.sleep(0.5)
-        before = sum(seen.values())
-        reloaded = httpx.post(f"{url}/admin/reload", headers=KEY, timeout=30)
-        time.sleep(0.5)
-        stop.set()
-        for thread in threads:
-            thread.join()
+        try:
+            wait_for(lambda: seen["v-test-1"] >= 30)  # under way on the old model
+            reloaded = httpx.post(f"{url}/admin/reload", headers=KEY, timeout=60)
+            assert reloaded.status_code == 200, reloaded.text
+            wait_for(lambda: seen["v-test-2"] >= 30)  # and on, on the new one
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
 
-        assert reloaded.status_code == 200, reloaded.text
         assert reloaded.json()["previous_version"] == "v-test-1"
         assert failures == []
-        assert before > 0 and seen["v-test-1"] >= before and seen["v-test-2"] > 0
         assert set(seen) == {"v-test-1", "v-test-2"}
         after = httpx.post(f"{url}/v1/price", json=FLIGHT).json()
         assert after["model_version"] == "v-test-2"

@@ -6,7 +6,7 @@ schedules as (
 
 ),
 
-fares as (
+fares as {{ inline_cte() }} (
 
     select * from {{ ref('stg_raw__fares') }}
 

@@ -3,7 +3,7 @@
 
 with
 
-observations as (
+observations as {{ inline_cte() }} (
 
     select * from {{ ref('fct_fare_observation') }}
 
@@ -25,7 +25,7 @@ data_clock as (
 
 ),
 
-known_quotes as (
+known_quotes as {{ inline_cte() }} (
 
     -- Quotes up to and including the clock: the latest one supplies seats_remaining.
     -- Price history is strictly before the clock, as for a training row.

@@ -3,7 +3,7 @@
 
 with
 
-observations as (
+observations as {{ inline_cte() }} (
 
     select * from {{ ref('fct_fare_observation') }}
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from flightprice.cli import pipeline, pricing, run, status, train
+from flightprice.cli import deploy, pipeline, pricing, run, schedule, status, train
 from flightprice.cli._common import EXIT_CONFIG, err_console
 from flightprice.settings import MissingSettingError, Settings
 
@@ -52,6 +52,8 @@ pipeline.register(app)
 status.register(app)
 pricing.register(app)
 train.register(app)
+deploy.register(app)
+app.command(name="schedule")(schedule.schedule)
 app.command(name="run")(run.run)
 
 

@@ -111,10 +111,11 @@ def guard() -> Iterator[None]:
     """Turn known library errors into a one-line message and a distinct exit code."""
     from flightprice.settings import MissingSettingError
     from flightprice.transform import DbtError
+    from flightprice.warehouse.base import WarehouseConnectionError
 
     try:
         yield
     except MissingSettingError as exc:
         raise fail(str(exc), EXIT_CONFIG) from None
-    except DbtError as exc:
+    except (DbtError, WarehouseConnectionError) as exc:
         raise fail(str(exc)) from None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
 from contextlib import nullcontext
+from datetime import date
+from enum import Enum
 from typing import Annotated
 
 import typer
@@ -24,12 +25,28 @@ EXIT_DBT_FAILED = 5
 EXIT_QUALITY_FAILED = 6
 
 
-def init(ctx: typer.Context, json_out: JsonOption = False) -> None:
+class Target(str, Enum):
+    duckdb = "duckdb"
+    snowflake = "snowflake"
+
+
+def init(
+    ctx: typer.Context,
+    target: Annotated[
+        Target | None,
+        typer.Option(
+            help="Warehouse to set up (default: FLIGHTPRICE_WAREHOUSE). snowflake applies "
+            "sql/snowflake_setup.sql.",
+            show_default=False,
+        ),
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
     """Create the lake folders and the warehouse schemas and log tables (safe to re-run)."""
     from flightprice.project import init_project
 
     with guard():
-        created = init_project(settings_from(ctx))
+        created = init_project(settings_from(ctx), target.value if target else None)
     if json_out:
         print_json(created)
         return

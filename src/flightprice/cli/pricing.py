@@ -31,18 +31,32 @@ class ScoringMode(str, Enum):
 def serve(
     ctx: typer.Context,
     host: Annotated[
-        str | None, typer.Option(help="Interface to bind (env FLIGHTPRICE_API_HOST, default 127.0.0.1).", show_default=False)
+        str | None,
+        typer.Option(
+            help="Interface to bind (env FLIGHTPRICE_API_HOST, default 127.0.0.1).",
+            show_default=False,
+        ),
     ] = None,
     port: Annotated[
-        int | None, typer.Option(min=1, max=65535, help="Port (env FLIGHTPRICE_API_PORT, default 8000).", show_default=False)
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="Port (env FLIGHTPRICE_API_PORT, default 8000).",
+            show_default=False,
+        ),
     ] = None,
     workers: Annotated[
-        int | None, typer.Option(min=1, help="uvicorn worker processes (default 1).", show_default=False)
+        int | None,
+        typer.Option(min=1, help="uvicorn worker processes (default 1).", show_default=False),
     ] = None,
     reload_key: Annotated[
         str | None,
-        typer.Option(help="API key for POST /admin/reload; prefer env FLIGHTPRICE_API_KEY "
-                     "(a command line is visible to other users).", show_default=False),
+        typer.Option(
+            help="API key for POST /admin/reload; prefer env FLIGHTPRICE_API_KEY "
+            "(a command line is visible to other users).",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
     """Serve the pricing API (uvicorn) until interrupted; the champion is loaded at startup."""
@@ -66,8 +80,11 @@ def score(
     ctx: typer.Context,
     mode: Annotated[
         ScoringMode | None,
-        typer.Option(help="api: through the deployed API; local: the champion in-process "
-                     "(env FLIGHTPRICE_SCORING_MODE, default api).", show_default=False),
+        typer.Option(
+            help="api: through the deployed API; local: the champion in-process "
+            "(env FLIGHTPRICE_SCORING_MODE, default api).",
+            show_default=False,
+        ),
     ] = None,
     run_id: Annotated[
         str | None, typer.Option(help="Scoring run id; re-running one replaces its history.")
@@ -107,11 +124,16 @@ def score(
 def smoke_test(
     ctx: typer.Context,
     url: Annotated[
-        str | None, typer.Argument(help="API base URL (default FLIGHTPRICE_API_URL).", show_default=False)
+        str | None,
+        typer.Argument(help="API base URL (default FLIGHTPRICE_API_URL).", show_default=False),
     ] = None,
     budget_ms: Annotated[
         float | None,
-        typer.Option(min=1, help="Highest acceptable p95 quote latency in ms (default 250).", show_default=False),
+        typer.Option(
+            min=0.001,
+            help="Highest acceptable p95 quote latency in ms (default 250).",
+            show_default=False,
+        ),
     ] = None,
     wait: Annotated[
         float, typer.Option(min=0, help="Seconds to wait for the API to come up.")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flightprice.warehouse.base import Warehouse
+from flightprice.warehouse.base import Warehouse, WarehouseConnectionError
 
 if TYPE_CHECKING:
     from flightprice.settings import Settings
 
-__all__ = ["Warehouse", "open_warehouse", "setup_warehouse"]
+__all__ = ["Warehouse", "WarehouseConnectionError", "open_warehouse", "setup_warehouse"]
 
 
 def open_warehouse(settings: Settings, read_only: bool = False) -> Warehouse:
@@ -26,5 +26,9 @@ def open_warehouse(settings: Settings, read_only: bool = False) -> Warehouse:
 
 def setup_warehouse(warehouse: Warehouse, settings: Settings) -> None:
     """Create schemas and log tables (idempotent)."""
-    script = settings.sql_dir / f"{warehouse.dialect}_setup.sql"
-    warehouse.run_script(script.read_text())
+    script = (settings.sql_dir / f"{warehouse.dialect}_setup.sql").read_text()
+    if warehouse.dialect == "snowflake":
+        from flightprice.warehouse.snowflake import render_setup_sql
+
+        script = render_setup_sql(script, settings)
+    warehouse.run_script(script)

@@ -11,6 +11,10 @@ import pandas as pd
 import pyarrow as pa
 
 
+class WarehouseConnectionError(RuntimeError):
+    """The warehouse cannot be reached or refuses the session; the message says what to check."""
+
+
 class Warehouse(Protocol):
     """A SQL warehouse with the RAW / STAGING / ANALYTICS / ML_PREDICTIONS schemas."""
 

@@ -1,0 +1,132 @@
+"""Background processes that a later command can find and end: pid and log files in a folder.
+
+Each process starts in its own session (so its process group holds its children too), its pid
+goes to `<folder>/<name>.pid` and its output to `<folder>/<name>.log`. A recorded pid counts as
+running only while that process lives and is still a `prefect` command (a pid can be reused).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def pid_file(home: Path, name: str) -> Path:
+    return home / f"{name}.pid"
+
+
+def log_file(home: Path, name: str) -> Path:
+    return home / f"{name}.log"
+
+
+def spawn(home: Path, name: str, args: list[str], env: dict[str, str]) -> int:
+    """Start `prefect ARGS` detached, in its own process group, logging to <name>.log."""
+    with log_file(home, name).open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "prefect", *args], cwd=home, env=env, stdin=subprocess.DEVNULL,
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    pid_file(home, name).write_text(str(process.pid))
+    return process.pid
+
+
+def running_pid(home: Path, name: str) -> int | None:
+    """Return the recorded pid of `name` if that process still runs and is ours, else None."""
+    try:
+        pid = int(pid_file(home, name).read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    return pid if _alive(pid) and _is_prefect(pid) else None
+
+
+def _alive(pid: int) -> bool:
+    _reap(pid)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    if _state(pid) == "Z":  # exited since we looked: reap it if it is our child
+        _reap(pid)
+        return False
+    return True
+
+
+def _reap(pid: int) -> None:
+    """Collect `pid`'s exit status if it is our own child that has exited (else nothing)."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def _state(pid: int) -> str | None:
+    """The process state letter from /proc (R, S, Z, ...), None where there is no /proc."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+    except OSError:
+        return None
+
+
+def _is_prefect(pid: int) -> bool:
+    """Guard against a recycled pid: the process must be a `prefect` command (Linux check)."""
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if not cmdline.exists():
+        return True
+    return b"prefect" in cmdline.read_bytes()
+
+
+def terminate_group(pid: int, timeout: float) -> None:
+    """SIGTERM the process group led by `pid`; SIGKILL it if it outlives `timeout`."""
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            break
+        if _wait_gone(pid, wait):
+            break
+    # A leader that is our own child (a test, a long-lived caller) is collected here, even if
+    # it died only after the last look: no zombie is left behind.
+    deadline = time.monotonic() + 10.0
+    while _state(pid) is not None and time.monotonic() < deadline:
+        if not _alive(pid):
+            break
+        time.sleep(0.1)
+
+
+def _wait_gone(pid: int, wait: float) -> bool:
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if not _alive(pid) and not _group_alive(pid):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # Zombies still count for kill(0): look for a live member.
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[-1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return not Path("/proc/self").exists()
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
