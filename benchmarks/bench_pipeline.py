@@ -9,6 +9,8 @@ For each size: generate the synthetic market (not timed), then time
   bare     = `CREATE TABLE AS SELECT * FROM read_csv(...)` of the same fare and schedule files
              into a fresh DuckDB file
 in the same process, and print one JSON line per size. Results are recorded in README.md here.
+`--slowest N` adds the N slowest dbt nodes; `--keep` keeps the data and dbt's
+run_results.json (under `.data/<size>/dbt/target/`).
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ def bare_load(lake: Path, target: Path) -> float:
     return seconds
 
 
-def run(size: str, workdir: Path) -> dict:
+def run(size: str, workdir: Path, slowest: int = 0) -> dict:
     home = workdir / size
     shutil.rmtree(home, ignore_errors=True)
     settings = Settings(home=home)
@@ -77,7 +79,14 @@ def run(size: str, workdir: Path) -> dict:
         "bare_load_s": round(bare, 2), "ingest_s": round(ingest_s, 2), "dbt_build_s": round(dbt_s, 2),
         "pipeline_s": round(pipeline, 2), "ratio_to_bare": round(pipeline / bare, 2),
         "dbt_nodes": len(dbt.nodes),
+        **({"slowest_dbt_nodes": slowest_nodes(dbt.nodes, slowest)} if slowest else {}),
     }
+
+
+def slowest_nodes(nodes: list, count: int) -> list[list]:
+    """Return [name, seconds] of the `count` dbt nodes that ran longest."""
+    ranked = sorted(nodes, key=lambda node: node.seconds, reverse=True)
+    return [[node.name, node.seconds] for node in ranked[:count]]
 
 
 def main() -> None:
@@ -85,8 +94,10 @@ def main() -> None:
     parser.add_argument("--rows", choices=sorted(SIZES), action="append", required=True)
     parser.add_argument("--workdir", type=Path, default=Path(__file__).parent / ".data")
     parser.add_argument("--keep", action="store_true", help="Keep the generated data.")
+    parser.add_argument("--slowest", type=int, default=0, metavar="N",
+                        help="Also list the N slowest dbt nodes with their seconds.")
     args = parser.parse_args()
-    results = [run(size, args.workdir) for size in args.rows]
+    results = [run(size, args.workdir, args.slowest) for size in args.rows]
     for result in results:
         print(json.dumps(result))
     if len(results) == 2:
