@@ -53,10 +53,22 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    if _state(pid) == "Z":  # exited since we looked: reap it if it is our child
+    if _exited(pid):  # exited since we looked: reap it if it is our child
         _reap(pid)
         return False
     return True
+
+
+def _exited(pid: int) -> bool:
+    """Whether every thread of `pid` has exited (a zombie waiting to be collected).
+
+    The leader of a multi-threaded process shows state Z as soon as its main thread returns,
+    while another thread may still run (and hold a port): that process has not exited.
+    """
+    tasks = list(Path(f"/proc/{pid}/task").glob("[0-9]*/stat"))
+    if not tasks:
+        return _state(pid) == "Z"
+    return all(_stat_state(stat) in ("Z", None) for stat in tasks)
 
 
 def _reap(pid: int) -> None:
@@ -67,8 +79,12 @@ def _reap(pid: int) -> None:
 
 def _state(pid: int) -> str | None:
     """The process state letter from /proc (R, S, Z, ...), None where there is no /proc."""
+    return _stat_state(Path(f"/proc/{pid}/stat"))
+
+
+def _stat_state(stat: Path) -> str | None:
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+        return stat.read_text().rsplit(")", 1)[-1].split()[0]
     except OSError:
         return None
 
@@ -115,13 +131,13 @@ def _group_alive(pgid: int) -> bool:
         return False
     except PermissionError:
         return True
-    # Zombies still count for kill(0): look for a live member.
+    # Zombies still count for kill(0): look for a member with a live thread.
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[-1].split()
         except OSError:
             continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
+        if int(fields[2]) == pgid and not _exited(int(stat.parent.name)):
             return True
     return not Path("/proc/self").exists()
 
