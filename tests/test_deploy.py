@@ -102,7 +102,7 @@ def test_failed_smoke_test_puts_the_service_and_the_registry_back(ecs_home, aws)
 
     models = _registry(settings)
     assert models["v-test-1"][0] == "champion" and "reinstated by rollback" in models["v-test-1"][1]
-    assert models["v-test-2"][0] == "retired"
+    assert models["v-test-2"][0] == "challenger"
     assert "rolled back: ecs deploy failed: smoke test failed" in models["v-test-2"][1]
     (row,) = _training_log(settings)
     assert row["status"] == "failed" and row["decision"] == "rolled_back"
@@ -206,5 +206,5 @@ def test_local_deploy_reloads_the_api_and_takes_a_failed_model_back(
         assert bad.rolled_back and "champion v-test-2 reinstated" in bad.detail
         assert httpx.get(f"{url}/health").json()["model_version"] == "v-test-2"
     models = _registry(settings)
-    assert models["v-test-2"][0] == "champion" and models["v-test-3"][0] == "retired"
+    assert models["v-test-2"][0] == "champion" and models["v-test-3"][0] == "challenger"
     assert [r["decision"] for r in _training_log(settings)] == ["rolled_back"]

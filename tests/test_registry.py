@@ -102,7 +102,7 @@ def test_rollback_returns_the_previous_champion(warehouse: DuckDBWarehouse) -> N
     restored = rollback(warehouse, "smoke test failed")
 
     assert restored.version == "v2" and restored.status == "champion"
-    assert statuses(warehouse) == {"v1": "retired", "v2": "champion", "v3": "retired"}
+    assert statuses(warehouse) == {"v1": "retired", "v2": "champion", "v3": "challenger"}
     assert get(warehouse, "v3").reason == "rolled back: smoke test failed"
     assert "v3" in restored.reason and restored.promoted_from == "v1"
     assert_single_champion(warehouse)
@@ -272,7 +272,7 @@ def test_compare_models_scores_both_on_the_same_rows(store: LocalStore) -> None:
     assert better.challenger_metrics["rows"] == better.champion_metrics["rows"] == 500
 
 
-def test_rollback_to_a_named_version_retires_the_champion_with_the_reason(
+def test_rollback_to_a_named_version_makes_the_champion_a_challenger_with_the_reason(
     warehouse: DuckDBWarehouse,
 ) -> None:
     for version in ("v1", "v2", "v3"):
@@ -283,8 +283,8 @@ def test_rollback_to_a_named_version_retires_the_champion_with_the_reason(
 
     back = rollback(warehouse, "deploy failed", to="v1")  # v1 is what was serving
     assert back.version == "v1" and "reinstated by rollback of v3: deploy failed" in back.reason
-    retired = get(warehouse, "v3")
-    assert retired.status == "retired" and retired.reason == "rolled back: deploy failed"
+    demoted = get(warehouse, "v3")
+    assert demoted.status == "challenger" and demoted.reason == "rolled back: deploy failed"
     with pytest.raises(RegistryError, match="to itself"):
         rollback(warehouse, "again", to="v1")
     assert_single_champion(warehouse)

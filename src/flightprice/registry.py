@@ -3,8 +3,9 @@
 Once any model has been champion there is exactly one champion; every status change runs in
 one warehouse transaction and re-checks that before committing.
 
-A champion that is rolled back becomes `retired`, not `challenger`: it failed in production,
-so nothing should pick it up again automatically (an operator may still `promote` it).
+A champion that is rolled back goes back to `challenger`, its reason `rolled back: <why>`,
+as the original design has it. Nothing promotes it again by itself: the training flow only
+ever promotes the model it has just trained; an operator may `promote` it after a fix.
 """
 
 from __future__ import annotations
@@ -170,7 +171,8 @@ def promote(warehouse: Warehouse, version: str, reason: str) -> RegistryEntry:
 
 
 def rollback(warehouse: Warehouse, reason: str, to: str | None = None) -> RegistryEntry:
-    """Reinstate the champion the current one was promoted from (or `to`); the current retires.
+    """Reinstate the champion the current one was promoted from (or `to`); the current one goes
+    back to challenger with the reason.
 
     `to` names the version to reinstate when it is not `promoted_from`, e.g. the model a
     deployment target served before a failed deploy.
@@ -185,7 +187,7 @@ def rollback(warehouse: Warehouse, reason: str, to: str | None = None) -> Regist
         if target == current.version:
             raise RegistryError(f"cannot roll back {current.version} to itself")
         previous = _require(warehouse, target)
-        _set_status(warehouse, current.version, RETIRED, f"rolled back: {reason}")
+        _set_status(warehouse, current.version, CHALLENGER, f"rolled back: {reason}")
         # promoted_from stays: a further rollback walks one more step back.
         warehouse.execute(
             f"update {REGISTRY_TABLE} set status = ?, promoted_at = ?, reason = ? "

@@ -50,7 +50,7 @@ def test_failed_smoke_test_after_an_ecs_deploy_rolls_the_training_run_back(
         (new,) = [e for e in registry.list_models(wh) if e.version != "v-weak"]
         log = wh.query_df("SELECT status, decision, model_version, reason "
                           "FROM ML_PREDICTIONS.TRAINING_LOG ORDER BY finished_at")
-    assert new.status == "retired" and "smoke test failed" in new.reason
+    assert new.status == "challenger" and "smoke test failed" in new.reason
     assert log[["status", "decision"]].values.tolist() == [["trained", "promoted"],
                                                            ["failed", "rolled_back"]]
     assert set(log["model_version"]) == {new.version}

@@ -104,6 +104,8 @@ def test_better_challenger_is_promoted_and_rollback_returns_the_previous(home, f
     result = invoke(home, "models", "rollback", "--reason", "test", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["version"] == version
+    shown = json.loads(invoke(home, "models", "show", outcome.version, "--json").stdout)
+    assert shown["status"] == "challenger" and shown["reason"] == "rolled back: test"
     result = invoke(home, "models", "rollback", "--json")
     assert json.loads(result.stdout)["version"] == original
     listed = json.loads(invoke(home, "models", "list", "--json").stdout)

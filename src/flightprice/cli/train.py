@@ -221,7 +221,7 @@ def models_rollback(
     reason: Annotated[str, typer.Option(help="Why (kept in the registry).")] = "manual rollback",
     json_out: JsonOption = False,
 ) -> None:
-    """Return to the previous champion; the current one retires."""
+    """Return to the previous champion; the current one goes back to challenger."""
     from flightprice.registry import RegistryError, rollback
 
     warehouse, _ = _open(settings_from(ctx))
