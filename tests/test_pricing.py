@@ -48,11 +48,21 @@ def random_inputs(n: int, seed: int) -> dict:
     }
 
 
-def test_booking_curve_rises_from_a_quarter_at_90_days_to_final_at_departure():
+def test_booking_curve_rises_to_the_final_load_factor_at_departure():
     params = PricingParams()
     curve = params.expected_load_factor(np.array([90.0, 30.0, 12.0, 0.0, -3.0]))
-    assert curve == pytest.approx([0.249, 0.580, 0.761, 0.85, 0.85], abs=0.001)
+    assert curve == pytest.approx([0.121, 0.389, 0.640, 0.82, 0.82], abs=0.001)
     assert np.all(np.diff(params.expected_load_factor(np.linspace(0, 120, 500))) < 0)
+
+
+def test_default_booking_curve_is_the_synthetic_markets_usual_curve():
+    # The demo market raises prices for selling ahead of this same curve: with matching
+    # defaults a flight selling as usual gets no demand adjustment from the policy either.
+    from flightprice._market import MEAN_FINAL_LOAD, booked_share
+
+    days = np.linspace(0, 120, 241)
+    market = MEAN_FINAL_LOAD * booked_share(days)
+    assert PricingParams().expected_load_factor(days) == pytest.approx(market, abs=1e-9)
 
 
 @pytest.mark.parametrize(("ahead", "demand"), [(0.1, 0.05), (-0.1, -0.05)])
@@ -172,7 +182,7 @@ def test_pandas_inputs_price_like_numpy():
 def test_explain_names_every_adjustment_and_the_bound():
     result = price_flights(
         [312.40, 5.0], ["economy", "business"], [5.0, 40.0], [0.98, 0.3], [250.0, NAN],
-        PricingParams(),
+        PricingParams(final_load_factor=0.85, half_booked_days=50),
     )  # fmt: skip
     reasons = explain(result, 0)
     assert reasons[0] == "market fare 312.40 USD"

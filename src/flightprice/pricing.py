@@ -9,10 +9,11 @@ Steps, in this order, for every flight (amounts in USD):
 2. Demand: ``× (1 + clip(demand_sensitivity × (load_factor − expected_load_factor),
    −max_demand_adjustment, +max_demand_adjustment))``, where the expected load factor is the
    usual booking curve ``final_load_factor / (1 + (days / half_booked_days) ^
-   booking_curve_shape)``: with the defaults 0.25 at 90 days, 0.58 at 30, 0.76 at 12 and 0.85
-   at departure. Selling ahead of the curve raises the price, behind it lowers it. A missing
-   load factor means no demand adjustment (the reasons say so). Load factors are clipped to
-   [0, 1]; a negative days_to_departure counts as 0.
+   booking_curve_shape)``: with the defaults 0.12 at 90 days, 0.39 at 30, 0.64 at 12 and 0.82
+   at departure (the synthetic market's usual curve; set your own from your booking data).
+   Selling ahead of the curve raises the price, behind it lowers it. A missing load factor
+   means no demand adjustment (the reasons say so). Load factors are clipped to [0, 1]; a
+   negative days_to_departure counts as 0.
 3. Urgency: ``× (1 + max_urgency_adjustment × (1 − days / urgency_window_days))`` inside the
    last urgency_window_days, else × 1: with the defaults +8% at departure, +4% at 3.5 days,
    nothing from 7 days out.
@@ -36,8 +37,8 @@ Parameters (`PricingParams`; out-of-range values are rejected):
 |---|---|---|
 | demand_sensitivity | 0.5 | price change per unit of load factor ahead of the curve (0.1 → +5%) |
 | max_demand_adjustment | 0.15 | cap on the demand adjustment either way (±15%) |
-| final_load_factor | 0.85 | booking curve at departure |
-| half_booked_days | 50 | days out at which the curve is half of final_load_factor |
+| final_load_factor | 0.82 | booking curve at departure |
+| half_booked_days | 28 | days out at which the curve is half of final_load_factor |
 | booking_curve_shape | 1.5 | steepness of the curve; higher = bookings come later |
 | urgency_window_days | 7 | urgency applies inside this many days of departure (0 = off) |
 | max_urgency_adjustment | 0.08 | urgency uplift at departure, falling linearly to 0 at the window |
@@ -158,11 +159,11 @@ class PricingParams(_Frozen):
         description="Cap on the demand adjustment in either direction (0.15 = at most ±15%).",
     )  # fmt: skip
     final_load_factor: float = Field(
-        default=0.85, gt=0, le=1,
+        default=0.82, gt=0, le=1,
         description="Expected load factor at departure: the booking curve's end point.",
     )  # fmt: skip
     half_booked_days: float = Field(
-        default=50.0, gt=0, le=365,
+        default=28.0, gt=0, le=365,
         description="Days before departure at which the expected load factor is half of "
         "final_load_factor.",
     )  # fmt: skip
