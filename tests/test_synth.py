@@ -22,7 +22,7 @@ from flightprice.synth import (
 )
 
 START = date(2026, 9, 1)
-SMALL = dict(start=START, days=3, routes=8, seed=11, quotes_per_day=0.5)
+SMALL = {"start": START, "days": 3, "routes": 8, "seed": 11, "quotes_per_day": 0.5}
 # Copied from docs/contracts.md on purpose: the test fails if the module drifts from the contract.
 CONTRACT_SCHEDULES = ["carrier", "flight_number", "origin", "destination", "departure_at",
                       "arrival_at", "cabin", "stops", "capacity"]  # fmt: skip

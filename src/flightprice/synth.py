@@ -106,7 +106,7 @@ def generate_market(
         raise ValueError("days >= 1, seed >= 0, quotes_per_day > 0 and noise_sigma >= 0 required")
     network = market.build_network(seed, routes)
     files: list[str] = []
-    totals = dict(schedule_rows=0, fare_rows=0, abs_error=0.0)
+    totals = {"schedule_rows": 0, "fare_rows": 0, "abs_error": 0.0}
     prices = [math.inf, -math.inf]
     for i in range(days):
         day = start + timedelta(days=i)

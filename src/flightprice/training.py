@@ -228,8 +228,8 @@ def build_model_report(
     warehouse: Warehouse,
     store: ObjectStore,
     version: str | None = None,
-    out_dir=None,  # noqa: ANN001 - Path | None
-):  # noqa: ANN201 - report.ReportFiles
+    out_dir=None,
+):
     """Write the HTML + PNG report of `version` (default: the champion) on the current holdout.
 
     The champion is drawn beside a challenger; both median baselines are fitted on the train

@@ -136,9 +136,12 @@ def test_a_wrong_account_is_named_and_the_cli_exits_1(sf_settings):
 def test_a_suspended_warehouse_is_named_with_the_fix(sf_settings):
     message = ("No active warehouse selected in the current session.  Select an active "
                "warehouse with the 'use warehouse' command.")  # fmt: skip
-    with scripted_snowflake(query_error=("000606", message)) as (port, _):
-        with pytest.raises(WarehouseConnectionError) as err, open_warehouse(at(sf_settings, port)) as wh:
-            wh.query_df("SELECT 1")
+    with (
+        scripted_snowflake(query_error=("000606", message)) as (port, _),
+        pytest.raises(WarehouseConnectionError) as err,
+        open_warehouse(at(sf_settings, port)) as wh,
+    ):
+        wh.query_df("SELECT 1")
     text = str(err.value)
     assert "warehouse" in text and "ALTER WAREHOUSE COMPUTE_WH RESUME" in text
     assert "GRANT USAGE ON WAREHOUSE COMPUTE_WH TO ROLE DATA_ENGINEER" in text
@@ -186,12 +189,12 @@ def test_sql_errors_are_neither_retried_nor_disguised(sf_settings):
          "credentials"),
         (250001, "Failed to connect to DB. Verify the account name is correct: x:443. 403",
          "account"),
-        (390189, "Role 'DATA_ENGINEER' specified in the connect string is not granted to this "
-         "user.", "role"),
+        (390189, ("Role 'DATA_ENGINEER' specified in the connect string is not granted to this "
+                  "user."), "role"),
         (390144, "JWT token is invalid.", "credentials"),
         (251008, "Failed to load private key: Could not deserialize key data.", "private_key"),
-        (630, "Warehouse 'COMPUTE_WH' cannot be resumed because resource monitor 'RM' has "
-         "exceeded its quota.", "warehouse"),
+        (630, ("Warehouse 'COMPUTE_WH' cannot be resumed because resource monitor 'RM' has "
+               "exceeded its quota."), "warehouse"),
         (250001, "Could not connect to Snowflake backend after 2 attempt(s).Aborting",
          "unreachable"),
         (2003, "SQL compilation error: Object 'RAW.NOPE' does not exist or not authorized.",

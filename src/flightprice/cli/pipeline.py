@@ -132,7 +132,7 @@ def ingest(ctx: typer.Context, json_out: JsonOption = False) -> None:
     raise typer.Exit(report.exit_code)
 
 
-def _print_ingest(report) -> None:  # noqa: ANN001 - IngestReport
+def _print_ingest(report) -> None:
     table = Table(title="ingest", title_justify="left")
     table.add_column("outcome")
     table.add_column("files", justify="right")
@@ -148,7 +148,7 @@ def _print_ingest(report) -> None:  # noqa: ANN001 - IngestReport
         console.print(f"[red]failed[/] {key}: {error}")
 
 
-def _print_dbt(run, title: str) -> None:  # noqa: ANN001 - DbtRun
+def _print_dbt(run, title: str) -> None:
     counts: dict[tuple[str, str], int] = {}
     for node in run.nodes:
         counts[(node.resource_type, node.status)] = counts.get((node.resource_type, node.status), 0) + 1

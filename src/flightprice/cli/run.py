@@ -23,7 +23,7 @@ class FlowName(str, Enum):
     scoring = "scoring"
 
 
-def load_flow(flows_dir, name: str):  # noqa: ANN001, ANN201 - Path, prefect Flow
+def load_flow(flows_dir, name: str):
     """Load a flow from its file the way a Prefect deployment does (by entrypoint)."""
     from prefect.flows import load_flow_from_entrypoint
 

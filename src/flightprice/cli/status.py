@@ -6,7 +6,14 @@ from typing import Annotated
 
 import typer
 
-from flightprice.cli._common import console, frame_records, frame_table, guard, print_json, settings_from
+from flightprice.cli._common import (
+    console,
+    frame_records,
+    frame_table,
+    guard,
+    print_json,
+    settings_from,
+)
 
 
 def status(

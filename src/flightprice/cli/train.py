@@ -45,7 +45,7 @@ def metrics_table(columns: dict[str, dict[str, Any] | None], title: str) -> Tabl
     return table
 
 
-def _open(settings):  # noqa: ANN001, ANN202
+def _open(settings):
     from flightprice.store import open_store
     from flightprice.warehouse import open_warehouse
 
@@ -79,7 +79,7 @@ def train(
             outcome = run_training(settings, warehouse, store, run_id=new_run_id("train"),
                                    compare=compare or promote, promote=promote,
                                    check_quality=quality_gate, progress=progress)
-        except Exception as exc:  # logged in TRAINING_LOG already
+        except Exception as exc:  # noqa: BLE001 - logged in TRAINING_LOG already; exit 1
             raise fail(f"training failed: {exc}") from None
     if json_out:
         print_json(outcome.to_dict())
@@ -89,7 +89,7 @@ def train(
         raise typer.Exit(EXIT_SKIPPED)
 
 
-def _print_outcome(outcome) -> None:  # noqa: ANN001 - TrainingOutcome
+def _print_outcome(outcome) -> None:
     if outcome.status == "skipped":
         err_console.print(f"[yellow]training skipped:[/] {outcome.reason}")
         return
@@ -233,14 +233,14 @@ def models_rollback(
     _report_champion(entry, json_out)
 
 
-def _report_champion(entry, json_out: bool) -> None:  # noqa: ANN001
+def _report_champion(entry, json_out: bool) -> None:
     if json_out:
         print_json(_entry_dict(entry))
     else:
         console.print(f"champion is now [bold green]{entry.version}[/] — {entry.reason}")
 
 
-def _entry_dict(entry) -> dict[str, Any]:  # noqa: ANN001 - RegistryEntry
+def _entry_dict(entry) -> dict[str, Any]:
     from dataclasses import asdict
 
     return asdict(entry)

@@ -6,7 +6,7 @@ import contextlib
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import duckdb
 import pandas as pd
@@ -60,7 +60,7 @@ class DuckDBWarehouse:
             if self._lock is not None:
                 self._lock.release()
 
-    def __enter__(self) -> DuckDBWarehouse:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -117,7 +117,7 @@ class SnowflakeWarehouse:
                 self._con.close()
             self._con = None
 
-    def __enter__(self) -> SnowflakeWarehouse:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
