@@ -76,14 +76,19 @@ CREATE TABLE IF NOT EXISTS RAW.FARES (
     _loaded_at       TIMESTAMP_NTZ NOT NULL
 );
 
+-- One row per raw file loaded; (path, content_hash) makes re-loading a no-op. source_fingerprint
+-- (size + mtime, or size + S3 ETag) lets discovery skip unchanged files without reading them.
 CREATE TABLE IF NOT EXISTS RAW.LOAD_MANIFEST (
     path             VARCHAR       NOT NULL,
     content_hash     VARCHAR       NOT NULL,
     feed             VARCHAR       NOT NULL,
     rows_loaded      BIGINT        NOT NULL,
     loaded_at        TIMESTAMP_NTZ NOT NULL,
+    source_fingerprint VARCHAR,
     PRIMARY KEY (path, content_hash)
 );
+-- Warehouses set up before source_fingerprint existed get it here (no-op otherwise).
+ALTER TABLE RAW.LOAD_MANIFEST ADD COLUMN IF NOT EXISTS source_fingerprint VARCHAR;
 
 CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.SCORING_LOG (
     run_id           VARCHAR       NOT NULL,

@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import logging
+import os
 from datetime import date, datetime
 
 import pyarrow as pa
@@ -14,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from flightprice import ingest, synth
+from flightprice.store import LocalStore
 from flightprice.ingest import (
     EXIT_LOAD_FAILED,
     EXIT_OK,
@@ -220,6 +222,101 @@ def test_same_content_elsewhere_or_new_content_here_is_a_new_delivery(store, war
     report = load_raw_files(store, warehouse)
     assert report.totals["rows_loaded"] == 7
     assert count(warehouse, "RAW.LOAD_MANIFEST", f"path = '{FARES_KEY}'") == 2
+
+
+
+class CountingStore:
+    """The real store, counting the files it hands out for reading (a spy, not a stand-in)."""
+
+    def __init__(self, store):
+        self._store, self.reads = store, []
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def local_copy(self, key):
+        self.reads.append(key)
+        return self._store.local_copy(key)
+
+
+def _age(store, key: str, seconds: float = 60) -> None:
+    """Date a file back, as a delivery that landed a while ago (file times tick coarsely)."""
+    path = store.root / key
+    stamp = path.stat().st_mtime - seconds
+    os.utime(path, (stamp, stamp))
+
+
+def test_unchanged_loaded_files_are_not_read_again(store, warehouse):
+    store.write_bytes(FARES_KEY, csv_bytes(fare_rows(3)))
+    store.write_bytes(SCHEDULES_KEY, csv_bytes(schedule_rows(2)))
+    _age(store, FARES_KEY)
+    _age(store, SCHEDULES_KEY)
+    spy = CountingStore(store)
+    assert load_raw_files(spy, warehouse).totals["files_loaded"] == 2
+    marks = warehouse.query_df("SELECT source_fingerprint FROM RAW.LOAD_MANIFEST")
+    assert marks["source_fingerprint"].notna().all()
+
+    spy.reads.clear()
+    again = load_raw_files(spy, warehouse)
+    assert sorted(again.skipped_already_loaded) == sorted([FARES_KEY, SCHEDULES_KEY])
+    assert discover_new_files(spy, warehouse) == []
+    assert spy.reads == []  # skipped on the manifest's marker alone
+
+
+def test_a_touched_file_is_read_once_more_and_a_rewritten_one_is_new(store, warehouse):
+    data = csv_bytes(fare_rows(3))
+    store.write_bytes(FARES_KEY, data)
+    _age(store, FARES_KEY, 120)
+    spy = CountingStore(store)
+    load_raw_files(spy, warehouse)
+
+    _age(store, FARES_KEY, -60)  # touched (same bytes, newer time): read, found loaded
+    spy.reads.clear()
+    assert load_raw_files(spy, warehouse).skipped_already_loaded == [FARES_KEY]
+    assert spy.reads == [FARES_KEY]
+    spy.reads.clear()
+    load_raw_files(spy, warehouse)
+    assert spy.reads == []  # the new marker was remembered
+
+    # Same size, other bytes, and the old file time put back: the inode still differs.
+    changed = data.replace(b"LH,", b"AF,")
+    assert len(changed) == len(data) and changed != data
+    before = (store.root / FARES_KEY).stat()
+    store.write_bytes(FARES_KEY, changed)
+    os.utime(store.root / FARES_KEY, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert [f.key for f in discover_new_files(store, warehouse)] == [FARES_KEY]
+
+
+def test_a_just_written_file_gets_no_marker_and_is_read_until_it_settles(tmp_path, warehouse):
+    store = LocalStore(tmp_path / "lake", racy_seconds=3600)  # wide, so a slow run stays inside
+    store.write_bytes(FARES_KEY, csv_bytes(fare_rows(3)))  # written now: racy
+    spy = CountingStore(store)
+    load_raw_files(spy, warehouse)
+    (mark,) = warehouse.query_df("SELECT source_fingerprint FROM RAW.LOAD_MANIFEST")[
+        "source_fingerprint"]
+    assert mark is None
+    spy.reads.clear()
+    load_raw_files(spy, warehouse)
+    assert spy.reads == [FARES_KEY]  # still racy: read and found loaded
+
+    _age(store, FARES_KEY, 7200)
+    load_raw_files(spy, warehouse)  # settled: read once more, marker recorded
+    spy.reads.clear()
+    load_raw_files(spy, warehouse)
+    assert spy.reads == []
+
+
+def test_manifest_rows_from_before_markers_get_them_on_the_next_run(store, warehouse):
+    store.write_bytes(FARES_KEY, csv_bytes(fare_rows(3)))
+    _age(store, FARES_KEY)
+    load_raw_files(store, warehouse)
+    warehouse.execute("UPDATE RAW.LOAD_MANIFEST SET source_fingerprint = NULL")  # older rows
+    spy = CountingStore(store)
+    load_raw_files(spy, warehouse)
+    assert spy.reads == [FARES_KEY]
+    spy.reads.clear()
+    load_raw_files(spy, warehouse)
+    assert spy.reads == [] and count(warehouse, "RAW.LOAD_MANIFEST") == 1
 
 
 # -- quarantine ---------------------------------------------------------------------------

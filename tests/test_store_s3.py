@@ -112,6 +112,15 @@ def test_ingest_loads_and_quarantines_files_from_s3(s3_settings):
     reason = json.loads(store.read_bytes(f"quarantine/{bad}.reason.json"))
     assert "missing columns" in json.dumps(reason)
     assert again.loaded == [] and again.quarantined == []  # nothing new, nothing twice
+    # The second run decided on the listing's size + ETag: it downloaded nothing.
+    downloads = []
+    store.client.meta.events.register(
+        "before-call.s3.GetObject", lambda **kw: downloads.append(kw["params"]["Key"]))
+    with open_warehouse(s3_settings) as wh:
+        third = load_raw_files(store, wh, run_id="s3-3")
+    assert len(third.skipped_already_loaded) == 4 and downloads == []
+    marks = store.fingerprints("raw-data/")
+    assert all(m and m.startswith("size=") and "etag=" in m for m in marks.values())
 
 
 def test_model_artifacts_save_and_load_on_s3_with_checksums(s3_settings, market_template,

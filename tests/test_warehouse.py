@@ -71,3 +71,19 @@ def test_query_batches_streams_bounded_batches_while_the_caller_writes(warehouse
             warehouse.insert_arrow("ANALYTICS.DST", pa.Table.from_batches([batch]))
     assert sum(sizes) == 20000 and max(sizes) <= 4096 and len(sizes) >= 5
     assert warehouse.query_df("SELECT COUNT(*) AS n, MIN(i) AS lo FROM ANALYTICS.DST").values.tolist() == [[20000, 5000]]
+
+
+def test_setup_adds_the_manifest_marker_column_to_an_older_warehouse(tmp_path, settings):
+    wh = DuckDBWarehouse(tmp_path / "old.duckdb")
+    try:
+        wh.execute("CREATE SCHEMA RAW")
+        wh.execute("CREATE TABLE RAW.LOAD_MANIFEST (path VARCHAR NOT NULL, content_hash VARCHAR "
+                   "NOT NULL, feed VARCHAR NOT NULL, rows_loaded BIGINT NOT NULL, loaded_at "
+                   "TIMESTAMP NOT NULL, PRIMARY KEY (path, content_hash))")
+        wh.execute("INSERT INTO RAW.LOAD_MANIFEST VALUES ('k', 'h', 'fares', 1, now())")
+        setup_warehouse(wh, settings)
+        setup_warehouse(wh, settings)  # and again: nothing changes
+        rows = wh.query_df("SELECT path, source_fingerprint FROM RAW.LOAD_MANIFEST")
+    finally:
+        wh.close()
+    assert rows["path"].tolist() == ["k"] and rows["source_fingerprint"].isna().all()

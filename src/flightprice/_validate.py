@@ -79,6 +79,7 @@ class RawFile:
     content_hash: str
     delivery_date: date | None = None
     layout_error: str | None = None  # why the key does not fit raw-data/<feed>/<day>/<name>
+    fingerprint: str | None = None  # the store's size/mtime or size/ETag marker when listed
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,12 @@ RAW.LOAD_MANIFEST, so re-running adds nothing, a file left in `raw-data/` after 
 skipped, and the same bytes at another key load again (another key is another delivery).
 A key whose content changed is a new delivery too; its old rows stay (they were delivered).
 
+Hashing needs the whole file (on S3, a download), so the manifest also keeps the store's cheap
+change marker of each loaded file (size + mtime locally, size + ETag on S3): a key whose
+marker still matches its manifest row is skipped without being read again. Any change to the
+marker only means the file is hashed again; the (key, hash) pair still decides. A local file
+changed in the last two seconds gets no marker (file times tick coarsely), so it is read.
+
 Each valid file loads in one warehouse transaction together with its manifest row, so a crash
 leaves the file either fully loaded and recorded or not at all, and the next run retries it.
 A file that breaks the contract moves to `quarantine/<key>` next to `<key>.reason.json` and
@@ -112,7 +118,7 @@ class IngestReport:
 
 def discover_new_files(store: ObjectStore, warehouse: Warehouse) -> list[RawFile]:
     """Return the raw files, in key order, whose (key, content hash) is not in the manifest."""
-    return _scan(store, warehouse)[0]
+    return _scan(store, warehouse).new
 
 
 def load_raw_files(
@@ -125,7 +131,9 @@ def load_raw_files(
     """Load every new raw file whole, or quarantine it; one bad file never stops the others."""
     started = time.monotonic()
     report = IngestReport(run_id=run_id or f"ingest-{uuid.uuid4().hex[:12]}")
-    new, report.skipped_already_loaded = _scan(store, warehouse)
+    scan = _scan(store, warehouse)
+    new, report.skipped_already_loaded = scan.new, scan.skipped
+    _remember_fingerprints(warehouse, scan.refreshed)
     for key in report.skipped_already_loaded:
         logger.info("skipped %s: already loaded", key)
     for done, raw_file in enumerate(new, start=1):
@@ -136,24 +144,57 @@ def load_raw_files(
     return report
 
 
-def _scan(store: ObjectStore, warehouse: Warehouse) -> tuple[list[RawFile], list[str]]:
+@dataclass
+class _Scan:
+    new: list[RawFile] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # keys loaded with this content
+    # (key, content hash, fingerprint) of loaded files whose marker changed (or was unknown)
+    refreshed: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def _scan(store: ObjectStore, warehouse: Warehouse) -> _Scan:
     """Split the raw files into new ones and keys already loaded with the same content."""
-    manifest = warehouse.query_arrow(f"SELECT path, content_hash FROM {MANIFEST_TABLE}")
-    loaded = set(zip(*(manifest.column(c).to_pylist() for c in ("path", "content_hash"))))
-    new, skipped = [], []
-    for key in sorted(k for feed in FEEDS for k in store.list(f"{RAW_PREFIX}{feed}/")):
+    manifest = warehouse.query_arrow(
+        f"SELECT path, content_hash, source_fingerprint FROM {MANIFEST_TABLE}"
+    )
+    columns = [manifest.column(i).to_pylist() for i in range(3)]
+    loaded = set(zip(columns[0], columns[1], strict=True))
+    unchanged = {(p, f) for p, f in zip(columns[0], columns[2], strict=True) if f is not None}
+    listed: dict[str, str | None] = {}
+    for feed in FEEDS:
+        listed.update(store.fingerprints(f"{RAW_PREFIX}{feed}/"))
+    scan = _Scan()
+    for key, fingerprint in sorted(listed.items()):
         fmt = SUFFIXES.get(Path(key).suffix.lower())
         if fmt is None:
+            continue
+        if fingerprint is not None and (key, fingerprint) in unchanged:  # not touched since
+            scan.skipped.append(key)
             continue
         with store.local_copy(key) as path:
             content_hash = _sha256(path)
         if (key, content_hash) in loaded:
-            skipped.append(key)
+            scan.skipped.append(key)
+            if fingerprint is not None:
+                scan.refreshed.append((key, content_hash, fingerprint))
             continue
         delivery_date, layout_error = parse_key(key)
         feed = key.removeprefix(RAW_PREFIX).split("/", 1)[0]
-        new.append(RawFile(key, feed, fmt, content_hash, delivery_date, layout_error))
-    return new, skipped
+        scan.new.append(
+            RawFile(key, feed, fmt, content_hash, delivery_date, layout_error, fingerprint)
+        )
+    return scan
+
+
+def _remember_fingerprints(warehouse: Warehouse, refreshed: list[tuple[str, str, str]]) -> None:
+    """Record the current marker of loaded files that were read again (touched, or older
+    manifest rows without one), so the next run skips them without reading."""
+    for key, content_hash, fingerprint in refreshed:
+        warehouse.execute(
+            f"UPDATE {MANIFEST_TABLE} SET source_fingerprint = ? "
+            "WHERE path = ? AND content_hash = ?",
+            [fingerprint, key, content_hash],
+        )
 
 
 def _ingest_one(
@@ -194,6 +235,7 @@ def _load(warehouse: Warehouse, validated: ValidatedFile) -> int | None:
     manifest_row = pa.table({
         "path": [raw_file.key], "content_hash": [raw_file.content_hash], "feed": [raw_file.feed],
         "rows_loaded": pa.array([n], pa.int64()), "loaded_at": pa.array([loaded_at], pa.timestamp("us")),
+        "source_fingerprint": pa.array([raw_file.fingerprint], pa.string()),
     })  # fmt: skip
     with warehouse.transaction():
         already = warehouse.query_arrow(

@@ -9,6 +9,7 @@ import contextlib
 import io
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Protocol
@@ -20,12 +21,14 @@ RAW_PREFIX = "raw-data/"
 QUARANTINE_PREFIX = "quarantine/"
 MODELS_PREFIX = "models/"
 MiB = 1024 * 1024
+RACY_SECONDS = 2  # a local file younger than this gets no change marker yet
 
 
 class ObjectStore(Protocol):
     """What every store offers; ingest, training and serving use nothing else."""
 
     def list(self, prefix: str = "") -> list[str]: ...
+    def fingerprints(self, prefix: str = "") -> dict[str, str | None]: ...
     def exists(self, key: str) -> bool: ...
     def read_bytes(self, key: str) -> bytes: ...
     def write_bytes(self, key: str, data: bytes) -> None: ...
@@ -38,8 +41,9 @@ class ObjectStore(Protocol):
 class LocalStore:
     """A folder standing in for the bucket; writes are atomic (temp file + rename)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, racy_seconds: float = RACY_SECONDS) -> None:
         self.root = Path(root)
+        self.racy_seconds = racy_seconds
 
     def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
@@ -54,6 +58,26 @@ class LocalStore:
             return []
         keys = (p.relative_to(self.root).as_posix() for p in start.rglob("*") if p.is_file())
         return sorted(k for k in keys if k.startswith(prefix) and not k.endswith(".tmp"))
+
+    def fingerprints(self, prefix: str = "") -> dict[str, str | None]:
+        """Return `list(prefix)` with a cheap change marker per key: size, mtime and inode.
+
+        A file changed within the last `racy_seconds` gets None (no marker): file times tick
+        coarsely, so a same-size rewrite that soon could keep the marker (git's "racy" case).
+        """
+        marks: dict[str, str | None] = {}
+        now = time.time_ns()
+        for key in self.list(prefix):
+            try:
+                stat = self._path(key).stat()
+            except FileNotFoundError:  # moved away since the listing
+                continue
+            settled = now - stat.st_mtime_ns > self.racy_seconds * 1e9
+            marks[key] = (
+                f"size={stat.st_size};mtime_ns={stat.st_mtime_ns};ino={stat.st_ino}"
+                if settled else None
+            )  # fmt: skip
+        return marks
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
@@ -120,6 +144,17 @@ class S3Store:
             # A key ending in "/" is a console "folder" marker, not an object of ours.
             keys.extend(o["Key"] for o in page.get("Contents", []) if not o["Key"].endswith("/"))
         return sorted(keys)
+
+    def fingerprints(self, prefix: str = "") -> dict[str, str | None]:
+        """Return the keys under `prefix` with size and ETag, from the listing alone."""
+        marks: dict[str, str | None] = {}
+        for page in self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=prefix
+        ):
+            for o in page.get("Contents", []):
+                if not o["Key"].endswith("/"):
+                    marks[o["Key"]] = f"size={o['Size']};etag={o['ETag'].strip(chr(34))}"
+        return dict(sorted(marks.items()))
 
     def exists(self, key: str) -> bool:
         try:
