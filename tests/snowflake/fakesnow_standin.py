@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -80,6 +81,10 @@ def fakesnow_server(port: int | None = None) -> Iterator[dict[str, Any]]:
     finally:
         for module, attribute, original in originals:
             setattr(module, attribute, original)
+        # fakesnow makes its stage folder at import (tempfile.mkdtemp) and never removes it.
+        from fakesnow.transforms import stage
+
+        shutil.rmtree(stage.LOCAL_BUCKET_PATH, ignore_errors=True)
 
 
 def stand_in_settings(server: dict[str, Any], home, database: str | None = None, **overrides) -> Settings:
