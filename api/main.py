@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator
@@ -45,9 +47,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         model = await run_in_threadpool(holder.try_reload)
         app_metrics.set_model(model.version if model is not None else None)
         await batcher.start()
+        retry = None
+        if model is None and settings.api_model_retry_seconds > 0:
+            retry = asyncio.create_task(
+                _load_when_possible(holder, app_metrics, settings.api_model_retry_seconds),
+                name="model-retry",
+            )
         try:
             yield
         finally:
+            if retry is not None:
+                retry.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await retry
             await batcher.stop()
 
     app = FastAPI(
@@ -66,6 +78,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (health.router, price.router, price.batch_router, model.router, metrics.router):
         app.include_router(router)
     return app
+
+
+async def _load_when_possible(holder: ModelHolder, metrics: ApiMetrics, every: float) -> None:
+    """Until some model is served, try the champion again every `every` seconds.
+
+    Covers an API started before the first champion exists or while the embedded warehouse
+    was busy; /admin/reload does the same on demand. Stops once a model is loaded.
+    """
+    while holder.model is None:
+        await asyncio.sleep(every)
+        if holder.model is not None:  # an /admin/reload got there first
+            return
+        model = await run_in_threadpool(holder.try_reload)
+        if model is not None:
+            metrics.set_model(model.version)
+            log.info("model %s loaded on retry", model.version)
 
 
 async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

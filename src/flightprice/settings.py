@@ -98,6 +98,11 @@ class Settings(BaseSettings):
         100_000, ge=1, le=1_000_000,
         description="Most flights in one Arrow IPC /v1/price/batch request.",
     )  # fmt: skip
+    api_model_retry_seconds: float = Field(
+        30.0, ge=0,
+        description="While the API has no model (no champion yet, warehouse busy), try to load "
+        "the champion again this often; 0 = only at start and on POST /admin/reload.",
+    )  # fmt: skip
     smoke_latency_budget_ms: float = Field(
         250.0, gt=0, description="Smoke test: highest acceptable p95 latency of /v1/price."
     )

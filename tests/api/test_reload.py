@@ -26,7 +26,7 @@ def wait_for(condition, timeout: float = 60.0) -> None:
 def test_without_a_champion_the_api_runs_but_does_not_price(
     market_home, make_settings, serve_api, train_and_register
 ):
-    settings = make_settings(market_home)
+    settings = make_settings(market_home, api_model_retry_seconds=0)  # reloads only on demand
     with serve_api(settings) as url, httpx.Client(base_url=url) as client:
         health = client.get("/health").json()
         assert health["model_loaded"] is False and health["model_version"] is None
@@ -48,6 +48,19 @@ def test_without_a_champion_the_api_runs_but_does_not_price(
         }
         assert client.get("/ready").status_code == 200
         assert client.post("/v1/price", json=FLIGHT).json()["model_version"] == "v-first"
+
+
+def test_an_api_started_without_a_model_loads_the_champion_once_there_is_one(
+    market_home, make_settings, serve_api, train_and_register
+):
+    settings = make_settings(market_home, api_model_retry_seconds=0.2)
+    with serve_api(settings) as url, httpx.Client(base_url=url) as client:
+        assert client.get("/ready").status_code == 503
+        train_and_register(settings, "v-later", champion=True)
+        wait_for(lambda: client.get("/ready").status_code == 200)  # no /admin/reload
+        assert client.get("/health").json()["model_version"] == "v-later"
+        assert client.post("/v1/price", json=FLIGHT).json()["model_version"] == "v-later"
+        assert "flightprice_model_loaded 1.0" in client.get("/metrics").text
 
 
 def test_a_tampered_champion_is_refused_and_the_old_model_keeps_serving(
