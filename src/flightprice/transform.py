@@ -14,9 +14,13 @@ from flightprice.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# The daily pipeline's dbt steps, in order; each is one dbt invocation.
+# The daily pipeline's dbt steps, in order; each is one dbt invocation. "staging" also
+# builds the intermediate de-duplicated tables that the dimensions and facts read.
 DBT_STEPS: dict[str, list[str]] = {
-    "staging": ["build", "--select", "resource_type:seed", "staging", "--exclude", "resource_type:test"],
+    "staging": [
+        "build", "--select", "resource_type:seed", "staging", "intermediate",
+        "--exclude", "resource_type:test",
+    ],
     "dimensions": ["run", "--select", "dim_*"],
     "facts": ["run", "--select", "fct_*"],
     "features": ["run", "--select", "ml"],

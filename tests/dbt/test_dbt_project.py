@@ -6,11 +6,14 @@ the seed: EUR 1.08, GBP 1.27), not recomputed with the models' own logic.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from flightprice.transform import DBT_STEPS
 
 pytestmark = pytest.mark.slow
 
@@ -111,7 +114,9 @@ def test_relations_land_in_staging_and_analytics_schemas(good_build, query):
         "where table_schema in ('STAGING', 'ANALYTICS')",
     )
     found = {(r["table_schema"], r["table_name"].lower()): r["table_type"] for r in rows}
-    for table in ("stg_raw__fares", "stg_raw__schedules"):
+    for view in ("stg_raw__fares", "stg_raw__schedules"):
+        assert found[("STAGING", view)] == "VIEW"
+    for table in ("int_fares_deduplicated", "int_schedules_deduplicated"):
         # Tables, so that marts and tests do not repeat the de-duplication of RAW.
         assert found[("STAGING", table)] == "BASE TABLE"
     for table in (
@@ -130,8 +135,10 @@ def test_relations_land_in_staging_and_analytics_schemas(good_build, query):
 
 def test_row_counts_match_the_fixture(good_build, query):
     expected = {
-        "STAGING.stg_raw__fares": 16,  # 17 raw rows, q14 delivered twice
-        "STAGING.stg_raw__schedules": 5,  # 6 raw rows, AA100 economy published twice
+        "STAGING.stg_raw__fares": 17,  # every raw row: q14 is delivered twice
+        "STAGING.stg_raw__schedules": 6,  # every raw row: AA100 economy is published twice
+        "STAGING.int_fares_deduplicated": 16,  # the later delivery of q14 only
+        "STAGING.int_schedules_deduplicated": 5,  # the later publication of AA100 economy
         "ANALYTICS.dim_flight": 6,  # 5 scheduled flight+cabins and LH400 from fares only
         "ANALYTICS.dim_airport": 6,  # JFK LAX LHR ATL ZZZ FRA
         "ANALYTICS.dim_carrier": 4,  # AA BA DL LH
@@ -155,8 +162,12 @@ def test_ml_tables_have_exactly_the_contract_columns(good_build, query):
         assert [r["column_name"] for r in rows] == columns
 
 
-def test_staging_dedups_converts_and_builds_flight_ids(good_build, query):
-    fares = rows_by_key(query(good_build[0], "select * from STAGING.stg_raw__fares"), "quote_id")
+def test_staging_converts_and_intermediate_dedups(good_build, query):
+    staged = query(good_build[0], "select * from STAGING.stg_raw__fares where quote_id = 'q14'")
+    assert sorted(r["price_usd"] for r in staged) == pytest.approx([571.5, 1268.73])  # both loads
+    fares = rows_by_key(
+        query(good_build[0], "select * from STAGING.int_fares_deduplicated"), "quote_id"
+    )
     assert fares["q14"]["price_usd"] == pytest.approx(571.5)  # the later load of q14
     assert fares["q04"]["price_usd"] == pytest.approx(270.0)
     assert fares["q03"]["flight_id"] == "AA100-20260912"
@@ -297,18 +308,18 @@ def test_planted_bad_raw_rows_fail_the_matching_dbt_tests(tmp_path, raw_fixture,
         tmp_path / "warehouse.duckdb", schedules + [backwards], fares + [negative, coach]
     )
 
-    result = invoke_dbt(path, "build", "--select", "+path:models/staging")
+    result = invoke_dbt(path, "build", "--select", "+path:models/intermediate")
 
     assert not result.success
     assert failed_tests(result) == {
-        ("positive", "stg_raw__fares", "price_local"),
-        ("positive", "stg_raw__fares", "price_usd"),
-        ("accepted_values", "stg_raw__fares", "cabin"),
-        ("expression_is_true", "stg_raw__schedules", None),
+        ("positive", "int_fares_deduplicated", "price_local"),
+        ("positive", "int_fares_deduplicated", "price_usd"),
+        ("accepted_values", "int_fares_deduplicated", "cabin"),
+        ("expression_is_true", "int_schedules_deduplicated", None),
     }
     statuses = node_statuses(result)
-    assert statuses["stg_raw__schedules_arrival_after_departure"] == "fail"
-    assert statuses["stg_raw__schedules_iata_code_lengths"] == "pass"
+    assert statuses["int_schedules_deduplicated_arrival_after_departure"] == "fail"
+    assert statuses["int_schedules_deduplicated_iata_code_lengths"] == "pass"
 
 
 def _copy_warehouse(source: Path, target: Path) -> Path:
@@ -394,3 +405,25 @@ def test_later_quotes_change_no_earlier_features(
     assert economy["seats_remaining"] == 100  # q07, the highest quote_id at the clock
     assert economy["prior_quote_count"] == 2  # q03, q04; q06 and q07 are at the clock
     assert economy["prior_price_mean_usd"] == pytest.approx(285.0)
+
+
+def test_daily_steps_build_every_model_once_after_its_parents(tmp_path, invoke_dbt):
+    def models(*select: str) -> dict[str, list[str]]:
+        result = invoke_dbt(tmp_path / "unused.duckdb", "ls", "--resource-type", "model",
+                            "--output", "json", "--output-keys", "unique_id depends_on",
+                            *select)  # fmt: skip
+        assert result.success
+        rows = [json.loads(line) for line in result.result]
+        return {row["unique_id"]: row["depends_on"]["nodes"] for row in rows}
+
+    built: list[str] = []
+    for step, args in DBT_STEPS.items():
+        if step == "tests":
+            continue
+        step_models = models(*args[args.index("--select"):])
+        assert step_models, step
+        for model, parents in step_models.items():
+            missing = {p for p in parents if p.startswith("model.")} - {*built, *step_models}
+            assert not missing, f"{model} in step {step!r} reads models not built yet: {missing}"
+        built += step_models
+    assert sorted(built) == sorted(models())  # each model in exactly one step

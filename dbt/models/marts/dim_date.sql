@@ -2,13 +2,13 @@ with
 
 fares as (
 
-    select * from {{ ref('stg_raw__fares') }}
+    select * from {{ ref('int_fares_deduplicated') }}
 
 ),
 
 schedules as (
 
-    select * from {{ ref('stg_raw__schedules') }}
+    select * from {{ ref('int_schedules_deduplicated') }}
 
 ),
 

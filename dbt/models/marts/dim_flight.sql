@@ -2,13 +2,13 @@ with
 
 schedules as (
 
-    select * from {{ ref('stg_raw__schedules') }}
+    select * from {{ ref('int_schedules_deduplicated') }}
 
 ),
 
 fares as {{ inline_cte() }} (
 
-    select * from {{ ref('stg_raw__fares') }}
+    select * from {{ ref('int_fares_deduplicated') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 fares as (
 
-    select * from {{ ref('stg_raw__fares') }}
+    select * from {{ ref('int_fares_deduplicated') }}
 
 ),
 

@@ -1,6 +1,6 @@
 with
 
-source as {{ inline_cte() }} (
+source as (
 
     select * from {{ source('raw', 'fares') }}
 
@@ -9,39 +9,6 @@ source as {{ inline_cte() }} (
 currency_rates as (
 
     select * from {{ ref('currency_rates') }}
-
-),
-
-repeated_quotes as (
-
-    select quote_id
-    from source
-    group by quote_id
-    having count(*) > 1
-
-),
-
-latest_deliveries as (
-
-    -- A re-sent file repeats quotes: keep the most recently loaded version of each.
-    -- Only repeated quotes are ranked; the rest pass straight through, which spares a
-    -- sort of every raw row (the costliest step of a build at 10M fares).
-    select source.*
-    from source
-    left join repeated_quotes
-        on source.quote_id = repeated_quotes.quote_id
-    where repeated_quotes.quote_id is null
-
-    union all
-
-    select source.*
-    from source
-    inner join repeated_quotes
-        on source.quote_id = repeated_quotes.quote_id
-    qualify row_number() over (
-        partition by source.quote_id
-        order by source._loaded_at desc, source._source_file desc
-    ) = 1
 
 ),
 
@@ -64,7 +31,7 @@ renamed as (
         _source_file as source_file,
         cast(_loaded_at as timestamp) as loaded_at
 
-    from latest_deliveries
+    from source
 
 ),
 

@@ -23,18 +23,6 @@ renamed as (
 
     from source
 
-),
-
-deduplicated as (
-
-    -- Schedules are re-published: the latest load of a flight leg and cabin wins.
-    select *
-    from renamed
-    qualify row_number() over (
-        partition by carrier, flight_number, departure_at, cabin
-        order by loaded_at desc, source_file desc
-    ) = 1
-
 )
 
 select
@@ -53,4 +41,4 @@ select
     source_file,
     loaded_at
 
-from deduplicated
+from renamed

@@ -171,7 +171,7 @@ def transform(
     ] = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Run dbt build (seeds, staging, marts, ML features and their tests); log test results.
+    """Run dbt build (seeds, staging, intermediate, marts, ML features, tests); log test results.
 
     Exit code 5 when a dbt model or test failed.
     """
