@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -46,6 +47,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # No champion, or a broken one, must not stop the API: /ready says 503 until reload.
         model = await run_in_threadpool(holder.try_reload)
         app_metrics.set_model(model.version if model is not None else None)
+        # Everything loaded so far (libraries, the model) lives as long as the process: move it
+        # out of the collector's reach, so a full collection no longer walks ~130k objects
+        # mid-request (measured: /v1/price p99 65 -> 20 ms under 16 connections).
+        gc.collect()
+        gc.freeze()
         await batcher.start()
         retry = None
         if model is None and settings.api_model_retry_seconds > 0:

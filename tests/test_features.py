@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,9 +11,11 @@ import pytest
 from flightprice.features import (
     CATEGORICAL_COLUMNS,
     FEATURE_COLUMNS,
+    LOOKUP_ROWS,
     FeatureError,
     FeatureSpec,
     build_spec,
+    derive_request_columns,
     derive_request_features,
     to_matrix,
 )
@@ -173,3 +177,71 @@ def test_to_matrix_is_fast_on_many_rows(spec: FeatureSpec) -> None:
     matrix = to_matrix(frame, spec)
     assert matrix.shape[0] == 60_000
     assert np.isnan(matrix[2::3, 0]).all() and not np.isnan(matrix[0::3, 0]).any()
+
+
+# Edges where the two paths could part: zones, DST changes, day/week/year boundaries,
+# sub-second times, unknown or missing categories and seat counts.
+VARIED_REQUESTS = [
+    request(),
+    request(observed_at="2026-09-01T08:30:00+02:00", departure_at="2026-09-05T13:30:00-05:00"),
+    request(departure_at="2026-03-29T00:59:59+00:00"),  # London springs forward at 01:00 UTC
+    request(departure_at="2026-03-29T02:30:00+01:00", observed_at="2026-03-28T23:00:00"),
+    request(departure_at="2026-10-25T01:30:00+01:00", observed_at="2026-10-25T00:10:00+00:00"),
+    request(departure_at="2026-11-29T23:59:59", seats_remaining=None),  # Sunday, last second
+    request(departure_at="2026-11-30T00:00:00", capacity=None),  # Monday, first second
+    request(departure_at="2026-12-31T23:59:59.999", capacity=0),
+    request(departure_at="2027-01-01T00:00:00+14:00", observed_at="2026-12-30T12:00:00"),
+    request(departure_at="2028-12-31T12:00:00", seats_remaining=200, capacity=150),
+    request(observed_at="2026-09-01T06:30:00.900", departure_at="2026-09-01T06:30:01.100"),
+    request(seats_remaining=0, capacity=1, last_price=99.5),
+    request(carrier="ZZ", origin="XXX", destination="YYY", cabin="coach"),  # not in training
+    request(carrier=None, stops=None),
+]
+
+
+def request_columns(rows: list[dict[str, object]]) -> dict[str, np.ndarray]:
+    """Build the columns as the API does: naive UTC datetime64, float64, str objects."""
+
+    def naive_utc(text: object) -> datetime:
+        stamp = datetime.fromisoformat(str(text))
+        return stamp.astimezone(UTC).replace(tzinfo=None) if stamp.tzinfo else stamp
+
+    columns: dict[str, np.ndarray] = {}
+    for name in rows[0]:
+        values = [row[name] for row in rows]
+        if name.endswith("_at"):
+            stamps = [naive_utc(v) for v in values]
+            columns[name] = np.array(stamps, dtype="datetime64[us]").astype("datetime64[s]")
+        elif name in ("carrier", "origin", "destination", "cabin"):
+            columns[name] = np.array(values, dtype=object)
+        else:
+            columns[name] = np.array([np.nan if v is None else v for v in values], "float64")
+    return columns
+
+
+@pytest.mark.parametrize("copies", [1, LOOKUP_ROWS // len(VARIED_REQUESTS) + 1])
+def test_column_arrays_and_frames_give_the_same_matrix(spec: FeatureSpec, copies: int) -> None:
+    rows = [{"last_price": None, **row} for row in VARIED_REQUESTS] * copies
+
+    frame = pd.DataFrame(rows)
+    for name in ("observed_at", "departure_at"):  # one column, one zone: UTC
+        frame[name] = pd.to_datetime(frame[name], format="ISO8601", utc=True)
+
+    from_columns = derive_request_columns(request_columns(rows))
+    from_frame = derive_request_features(frame)
+
+    for name in ("days_to_departure", "departure_dow", "load_factor", "capacity", "route"):
+        np.testing.assert_array_equal(from_columns[name], from_frame[name].to_numpy(), name)
+    expected = to_matrix(from_frame, spec)
+    assert np.array_equal(to_matrix(from_columns, spec), expected, equal_nan=True)
+    weekend = expected[:, FEATURE_COLUMNS.index("is_weekend_departure")]
+    assert weekend[5:7].tolist() == [1.0, 0.0]
+    assert np.isnan(expected[12, : len(CATEGORICAL_COLUMNS)]).all()
+
+
+def test_column_arrays_name_missing_fields_and_timestamps() -> None:
+    columns = request_columns([request()])
+    with pytest.raises(FeatureError, match="departure_at"):
+        derive_request_columns({k: v for k, v in columns.items() if k != "departure_at"})
+    with pytest.raises(FeatureError, match="observed_at: 1 missing"):
+        derive_request_columns({**columns, "observed_at": np.array(["NaT"], "datetime64[s]")})

@@ -15,7 +15,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from flightprice import ingest, synth
-from flightprice.store import LocalStore
 from flightprice.ingest import (
     EXIT_LOAD_FAILED,
     EXIT_OK,
@@ -28,6 +27,7 @@ from flightprice.ingest import (
     load_raw_files,
     validate_file,
 )
+from flightprice.store import LocalStore
 
 FARES_KEY = "raw-data/fares/2026-09-01/fares.csv"
 SCHEDULES_KEY = "raw-data/schedules/2026-09-01/schedules.csv"

@@ -87,3 +87,17 @@ def test_setup_adds_the_manifest_marker_column_to_an_older_warehouse(tmp_path, s
     finally:
         wh.close()
     assert rows["path"].tolist() == ["k"] and rows["source_fingerprint"].isna().all()
+
+
+def test_a_reader_waits_while_this_process_has_the_file_open_for_writing(tmp_path):
+    import threading
+
+    path = tmp_path / "busy.duckdb"
+    writer = DuckDBWarehouse(path)
+    writer.execute("CREATE TABLE t AS SELECT 42 AS x")
+    threading.Timer(0.5, writer.close).start()  # an API thread and a CLI call, in one process
+    reader = DuckDBWarehouse(path, read_only=True)
+    try:
+        assert reader.query_df("SELECT x FROM t")["x"].tolist() == [42]
+    finally:
+        reader.close()

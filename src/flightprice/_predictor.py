@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from flightprice.features import TARGET_COLUMN, FeatureSpec, to_matrix
+from flightprice.features import TARGET_COLUMN, Columns, FeatureSpec, to_matrix
 
 FORMAT_VERSION = 1
 SERIAL_PREDICT_ROWS = 256  # at most this many rows are scored on one thread
@@ -24,9 +24,9 @@ class _Model:
     target_transform: str
     _serial: xgb.Booster | None = field(default=None, init=False, repr=False, compare=False)
 
-    def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        """Return the predicted price_usd of each row of `frame` (feature columns needed)."""
-        matrix = to_matrix(frame, self.spec)
+    def predict(self, features: pd.DataFrame | Columns) -> np.ndarray:
+        """Return the predicted price_usd of each row of `features` (a frame or its columns)."""
+        matrix = to_matrix(features, self.spec)
         booster = self._serial_booster() if len(matrix) <= SERIAL_PREDICT_ROWS else self.booster
         raw = np.asarray(booster.inplace_predict(matrix, missing=np.nan), dtype="float64")
         return np.exp(raw) if self.target_transform == "log" else raw

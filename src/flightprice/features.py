@@ -37,6 +37,12 @@ TIME_COLUMN = "observed_at"
 # absent (they are nullable in the contract) and then count as missing.
 REQUIRED_RAW_FIELDS: tuple[str, ...] = ("observed_at", "departure_at", "origin", "destination")
 OPTIONAL_RAW_FIELDS: tuple[str, ...] = ("capacity", "seats_remaining")
+# Up to this many rows a categorical is encoded by one dict lookup per row, beyond it by
+# hashing its distinct values first.
+LOOKUP_ROWS = 256
+
+Columns = Mapping[str, Any]
+"""Request or feature columns by name: arrays of one length (see `derive_request_columns`)."""
 
 
 class FeatureError(ValueError):
@@ -62,16 +68,21 @@ class FeatureSpec:
     def _vocab_positions(self) -> dict[str, dict[str, int]]:
         return {col: {v: i for i, v in enumerate(values)} for col, values in self.categories.items()}
 
-    def codes(self, column: str, values: pd.Series) -> np.ndarray:
+    def codes(self, column: str, values: Any) -> np.ndarray:
         """Return each value's vocabulary position as float32; unknown or missing -> NaN."""
-        # Hash the few distinct values, not every row: fast on a million rows. A dict, not a
-        # pandas Index, looks them up: on the API's one-row requests the Index costs more.
-        row_codes, uniques = pd.factorize(values)
         positions = self._vocab_positions[column]
-        lookup = np.fromiter(
-            (positions.get(str(u), -1) for u in uniques), dtype=np.int64, count=len(uniques)
-        )
-        codes = np.where(row_codes >= 0, lookup[row_codes], -1) if len(uniques) else row_codes
+        if len(values) <= LOOKUP_ROWS:
+            # An API batch: a dict lookup per row beats hashing the column first.
+            codes = np.fromiter(
+                (_position(positions, v) for v in values), dtype=np.int64, count=len(values)
+            )
+        else:
+            # Hash the few distinct values, not every row: fast on a million rows.
+            row_codes, uniques = pd.factorize(values)
+            lookup = np.fromiter(
+                (positions.get(str(u), -1) for u in uniques), dtype=np.int64, count=len(uniques)
+            )
+            codes = np.where(row_codes >= 0, lookup[row_codes], -1) if len(uniques) else row_codes
         out = codes.astype("float32")
         out[codes < 0] = np.nan
         return out
@@ -102,24 +113,24 @@ def build_spec(frame: pd.DataFrame, columns: Sequence[str] = FEATURE_COLUMNS) ->
     return FeatureSpec(columns=tuple(columns), categories=categories)
 
 
-def to_matrix(frame: pd.DataFrame, spec: FeatureSpec) -> np.ndarray:
-    """Encode `frame` as the model input: a float32 matrix in spec order, NaN = missing.
+def to_matrix(data: pd.DataFrame | Columns, spec: FeatureSpec) -> np.ndarray:
+    """Encode `data` (a frame, or column name -> array) as the model input: float32, NaN = missing.
 
     A category outside the frozen vocabulary becomes missing, which the trees route like any
     missing value, so serving never fails on (or mis-encodes) a value training did not see.
     """
-    _require(frame, spec.columns)
-    matrix = np.empty((len(frame), len(spec.columns)), dtype="float32")
+    _require(data, spec.columns)
+    matrix = np.empty((len(data[spec.columns[0]]), len(spec.columns)), dtype="float32")
     for j, col in enumerate(spec.columns):
         if col in spec.categories:
-            matrix[:, j] = spec.codes(col, frame[col])
+            matrix[:, j] = spec.codes(col, data[col])
         else:
-            matrix[:, j] = _as_float32(frame[col], col)
+            matrix[:, j] = _as_float32(data[col], col)
     return matrix
 
 
 def derive_request_features(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return `frame` plus the derived features, computed as the dbt `ml_` models do.
+    """Return `frame` plus the derived features (`derive_features`) as a frame.
 
     Needs `observed_at`, `departure_at` (UTC; naive or tz-aware), `origin`, `destination`;
     `capacity` and `seats_remaining` may be absent or null. Other columns pass through.
@@ -127,23 +138,53 @@ def derive_request_features(frame: pd.DataFrame) -> pd.DataFrame:
     _require(frame, REQUIRED_RAW_FIELDS)
     observed_at = _utc_timestamps(frame["observed_at"], "observed_at")
     departure_at = _utc_timestamps(frame["departure_at"], "departure_at")
+    raw = {
+        "observed_at": observed_at.to_numpy(dtype="datetime64[s]"),
+        "departure_at": departure_at.to_numpy(dtype="datetime64[s]"),
+        # Pandas strings: a null airport gives a null route, and a million rows join in C.
+        "origin": frame["origin"].astype("string").array,
+        "destination": frame["destination"].astype("string").array,
+        "seats_remaining": _optional_float64(frame, "seats_remaining"),
+        "capacity": _optional_float64(frame, "capacity"),
+    }
+    derived = {"observed_at": observed_at, "departure_at": departure_at, **derive_features(raw)}
+    kept = frame.drop(columns=[c for c in derived if c in frame.columns])
+    return pd.concat([kept, pd.DataFrame(derived, index=frame.index)], axis=1)
+
+
+def derive_request_columns(columns: Columns) -> dict[str, Any]:
+    """Return `columns` plus the derived features (`derive_features`); no pandas involved.
+
+    For the API's small batches: `columns` maps each request field to an array, timestamps
+    as naive UTC datetime64, numbers as float64, categories as object arrays of str.
+    """
+    _require(columns, REQUIRED_RAW_FIELDS)
+    return {**columns, **derive_features(columns)}
+
+
+def derive_features(columns: Columns) -> dict[str, Any]:
+    """Return the derived features of request columns, computed as the dbt `ml_` models do.
+
+    `observed_at` and `departure_at` are naive UTC datetime64 arrays; `origin` and
+    `destination` support `+ "-"` elementwise (object or pandas string arrays); `capacity`
+    and `seats_remaining` are float64 (NaN = unknown) or absent. Inputs are not modified.
+    """
     # Whole seconds: SQL date_diff('second', ...) counts second boundaries.
-    observed = observed_at.to_numpy(dtype="datetime64[s]")
-    departure = departure_at.to_numpy(dtype="datetime64[s]")
+    observed = _seconds(columns["observed_at"], "observed_at")
+    departure = _seconds(columns["departure_at"], "departure_at")
     day = departure.astype("datetime64[D]")
     epoch_days = day.astype("int64")
     dow = (epoch_days + 3) % 7 + 1  # ISO: Monday = 1 ... Sunday = 7; 1970-01-01 was a Thursday
 
-    seats = _optional_float64(frame, "seats_remaining")
-    capacity = _optional_float64(frame, "capacity")
+    n = len(departure)
+    seats = np.asarray(columns.get("seats_remaining", np.full(n, np.nan)), dtype="float64")
+    capacity = np.asarray(columns.get("capacity", np.full(n, np.nan)), dtype="float64")
     # As the SQL: a capacity of zero or less has no load factor, like an unknown one.
-    capacity[capacity <= 0] = np.nan
+    capacity = np.where(capacity > 0, capacity, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         load_factor = np.clip(1.0 - seats / capacity, 0.0, 1.0)
 
-    derived = {
-        "observed_at": observed_at,
-        "departure_at": departure_at,
+    return {
         # As the SQL, division for division (bit-identical doubles):
         # date_diff('second', observed_at, departure_at) / 3600.0 / 24.0.
         "days_to_departure": (departure - observed).astype("int64") / 3600.0 / 24.0,
@@ -152,31 +193,43 @@ def derive_request_features(frame: pd.DataFrame) -> pd.DataFrame:
         "departure_month": departure.astype("datetime64[M]").astype("int64") % 12 + 1,
         "departure_day_of_year": (day - departure.astype("datetime64[Y]")).astype("int64") + 1,
         "is_weekend_departure": dow >= 6,
-        "route": frame["origin"].astype("string") + "-" + frame["destination"].astype("string"),
+        "route": columns["origin"] + "-" + columns["destination"],
         "capacity": capacity,
         "seats_remaining": seats,
         "load_factor": load_factor,
     }
-    kept = frame.drop(columns=[c for c in derived if c in frame.columns])
-    return pd.concat([kept, pd.DataFrame(derived, index=frame.index)], axis=1)
 
 
-def _require(frame: pd.DataFrame, columns: Sequence[str]) -> None:
-    missing = [c for c in columns if c not in frame.columns]
+def _require(data: pd.DataFrame | Columns, columns: Sequence[str]) -> None:
+    missing = [c for c in columns if c not in data]
     if missing:
         raise FeatureError(f"missing feature columns: {', '.join(missing)}")
 
 
+def _position(positions: Mapping[str, int], value: Any) -> int:
+    """Return `value`'s vocabulary position; -1 when unknown or missing (as pd.factorize)."""
+    if isinstance(value, str):
+        return positions.get(value, -1)
+    return -1 if pd.isna(value) else positions.get(str(value), -1)
+
+
 def _utc_timestamps(values: pd.Series, name: str) -> pd.Series:
-    """Parse to naive UTC timestamps (the contract's form); none may be missing."""
+    """Parse to naive UTC timestamps (the contract's form)."""
     try:
         stamps = pd.to_datetime(values)
     except (ValueError, TypeError) as exc:
         raise FeatureError(f"{name}: not a timestamp ({exc})") from exc
     if stamps.dt.tz is not None:
         stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-    if stamps.isna().any():
-        raise FeatureError(f"{name}: {int(stamps.isna().sum())} missing timestamps")
+    return stamps
+
+
+def _seconds(values: np.ndarray, name: str) -> np.ndarray:
+    """Return naive UTC timestamps as whole seconds; none may be missing."""
+    stamps = np.asarray(values, dtype="datetime64[s]")
+    missing = int(np.isnat(stamps).sum())
+    if missing:
+        raise FeatureError(f"{name}: {missing} missing timestamps")
     return stamps
 
 
@@ -190,7 +243,11 @@ def _as_float64(values: pd.Series, name: str) -> np.ndarray:
     return _numeric(values, name).to_numpy(dtype="float64", na_value=np.nan).copy()
 
 
-def _as_float32(values: pd.Series, name: str) -> np.ndarray:
+def _as_float32(values: pd.Series | np.ndarray, name: str) -> np.ndarray:
+    if isinstance(values, np.ndarray) and values.dtype.kind in "biuf":
+        return values.astype("float32")
+    if not isinstance(values, pd.Series):
+        values = pd.Series(values)
     return _numeric(values, name).to_numpy(dtype="float32", na_value=np.nan)
 
 

@@ -60,6 +60,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -85,6 +86,8 @@ __all__ = [
 
 GUARDRAILS: tuple[str, ...] = ("none", "floor", "ceiling", "max_increase", "max_decrease")
 _CABIN_SET = pa.array(CABINS)
+_CABIN_CODES = {cabin: code for code, cabin in enumerate(CABINS)}
+_LOOKUP_ROWS = 256  # up to this many cabins are looked up one by one, not through Arrow
 _ROUNDING_STEP = {"charm": 1.0, "whole": 1.0, "cents": 0.01, "none": 0.0}
 # The change band is a product of floats (250 × 1.15 = 287.49999999999997); this slack keeps
 # the rounding re-check from stepping away from a price that sits exactly on the limit.
@@ -227,6 +230,11 @@ class PriceResult:
 
     def __len__(self) -> int:
         return len(self.price)
+
+    @cached_property
+    def _nearest_rounded(self) -> np.ndarray:
+        # For `explain`: one vectorised pass for all rows, not one per row and sentence.
+        return _round_to_grid(self.unrounded_price, self.params.rounding)
 
     @property
     def guardrail_names(self) -> np.ndarray:
@@ -375,7 +383,7 @@ def _rounding_reason(result: PriceResult, i: int) -> str:
     if mode == "none":
         return f"not rounded: {price:.2f}"
     reason = f"rounded ({mode}) to {price:.2f}"
-    nearest = float(_round_to_grid(result.unrounded_price[i : i + 1], mode)[0])
+    nearest = float(result._nearest_rounded[i])
     if nearest != price:
         bounds: CabinBounds = getattr(result.params.cabin_bounds, CABINS[result.cabin[i]])
         crossed = (
@@ -452,6 +460,9 @@ def _cabin_codes(cabin: Any, n: int) -> np.ndarray:
         cabin = [cabin]
     if isinstance(getattr(cabin, "dtype", None), pd.CategoricalDtype):
         codes = pd.Categorical(cabin, categories=list(CABINS)).codes
+    elif isinstance(cabin, np.ndarray) and cabin.dtype == object and len(cabin) <= _LOOKUP_ROWS:
+        # An API batch: a dict lookup per row costs less than a trip through Arrow.
+        codes = [_CABIN_CODES.get(c, -1) if isinstance(c, str) else -1 for c in cabin]
     else:
         # Arrow hashes strings in C++; a pandas "str" column converts without a copy.
         try:

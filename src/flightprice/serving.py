@@ -2,7 +2,9 @@
 
 The API (one flight, a JSON batch, an Arrow IPC batch) and batch scoring (both modes) all
 call `quote`, so a flight described the same way at the same moment gets the same price
-from each of them. `ModelHolder` keeps the served model and swaps it atomically.
+from each of them; the API's JSON requests come as column arrays, not a frame, which prices
+alike without pandas' fixed cost per call. `ModelHolder` keeps the served model and swaps
+it atomically.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import pyarrow as pa
 
 from flightprice import registry
 from flightprice._request_table import utc_now
-from flightprice.features import derive_request_features
+from flightprice.features import Columns, derive_request_columns, derive_request_features
 from flightprice.model import LoadedModel, load_model
 from flightprice.pricing import GUARDRAILS, PriceResult, PricingParams, price_flights, reasons_json
 
@@ -54,7 +56,7 @@ class Quotes:
     """Priced rows, positionally matching the requests, and the model that priced them."""
 
     model_version: str
-    features: pd.DataFrame
+    features: pd.DataFrame | Columns
     result: PriceResult
 
     def __len__(self) -> int:
@@ -78,15 +80,19 @@ class Quotes:
         return table.replace_schema_metadata({MODEL_VERSION_KEY: self.model_version.encode()})
 
 
-def quote(model: LoadedModel, requests: pd.DataFrame, params: PricingParams) -> Quotes:
+def quote(model: LoadedModel, requests: pd.DataFrame | Columns, params: PricingParams) -> Quotes:
     """Price every request row: derive features, predict the market fare, apply the policy.
 
-    `requests` holds the request columns (`_request_table.REQUEST_COLUMNS`); `last_price` is
-    the last published price (the change limit's reference), absent or NaN when there is none.
+    `requests` holds the request columns (`_request_table.REQUEST_COLUMNS`), as a frame or as
+    column name -> array (`features.derive_request_columns`); `last_price` is the last
+    published price (the change limit's reference), absent or NaN when there is none.
     """
-    features = derive_request_features(requests)
+    if isinstance(requests, pd.DataFrame):
+        features = derive_request_features(requests)
+    else:
+        features = derive_request_columns(requests)
     fare = model.predict(features)
-    last = requests["last_price"] if "last_price" in requests.columns else None
+    last = requests.get("last_price")  # a frame or a mapping: None when absent
     result = price_flights(
         fare,
         features["cabin"],

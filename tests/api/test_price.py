@@ -7,11 +7,16 @@ import random
 import threading
 
 import httpx
+import pandas as pd
 import pyarrow as pa
 import pytest
+from api.metrics import ApiMetrics
+from api.routes.price import quote_flights
+from api.schemas import PriceRequest
 
 from flightprice.api_client import ARROW_STREAM, ApiError, PricingClient, _ipc_bytes
-from flightprice.pricing import CABINS
+from flightprice.pricing import CABINS, PricingParams, explain
+from flightprice.serving import load_champion, quote
 
 FLIGHT = {
     "carrier": "BA", "flight_number": "117", "origin": "LHR", "destination": "JFK",
@@ -272,3 +277,32 @@ def test_openapi_documents_examples_and_the_arrow_body(client):
     batch = spec["paths"]["/v1/price/batch"]["post"]
     assert {"application/json", ARROW_STREAM} <= set(batch["requestBody"]["content"])
     assert spec["components"]["schemas"]["PriceRequest"]["examples"][0]["origin"] == "LHR"
+
+
+# What the schema admits, at the edges where column arrays and frames could price apart.
+VARIED_FLIGHTS = [
+    *({**FLIGHT, "cabin": cabin, "last_price": last} for cabin in CABINS for last in (None, 60.0)),
+    {**FLIGHT, "observed_at": "2026-09-05T14:00:00+02:00", "departure_at": "2026-10-01T13:30-05:00"},
+    {**FLIGHT, "departure_at": "2026-10-25T01:30:00+01:00", "seats_remaining": None},  # DST ends
+    {**FLIGHT, "departure_at": "2026-10-25T01:30:00+00:00", "capacity": None},
+    {**FLIGHT, "departure_at": "2027-03-28T00:59:59Z", "seats_remaining": None, "capacity": None},
+    {**FLIGHT, "departure_at": "2026-11-29T23:59:59", "seats_remaining": 200},  # Sunday
+    {**FLIGHT, "departure_at": "2026-11-30T00:00:00", "seats_remaining": 0, "capacity": 1},
+    {**FLIGHT, "observed_at": "2026-09-05T12:00:00.900", "departure_at": "2026-09-06T12:00:00.1"},
+    {**FLIGHT, "carrier": "ZZ", "origin": "QQQ", "destination": "XXX", "last_price": 9000.0},
+    {**FLIGHT, "stops": 3, "duration_minutes": 4999, "last_price": 700.0},
+]  # fmt: skip
+
+
+def test_json_quotes_match_the_frame_path_exactly(champion_template, make_settings):
+    model, params = load_champion(make_settings(champion_template)), PricingParams()
+    flights = [PriceRequest.model_validate(f) for f in VARIED_FLIGHTS]
+
+    quotes = quote_flights(model, flights, params=params, metrics=ApiMetrics())
+
+    for raw, got in zip(VARIED_FLIGHTS, quotes, strict=True):
+        r = quote(model, pd.DataFrame([raw]), params).result  # pandas parses the raw JSON
+        assert (got["price"], got["market_fare"]) == (r.price[0], r.market_fare[0]), raw
+        assert got["days_to_departure"] == r.days_to_departure[0]
+        assert got["reasons"] == explain(r, 0)
+    assert len({q["market_fare"] for q in quotes}) > 10

@@ -22,13 +22,17 @@ def writer_lock(path: Path, timeout: float = 600.0) -> FileLock:
 
 
 def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
-    # Another process may hold the file for a moment (dbt, a flow); wait briefly, then fail.
+    # Another process may hold the file for a moment (dbt, a flow), or, in this process, a
+    # connection opened the other way (read-only vs read-write: DuckDB refuses to mix them
+    # within one process); wait briefly, then fail.
     deadline = time.monotonic() + LOCK_RETRY_SECONDS
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+        except (duckdb.IOException, duckdb.ConnectionException) as exc:
+            message = str(exc).lower()
+            busy = "lock" in message or "different configuration" in message
+            if not busy or time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
 
