@@ -56,7 +56,7 @@ def bare_train(settings: Settings) -> tuple[float, int, int]:
     """Train with xgboost alone on the pipeline's fit rows; return (seconds, rows, rounds)."""
     with open_warehouse(settings) as wh:
         frame = load_training_frame(wh)
-    train = split_by_time(frame, settings.holdout_days).train.sort_values("observed_at")
+    train = split_by_time(frame, settings.holdout_days).train.sort_values("observed_at", kind="stable")
     n_valid = max(1, math.ceil(len(train) * DEFAULT_OPTIONS["validation_fraction"]))
     fit, valid = train.iloc[:-n_valid], train.iloc[-n_valid:]
     spec = build_spec(train)
