@@ -80,6 +80,8 @@ class QuoteBatcher:
                 results = self._price_many(model, requests)
             else:
                 results = await run_in_threadpool(self._price_many, model, requests)
+            if len(results) != len(items):  # a defect: never let it stop the worker
+                raise RuntimeError(f"{len(items)} requests priced into {len(results)} results")
         except Exception as exc:  # noqa: BLE001 - handed to the requests, never lost
             if len(items) > 1:  # isolate the request at fault: price each on its own
                 for item in items:

@@ -96,3 +96,25 @@ def test_one_failing_request_does_not_fail_its_batch():
 def test_submit_before_start_is_an_error():
     with pytest.raises(RuntimeError, match="start"):
         run(QuoteBatcher(Recorder()).submit("m", 1))
+
+
+def test_a_miscounted_result_fails_those_requests_and_the_batcher_keeps_serving():
+    calls = []
+
+    def price(model, requests):
+        calls.append(list(requests))
+        if len(calls) == 1:
+            return []  # a defect: no result for the request
+        return [f"{model}:{r}" for r in requests]
+
+    async def scenario():
+        batcher = QuoteBatcher(price)
+        await batcher.start()
+        try:
+            with pytest.raises(RuntimeError, match="1 requests priced into 0 results"):
+                await asyncio.wait_for(batcher.submit("m1", "a"), 5)
+            return await asyncio.wait_for(batcher.submit("m1", "b"), 5)
+        finally:
+            await batcher.stop()
+
+    assert run(scenario()) == "m1:b"
