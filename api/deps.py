@@ -43,6 +43,11 @@ BatcherDep = Annotated[QuoteBatcher, Depends(_batcher)]
 
 async def _model(holder: HolderDep) -> LoadedModel:
     """Return the model once for the whole request: a reload cannot change it midway."""
+    return served_model(holder)
+
+
+def served_model(holder: ModelHolder) -> LoadedModel:
+    """The model now served, or 503 when there is none (see `_model`)."""
     model = holder.model
     if model is None:
         reason = holder.error or "no model loaded"
