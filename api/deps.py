@@ -13,9 +13,9 @@ from fastapi import Depends, Header, HTTPException, Request, status
 
 from api.batching import QuoteBatcher
 from api.metrics import ApiMetrics
-from flightprice.model import LoadedModel
-from flightprice.pricing import PricingParams
-from flightprice.serving import ModelHolder
+from flightprice.train.model import LoadedModel
+from flightprice.pricing.engine import PricingParams
+from flightprice.serve.quote import ModelHolder
 from flightprice.settings import Settings
 
 

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from api.batching import QuoteBatcher
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.routes import health, metrics, model, price
-from flightprice.serving import ModelHolder, load_champion
+from flightprice.serve.quote import ModelHolder, load_champion
 from flightprice.settings import Settings, get_settings
 
 log = logging.getLogger("flightprice.api")

@@ -1,6 +1,6 @@
 """Request and response bodies of the pricing API, with the examples shown in /docs.
 
-Limits come from `flightprice._request_table`, which also checks Arrow IPC batches and
+Limits come from `flightprice.serve._request_table`, which also checks Arrow IPC batches and
 scoring rows, so a flight is accepted or refused alike however it arrives.
 """
 
@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from flightprice._request_table import (
+from flightprice.serve._request_table import (
     AIRPORT_PATTERN,
     CARRIER_PATTERN,
     EARLIEST,
@@ -25,7 +25,7 @@ from flightprice._request_table import (
     MAX_STOPS,
     utc_now,
 )
-from flightprice.pricing import GUARDRAILS
+from flightprice.pricing.engine import GUARDRAILS
 
 
 class Cabin(str, Enum):

@@ -24,12 +24,12 @@ from pathlib import Path
 
 import duckdb
 
-from flightprice.ingest import load_raw_files
+from flightprice.ingest.load import load_raw_files
 from flightprice.project import init_project
 from flightprice.settings import Settings
 from flightprice.store import LocalStore
-from flightprice.synth import generate_market
-from flightprice.transform import run_dbt
+from flightprice.synth.generate import generate_market
+from flightprice.transform.dbt import run_dbt
 from flightprice.warehouse import open_warehouse
 
 SIZES = {  # name -> generate_market arguments

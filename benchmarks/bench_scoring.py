@@ -35,10 +35,10 @@ import numpy as np
 
 from flightprice import registry
 from flightprice.features import derive_request_features, to_matrix
-from flightprice.model import save_model, train_model
+from flightprice.train.model import save_model, train_model
 from flightprice.project import init_project
-from flightprice.scoring import READ_SQL, run_scoring
-from flightprice.serving import load_champion
+from flightprice.score.batch import READ_SQL, run_scoring
+from flightprice.serve.quote import load_champion
 from flightprice.settings import Settings
 from flightprice.store import open_store
 from flightprice.warehouse import open_warehouse

@@ -26,15 +26,15 @@ import numpy as np
 import xgboost as xgb
 
 from flightprice.features import build_spec, to_matrix
-from flightprice.ingest import load_raw_files
-from flightprice.model import DEFAULT_OPTIONS, DEFAULT_PARAMS, split_by_time
+from flightprice.ingest.load import load_raw_files
+from flightprice.train.model import DEFAULT_OPTIONS, DEFAULT_PARAMS, split_by_time
 from flightprice.project import init_project
-from flightprice.quality import run_quality_checks
+from flightprice.transform.quality import run_quality_checks
 from flightprice.settings import Settings
 from flightprice.store import LocalStore
-from flightprice.synth import generate_market
-from flightprice.training import load_training_frame, run_training
-from flightprice.transform import run_dbt
+from flightprice.synth.generate import generate_market
+from flightprice.train.run import load_training_frame, run_training
+from flightprice.transform.dbt import run_dbt
 from flightprice.warehouse import open_warehouse
 
 

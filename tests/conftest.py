@@ -75,7 +75,7 @@ def market_settings(home: Path, **overrides) -> Settings:
 def register_model(settings: Settings, version: str, *, champion: bool, rounds: int = 40) -> str:
     """Train on ML_TRAINING_FEATURES, store the artifact, register it (or promote it)."""
     from flightprice import registry
-    from flightprice.model import save_model, train_model
+    from flightprice.train.model import save_model, train_model
     from flightprice.store import open_store
 
     with open_warehouse(settings, read_only=True) as wh:
@@ -98,11 +98,11 @@ def market_template(tmp_path_factory) -> Path:
 
     Copy it (`market_home`) before changing anything: tests share it.
     """
-    from flightprice.ingest import load_raw_files
+    from flightprice.ingest.load import load_raw_files
     from flightprice.project import init_project
     from flightprice.store import open_store
-    from flightprice.synth import generate_market
-    from flightprice.transform import run_dbt
+    from flightprice.synth.generate import generate_market
+    from flightprice.transform.dbt import run_dbt
 
     home = tmp_path_factory.mktemp("market") / "home"
     settings = market_settings(home)

@@ -16,7 +16,7 @@ from pathlib import Path
 import boto3
 import httpx
 
-from flightprice import _ecs
+from flightprice.deploy import _ecs
 from flightprice.settings import REPO_ROOT
 
 REGION = "us-east-1"

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from flightprice.features import derive_request_features
-from flightprice.model import load_model, save_model, train_model
+from flightprice.train.model import load_model, save_model, train_model
 from flightprice.registry import (
     GUARDRAIL_TOLERANCE,
     RegistryError,

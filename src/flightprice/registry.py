@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from flightprice._decision import (
+from flightprice.train._decision import (
     FIRST_MODEL_REASON,
     GUARDRAIL_TOLERANCE,
     Decision,

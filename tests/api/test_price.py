@@ -14,9 +14,9 @@ from api.metrics import ApiMetrics
 from api.routes.price import quote_flights
 from api.schemas import PriceRequest
 
-from flightprice.api_client import ARROW_STREAM, ApiError, PricingClient, _ipc_bytes
-from flightprice.pricing import CABINS, PricingParams, explain
-from flightprice.serving import load_champion, quote
+from flightprice.serve.client import ARROW_STREAM, ApiError, PricingClient, _ipc_bytes
+from flightprice.pricing.engine import CABINS, PricingParams, explain
+from flightprice.serve.quote import load_champion, quote
 
 FLIGHT = {
     "carrier": "BA", "flight_number": "117", "origin": "LHR", "destination": "JFK",

@@ -9,7 +9,7 @@ import pytest
 from flightprice.cli.run import load_flow
 from flightprice.settings import Settings, get_settings
 from flightprice.store import open_store
-from flightprice.synth import generate_market
+from flightprice.synth.generate import generate_market
 from flightprice.warehouse import open_warehouse
 
 pytestmark = pytest.mark.slow

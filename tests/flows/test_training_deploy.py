@@ -8,7 +8,7 @@ import pytest
 
 from flightprice import registry
 from flightprice.cli.run import load_flow
-from flightprice.quality import run_quality_checks
+from flightprice.transform.quality import run_quality_checks
 from flightprice.settings import get_settings
 from flightprice.warehouse import open_warehouse
 

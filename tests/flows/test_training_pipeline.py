@@ -7,13 +7,13 @@ from datetime import date
 import pytest
 
 from flightprice.cli.run import load_flow
-from flightprice.ingest import load_raw_files
+from flightprice.ingest.load import load_raw_files
 from flightprice.project import init_project
-from flightprice.quality import run_quality_checks
+from flightprice.transform.quality import run_quality_checks
 from flightprice.settings import get_settings
 from flightprice.store import open_store
-from flightprice.synth import generate_market
-from flightprice.transform import run_dbt
+from flightprice.synth.generate import generate_market
+from flightprice.transform.dbt import run_dbt
 from flightprice.warehouse import open_warehouse
 
 pytestmark = pytest.mark.slow
@@ -51,7 +51,7 @@ def test_training_flow_trains_promotes_first_model_and_deploys_locally(prepared)
     assert list(champ["version"]) == [result["version"]]
 
     markdown = flow.fn.__globals__["comparison_markdown"]
-    from flightprice.training import TrainingOutcome
+    from flightprice.train.run import TrainingOutcome
 
     text = markdown(TrainingOutcome(**{k: v for k, v in result.items()
                                        if k not in ("deployed", "mape_to_noise_floor",

@@ -110,7 +110,7 @@ def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
 def guard() -> Iterator[None]:
     """Turn known library errors into a one-line message and a distinct exit code."""
     from flightprice.settings import MissingSettingError
-    from flightprice.transform import DbtError
+    from flightprice.transform.dbt import DbtError
     from flightprice.warehouse.base import WarehouseConnectionError
 
     try:

@@ -45,8 +45,8 @@ def deploy(
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from flightprice._ecs import TaskDefinitionError
-    from flightprice.deploy import deploy as run_deploy
+    from flightprice.deploy._ecs import TaskDefinitionError
+    from flightprice.deploy.rollout import deploy as run_deploy
     from flightprice.registry import RegistryError
 
     settings = settings_from(ctx)

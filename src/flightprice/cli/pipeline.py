@@ -75,7 +75,7 @@ def generate(
 ) -> None:
     """Write a seeded synthetic market (schedules + fares files) into raw-data/."""
     from flightprice.store import open_store
-    from flightprice.synth import generate_market
+    from flightprice.synth.generate import generate_market
 
     try:
         first_day = date.fromisoformat(start)
@@ -113,9 +113,9 @@ def ingest(ctx: typer.Context, json_out: JsonOption = False) -> None:
     Exit code 0 when every new file loaded, 3 when any file was quarantined, 4 when a
     valid file failed to load (it is retried on the next run).
     """
-    from flightprice.ingest import load_raw_files
+    from flightprice.ingest.load import load_raw_files
     from flightprice.store import open_store
-    from flightprice.transform import new_run_id
+    from flightprice.transform.dbt import new_run_id
     from flightprice.warehouse import open_warehouse
 
     settings = settings_from(ctx)
@@ -175,8 +175,8 @@ def transform(
 
     Exit code 5 when a dbt model or test failed.
     """
-    from flightprice.transform import new_run_id
-    from flightprice.transform import transform as run_transform
+    from flightprice.transform.dbt import new_run_id
+    from flightprice.transform.dbt import transform as run_transform
 
     args = ["build", *(["--select", select] if select else [])]
     with guard(), console.status("dbt build …", spinner="dots") if not json_out else nullcontext():
@@ -198,8 +198,8 @@ def quality(
 
     Exit code 6 when any check failed.
     """
-    from flightprice.quality import run_quality_checks
-    from flightprice.transform import new_run_id
+    from flightprice.transform.quality import run_quality_checks
+    from flightprice.transform.dbt import new_run_id
 
     with guard(), console.status("checking quality …") if not json_out else nullcontext():
         _, rows = run_quality_checks(

@@ -43,7 +43,7 @@ def schedule(
     `status` shows what runs and the next run of each deployment. Port: env
     FLIGHTPRICE_PREFECT_PORT.
     """
-    from flightprice import schedule as scheduler
+    from flightprice.orchestrate import schedule as scheduler
 
     settings = settings_from(ctx)
     if action is Action.stop:
@@ -74,7 +74,7 @@ def schedule(
 
 
 def _print_status(result) -> None:  # result: schedule.ScheduleStatus
-    from flightprice.schedule import WORK_POOL
+    from flightprice.orchestrate.schedule import WORK_POOL
 
     processes = Table(title="processes", title_justify="left")
     for column in ("process", "pid", "running", "log"):

@@ -22,7 +22,7 @@ def status(
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
 ) -> None:
     """Show loaded files, data-quality runs, failed checks, models, training and scoring runs."""
-    from flightprice.status import monitoring_snapshot
+    from flightprice.orchestrate.status import monitoring_snapshot
     from flightprice.warehouse import open_warehouse
 
     settings = settings_from(ctx)

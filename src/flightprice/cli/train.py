@@ -69,8 +69,8 @@ def train(
     champion on the same holdout rows and the decision is printed; with --promote a better
     challenger becomes champion. Exit code 7 when the quality gate skipped training.
     """
-    from flightprice.training import run_training
-    from flightprice.transform import new_run_id
+    from flightprice.train.run import run_training
+    from flightprice.transform.dbt import new_run_id
 
     settings = settings_from(ctx)
     warehouse, store = _open(settings)
@@ -120,7 +120,7 @@ def compare(
 ) -> None:
     """Score two model versions on the same holdout rows and say which should serve."""
     from flightprice.registry import RegistryError
-    from flightprice.training import compare_versions
+    from flightprice.train.run import compare_versions
 
     settings = settings_from(ctx)
     warehouse, store = _open(settings)
@@ -266,7 +266,7 @@ def report(
     """Write a self-contained HTML report (and PNGs): predicted vs actual, error by days to
     departure, feature importance, fare curves."""
     from flightprice.registry import RegistryError
-    from flightprice.training import build_model_report
+    from flightprice.train.run import build_model_report
 
     settings = settings_from(ctx)
     warehouse, store = _open(settings)

@@ -1,0 +1,19 @@
+"""Ingest: discover new raw files, check them against the contract, load them or quarantine them."""
+
+from flightprice._exports import lazy_exports
+
+_EXPORTS = {
+    "load_raw_files": ".load",
+    "discover_new_files": ".load",
+    "validate_file": ".load",
+    "RawFile": ".load",
+    "ValidatedFile": ".load",
+    "Rejection": ".load",
+    "FEED_COLUMNS": ".load",
+    "EXIT_OK": ".load",
+    "EXIT_QUARANTINED": ".load",
+    "EXIT_LOAD_FAILED": ".load",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

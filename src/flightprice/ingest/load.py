@@ -1,0 +1,290 @@
+"""Ingest raw files: discover new deliveries, validate them, load them whole or quarantine them.
+
+A delivery is a (store key, content sha256) pair. It is new while that pair is not in
+RAW.LOAD_MANIFEST, so re-running adds nothing, a file left in `raw-data/` after loading is
+skipped, and the same bytes at another key load again (another key is another delivery).
+A key whose content changed is a new delivery too; its old rows stay (they were delivered).
+
+Hashing needs the whole file (on S3, a download), so the manifest also keeps the store's cheap
+change marker of each loaded file (size + mtime locally, size + ETag on S3): a key whose
+marker still matches its manifest row is skipped without being read again. Any change to the
+marker only means the file is hashed again; the (key, hash) pair still decides. A local file
+changed in the last two seconds gets no marker (file times tick coarsely), so it is read.
+
+Each valid file loads in one warehouse transaction together with its manifest row, so a crash
+leaves the file either fully loaded and recorded or not at all, and the next run retries it.
+A file that breaks the contract moves to `quarantine/<key>` next to `<key>.reason.json` and
+gets a DATA_QUALITY_LOG row. A file that was valid but failed to load stays put (retried).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from flightprice.ingest._validate import (
+    FEED_COLUMNS,
+    FEEDS,
+    SUPPORTED_CURRENCIES,
+    CheckFailure,
+    RawFile,
+    Rejection,
+    ValidatedFile,
+    parse_key,
+    validate_file,
+)
+from flightprice.store import QUARANTINE_PREFIX, RAW_PREFIX, ObjectStore
+from flightprice.warehouse import Warehouse
+
+__all__ = [
+    "EXIT_LOAD_FAILED",
+    "EXIT_OK",
+    "EXIT_QUARANTINED",
+    "FEED_COLUMNS",
+    "SUPPORTED_CURRENCIES",
+    "CheckFailure",
+    "IngestReport",
+    "RawFile",
+    "Rejection",
+    "ValidatedFile",
+    "discover_new_files",
+    "load_raw_files",
+    "validate_file",
+]
+
+EXIT_OK = 0  # every new file loaded (or there was none)
+EXIT_QUARANTINED = 3  # at least one file broke the contract and was quarantined
+EXIT_LOAD_FAILED = 4  # at least one file could not be loaded or quarantined; wins over 3
+
+RAW_TABLES = {"schedules": "RAW.SCHEDULES", "fares": "RAW.FARES"}
+MANIFEST_TABLE = "RAW.LOAD_MANIFEST"
+DATA_QUALITY_TABLE = "ML_PREDICTIONS.DATA_QUALITY_LOG"
+SUFFIXES = {".csv": "csv", ".parquet": "parquet"}
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did, file by file."""
+
+    run_id: str
+    loaded: list[tuple[str, str, int]] = field(default_factory=list)  # (key, feed, rows)
+    skipped_already_loaded: list[str] = field(default_factory=list)
+    quarantined: list[tuple[str, str]] = field(default_factory=list)  # (key, reason)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (key, error)
+    duration_seconds: float = 0.0
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return {
+            "files_loaded": len(self.loaded),
+            "rows_loaded": sum(rows for *_, rows in self.loaded),
+            "files_skipped": len(self.skipped_already_loaded),
+            "files_quarantined": len(self.quarantined),
+            "files_failed": len(self.failed),
+        }
+
+    @property
+    def exit_code(self) -> int:
+        if self.failed:
+            return EXIT_LOAD_FAILED
+        return EXIT_QUARANTINED if self.quarantined else EXIT_OK
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "loaded": [{"key": k, "feed": f, "rows": n} for k, f, n in self.loaded],
+            "skipped_already_loaded": list(self.skipped_already_loaded),
+            "quarantined": [{"key": k, "reason": r} for k, r in self.quarantined],
+            "failed": [{"key": k, "error": e} for k, e in self.failed],
+            "totals": self.totals,
+            "duration_seconds": round(self.duration_seconds, 3),
+            "exit_code": self.exit_code,
+        }
+
+
+def discover_new_files(store: ObjectStore, warehouse: Warehouse) -> list[RawFile]:
+    """Return the raw files, in key order, whose (key, content hash) is not in the manifest."""
+    return _scan(store, warehouse).new
+
+
+def load_raw_files(
+    store: ObjectStore,
+    warehouse: Warehouse,
+    *,
+    progress: Progress | None = None,
+    run_id: str | None = None,
+) -> IngestReport:
+    """Load every new raw file whole, or quarantine it; one bad file never stops the others."""
+    started = time.monotonic()
+    report = IngestReport(run_id=run_id or f"ingest-{uuid.uuid4().hex[:12]}")
+    scan = _scan(store, warehouse)
+    new, report.skipped_already_loaded = scan.new, scan.skipped
+    _remember_fingerprints(warehouse, scan.refreshed)
+    for key in report.skipped_already_loaded:
+        logger.info("skipped %s: already loaded", key)
+    for done, raw_file in enumerate(new, start=1):
+        _ingest_one(store, warehouse, raw_file, report)
+        if progress is not None:
+            progress(done, len(new), raw_file.key)
+    report.duration_seconds = time.monotonic() - started
+    return report
+
+
+@dataclass
+class _Scan:
+    new: list[RawFile] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # keys loaded with this content
+    # (key, content hash, fingerprint) of loaded files whose marker changed (or was unknown)
+    refreshed: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def _scan(store: ObjectStore, warehouse: Warehouse) -> _Scan:
+    """Split the raw files into new ones and keys already loaded with the same content."""
+    manifest = warehouse.query_arrow(
+        f"SELECT path, content_hash, source_fingerprint FROM {MANIFEST_TABLE}"
+    )
+    columns = [manifest.column(i).to_pylist() for i in range(3)]
+    loaded = set(zip(columns[0], columns[1], strict=True))
+    unchanged = {(p, f) for p, f in zip(columns[0], columns[2], strict=True) if f is not None}
+    listed: dict[str, str | None] = {}
+    for feed in FEEDS:
+        listed.update(store.fingerprints(f"{RAW_PREFIX}{feed}/"))
+    scan = _Scan()
+    for key, fingerprint in sorted(listed.items()):
+        fmt = SUFFIXES.get(Path(key).suffix.lower())
+        if fmt is None:
+            continue
+        if fingerprint is not None and (key, fingerprint) in unchanged:  # not touched since
+            scan.skipped.append(key)
+            continue
+        with store.local_copy(key) as path:
+            content_hash = _sha256(path)
+        if (key, content_hash) in loaded:
+            scan.skipped.append(key)
+            if fingerprint is not None:
+                scan.refreshed.append((key, content_hash, fingerprint))
+            continue
+        delivery_date, layout_error = parse_key(key)
+        feed = key.removeprefix(RAW_PREFIX).split("/", 1)[0]
+        scan.new.append(
+            RawFile(key, feed, fmt, content_hash, delivery_date, layout_error, fingerprint)
+        )
+    return scan
+
+
+def _remember_fingerprints(warehouse: Warehouse, refreshed: list[tuple[str, str, str]]) -> None:
+    """Record the current marker of loaded files that were read again (touched, or older
+    manifest rows without one), so the next run skips them without reading."""
+    for key, content_hash, fingerprint in refreshed:
+        warehouse.execute(
+            f"UPDATE {MANIFEST_TABLE} SET source_fingerprint = ? "
+            "WHERE path = ? AND content_hash = ?",
+            [fingerprint, key, content_hash],
+        )
+
+
+def _ingest_one(
+    store: ObjectStore, warehouse: Warehouse, raw_file: RawFile, report: IngestReport
+) -> None:
+    key = raw_file.key
+    try:
+        with store.local_copy(key) as path:
+            # Hash what is validated: the object may have been replaced since discovery.
+            raw_file = replace(raw_file, content_hash=_sha256(path))
+            result = validate_file(raw_file, path)
+        if isinstance(result, Rejection):
+            _quarantine(store, warehouse, result, report)
+            return
+        rows = _load(warehouse, result)
+    except Exception as exc:  # one file's failure must not stop the run
+        logger.error("failed %s: %s: %s", key, type(exc).__name__, exc)
+        logger.debug("traceback of %s", key, exc_info=True)
+        report.failed.append((key, f"{type(exc).__name__}: {exc}"))
+        return
+    if rows is None:
+        logger.info("skipped %s: already loaded (by a concurrent run)", key)
+        report.skipped_already_loaded.append(key)
+        return
+    ignored = f", ignored columns {list(result.ignored_columns)}" if result.ignored_columns else ""
+    logger.info("loaded %s: %d %s rows%s", key, rows, raw_file.feed, ignored)
+    report.loaded.append((key, raw_file.feed, rows))
+
+
+def _load(warehouse: Warehouse, validated: ValidatedFile) -> int | None:
+    """Insert the rows and the manifest row in one transaction; None if already loaded."""
+    raw_file = validated.raw_file
+    loaded_at = _utcnow()
+    n = validated.rows
+    rows = validated.table.append_column(
+        "_source_file", pa.repeat(pa.scalar(raw_file.key, pa.string()), n)
+    ).append_column("_loaded_at", pa.repeat(pa.scalar(loaded_at, pa.timestamp("us")), n))
+    manifest_row = pa.table({
+        "path": [raw_file.key], "content_hash": [raw_file.content_hash], "feed": [raw_file.feed],
+        "rows_loaded": pa.array([n], pa.int64()), "loaded_at": pa.array([loaded_at], pa.timestamp("us")),
+        "source_fingerprint": pa.array([raw_file.fingerprint], pa.string()),
+    })  # fmt: skip
+    with warehouse.transaction():
+        already = warehouse.query_arrow(
+            f"SELECT count(*) AS n FROM {MANIFEST_TABLE} WHERE path = ? AND content_hash = ?",
+            [raw_file.key, raw_file.content_hash],
+        )
+        if already.column(0)[0].as_py():
+            return None
+        warehouse.insert_arrow(RAW_TABLES[raw_file.feed], rows)
+        warehouse.insert_arrow(MANIFEST_TABLE, manifest_row)
+    return n
+
+
+def _quarantine(
+    store: ObjectStore, warehouse: Warehouse, rejection: Rejection, report: IngestReport
+) -> None:
+    """Move the file aside with its reason, then log it; the reason is written first."""
+    raw_file, now = rejection.raw_file, _utcnow()
+    target = QUARANTINE_PREFIX + raw_file.key
+    reason = {
+        "key": raw_file.key,
+        "content_hash": raw_file.content_hash,
+        "feed": raw_file.feed,
+        "reason": rejection.reason,
+        "checks": [c.to_dict() for c in rejection.checks],
+        "rows_checked": rejection.rows_checked,
+        "bad_rows": rejection.bad_rows,
+        "row_numbers": "1-based data rows; the CSV header is not counted",
+        "quarantined_at": now.isoformat(),
+        "run_id": report.run_id,
+    }
+    store.write_bytes(target + ".reason.json", json.dumps(reason, indent=2).encode())
+    store.move(raw_file.key, target)
+    logger.warning("quarantined %s: %s", raw_file.key, rejection.reason)
+    report.quarantined.append((raw_file.key, rejection.reason))
+    warehouse.insert_arrow(DATA_QUALITY_TABLE, pa.table({
+        "run_id": [report.run_id], "checked_at": pa.array([now], pa.timestamp("us")),
+        "check_name": ["ingest_contract"], "check_type": ["ingest"],
+        "object_name": [raw_file.key], "status": ["fail"],
+        "failures": pa.array([rejection.bad_rows], pa.int64()),
+        "rows_checked": pa.array([rejection.rows_checked], pa.int64()),
+        "details": [rejection.reason],
+    }))  # fmt: skip
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)

@@ -1,0 +1,16 @@
+"""Orchestrate: retries, notifications, one DuckDB writer at a time, and local scheduling."""
+
+from flightprice._exports import lazy_exports
+
+_EXPORTS = {
+    "task_retries": ".retries",
+    "notify": ".notify",
+    "message": ".notify",
+    "warehouse_writer": ".writer_slot",
+    "WRITER_LIMIT": ".writer_slot",
+    "WORK_POOL": ".schedule",
+    "monitoring_snapshot": ".status",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

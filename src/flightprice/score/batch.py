@@ -1,0 +1,359 @@
+"""Batch scoring: price every flight on sale into FLIGHT_PRICES and PRICE_HISTORY.
+
+Rows of ANALYTICS.ML_SCORING_FEATURES stream out of the warehouse in chunks (memory stays
+bounded by the chunk size), each joined to its last published price in FLIGHT_PRICES, the
+change limit's reference. A chunk is priced by `serving.quote`, the function the API runs:
+in-process with the champion (mode `local`) or by the deployed API's Arrow batch endpoint,
+several requests in flight, each retried with back-off (mode `api`). Pricing of the next
+chunk overlaps the writing of the last.
+
+A run appends its PRICE_HISTORY rows chunk by chunk (each chunk committed, so the engine's
+memory stays bounded too), then publishes them in one transaction: one MERGE into
+FLIGHT_PRICES (one row per flight and cabin) and its SCORING_LOG row. Current prices change
+all at once or not at all. A failed run deletes the history it wrote and logs a `failed`
+row; re-running a run id first deletes that run's history, so history never holds a run
+twice. When the current price was published by the run being re-run, its
+`previous_price_usd` stays the change limit's reference, so a re-run prices as the first
+attempt did.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal, Protocol
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from flightprice.serve._request_table import REQUEST_COLUMNS, request_frame, utc_now
+from flightprice.serve.client import ApiError, PricingClient
+from flightprice.train.model import ArtifactChecksumError
+from flightprice.serve.quote import (
+    PRICED_SCHEMA,
+    NoChampionError,
+    load_champion_from,
+    model_version_of,
+    quote,
+)
+
+if TYPE_CHECKING:
+    from flightprice.train.model import LoadedModel
+    from flightprice.pricing.engine import PricingParams
+    from flightprice.settings import Settings
+    from flightprice.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["api", "local"]
+Progress = Callable[[int, int], None]
+"""Called after each chunk is written with (rows done, rows to score)."""
+
+FEATURES_TABLE = "ANALYTICS.ML_SCORING_FEATURES"
+PRICES_TABLE = "ML_PREDICTIONS.FLIGHT_PRICES"
+HISTORY_TABLE = "ML_PREDICTIONS.PRICE_HISTORY"
+LOG_TABLE = "ML_PREDICTIONS.SCORING_LOG"
+PRICE_COLUMNS = (
+    "flight_id", "cabin", "departure_at", "days_to_departure", "price_usd", "market_fare_usd",
+    "demand_adjustment", "urgency_adjustment", "guardrail", "reasons", "previous_price_usd",
+    "model_version", "as_of", "scored_at", "run_id",
+)  # fmt: skip
+# The request columns a scoring row supplies, plus its key, clock and last published price.
+READ_SQL = f"""
+select
+    features.flight_id, features.carrier, features.flight_number, features.origin,
+    features.destination, features.cabin, features.stops, features.duration_minutes,
+    features.departure_at, features.observed_at, features.capacity, features.seats_remaining,
+    features.as_of,
+    case when prices.run_id = ? then prices.previous_price_usd else prices.price_usd end
+        as last_price
+from {FEATURES_TABLE} as features
+left join {PRICES_TABLE} as prices
+    on prices.flight_id = features.flight_id and prices.cabin = features.cabin
+"""
+_SET = ", ".join(f"{c} = run.{c}" for c in PRICE_COLUMNS[2:])
+_COLS = ", ".join(PRICE_COLUMNS)
+PUBLISH_SQL = f"""
+merge into {PRICES_TABLE} as prices
+using (select {_COLS} from {HISTORY_TABLE} where run_id = ?) as run
+    on prices.flight_id = run.flight_id and prices.cabin = run.cabin
+when matched then update set {_SET}
+when not matched then insert ({_COLS}) values ({", ".join(f"run.{c}" for c in PRICE_COLUMNS)})
+"""
+
+
+class ScoringError(RuntimeError):
+    """A scoring run failed; its SCORING_LOG row says why.
+
+    `retryable` is False when running again cannot help (no champion, a corrupt artifact,
+    rows the API refuses), so a flow does not retry those.
+    """
+
+    def __init__(self, message: str, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, ApiError):
+        return exc.retryable
+    return not isinstance(exc, NoChampionError | ArtifactChecksumError | ValueError)
+
+
+class Scorer(Protocol):
+    """Prices a table of scoring rows: the PRICED_SCHEMA columns and the model version, either
+    as a `model_version` column or in the schema metadata (`serving.model_version_of`)."""
+
+    mode: Mode
+
+    def price(self, rows: pa.Table) -> pa.Table: ...
+
+    def close(self) -> None: ...
+
+
+class LocalScorer:
+    """Price with a model in this process."""
+
+    mode: Mode = "local"
+
+    def __init__(self, model: LoadedModel, params: PricingParams) -> None:
+        self.model, self.params = model, params
+
+    def price(self, rows: pa.Table) -> pa.Table:
+        return quote(self.model, request_frame(rows), self.params).to_arrow()
+
+    def close(self) -> None:
+        pass
+
+
+class ApiScorer:
+    """Price through the API's Arrow batch endpoint, `concurrency` requests in flight."""
+
+    mode: Mode = "api"
+
+    def __init__(self, client: PricingClient, request_rows: int, concurrency: int) -> None:
+        self.client, self.request_rows = client, request_rows
+        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="score-api")
+
+    def price(self, rows: pa.Table) -> pa.Table:
+        requests = rows.select([c for c in REQUEST_COLUMNS if c in rows.column_names])
+        slices = [
+            requests.slice(start, self.request_rows)
+            for start in range(0, requests.num_rows, self.request_rows)
+        ]
+        priced = self._pool.map(self.client.price_arrow, slices)
+        return pa.concat_tables([_with_version_column(table) for table in priced])
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self.client.close()
+
+
+@dataclass
+class ScoringReport:
+    """The outcome of one scoring run, as its SCORING_LOG row and a little more."""
+
+    run_id: str
+    mode: str
+    status: str = "running"
+    model_version: str | None = None
+    rows: int = 0
+    duration_seconds: float = 0.0
+    started_at: datetime = field(default_factory=utc_now)
+    finished_at: datetime | None = None
+    error: str | None = None
+    as_of: datetime | None = None
+    guardrails: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def score_flights(
+    warehouse: Warehouse,
+    scorer: Scorer,
+    run_id: str,
+    chunk_rows: int = 100_000,
+    progress: Progress | None = None,
+) -> ScoringReport:
+    """Price every row of ML_SCORING_FEATURES and publish the prices; log the run.
+
+    Raise ScoringError (after logging a `failed` row) when anything goes wrong; nothing of
+    the failed run is kept in FLIGHT_PRICES, and its PRICE_HISTORY rows are deleted.
+    """
+    report = ScoringReport(run_id=run_id, mode=scorer.mode)
+    start = time.perf_counter()
+    versions: set[str] = set()
+    guardrails: Counter[str] = Counter()
+    try:
+        total = _count(warehouse, FEATURES_TABLE)
+        warehouse.execute(f"delete from {HISTORY_TABLE} where run_id = ?", [run_id])
+        chunks = warehouse.query_batches(READ_SQL, [run_id], batch_rows=chunk_rows)
+        with contextlib.closing(_priced(chunks, scorer)) as priced_chunks:
+            for rows, priced in priced_chunks:
+                history = _history_rows(rows, priced, run_id, report.started_at)
+                warehouse.insert_arrow(HISTORY_TABLE, history)
+                versions.update(_versions(priced))
+                guardrails.update(_value_counts(priced.column("guardrail")))
+                report.rows += rows.num_rows
+                if report.as_of is None:
+                    report.as_of = rows.column("as_of")[0].as_py()
+                if progress is not None:
+                    progress(report.rows, total)
+        with warehouse.transaction():
+            warehouse.execute(PUBLISH_SQL, [run_id])
+            report.model_version = ",".join(sorted(versions)) or None
+            report.guardrails = dict(guardrails)
+            _finish(report, "success", start)
+            _log(warehouse, report)
+    except Exception as exc:
+        report.model_version = ",".join(sorted(versions)) or None
+        report.rows = 0  # nothing of a failed run is kept
+        report.error = f"{type(exc).__name__}: {exc}"
+        _finish(report, "failed", start)
+        try:
+            warehouse.execute(f"delete from {HISTORY_TABLE} where run_id = ?", [run_id])
+            _log(warehouse, report)
+        except Exception:  # the warehouse itself may be what failed
+            log.exception("could not clean up or log the failed scoring run %s", run_id)
+        raise ScoringError(f"scoring run {run_id} failed: {report.error}", _retryable(exc)) from exc
+    log.info("scoring run %s: %d rows priced with %s", run_id, report.rows, report.model_version)
+    return report
+
+
+def run_scoring(
+    settings: Settings,
+    *,
+    mode: Mode | None = None,
+    run_id: str | None = None,
+    progress: Progress | None = None,
+) -> ScoringReport:
+    """Score with the configured warehouse and, in local mode, the registry's champion."""
+    from flightprice.store import open_store
+    from flightprice.transform.dbt import new_run_id
+    from flightprice.warehouse import open_warehouse
+
+    mode = mode or settings.scoring_mode
+    run_id = run_id or new_run_id("scoring")
+    with open_warehouse(settings) as warehouse:
+        limit = settings.scoring_duckdb_memory_limit
+        if warehouse.dialect == "duckdb" and limit:
+            # The embedded engine runs in this process: bound it as the chunks bound pandas.
+            warehouse.execute(f"SET memory_limit = '{limit}'")
+        try:
+            scorer = _scorer(settings, mode, warehouse, open_store(settings))
+        except Exception as exc:
+            report = ScoringReport(run_id=run_id, mode=mode, error=f"{type(exc).__name__}: {exc}")
+            _finish(report, "failed", time.perf_counter())
+            _log(warehouse, report)
+            raise ScoringError(
+                f"scoring run {run_id} failed: {report.error}", _retryable(exc)
+            ) from exc
+        try:
+            return score_flights(
+                warehouse, scorer, run_id, chunk_rows=settings.scoring_chunk_rows, progress=progress
+            )
+        finally:
+            scorer.close()
+
+
+def _scorer(settings: Settings, mode: Mode, warehouse: Warehouse, store) -> Scorer:
+    if mode == "local":
+        return LocalScorer(load_champion_from(warehouse, store), settings.pricing)
+    if mode != "api":
+        raise ValueError(f"mode must be 'api' or 'local', not {mode!r}")
+    client = PricingClient(
+        settings.api_url,
+        timeout=settings.scoring_timeout_seconds,
+        retries=settings.scoring_retries,
+        max_connections=settings.scoring_concurrency,
+    )
+    request_rows = min(settings.scoring_request_rows, settings.api_arrow_batch_limit)
+    return ApiScorer(client, request_rows, settings.scoring_concurrency)
+
+
+def _priced(
+    chunks: Iterator[pa.RecordBatch], scorer: Scorer
+) -> Iterator[tuple[pa.Table, pa.Table]]:
+    """Yield (rows, priced) per chunk, pricing the next chunk while the caller writes this one."""
+    with ThreadPoolExecutor(1, thread_name_prefix="score") as pool:
+        pending: tuple[pa.Table, Future[pa.Table]] | None = None
+        try:
+            for batch in chunks:
+                rows = pa.Table.from_batches([batch])
+                submitted = (rows, pool.submit(scorer.price, rows))
+                if pending is not None:
+                    yield pending[0], pending[1].result()
+                pending = submitted
+            if pending is not None:
+                yield pending[0], pending[1].result()
+        finally:
+            if pending is not None:
+                pending[1].cancel()
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()  # release the reading cursor before the transaction ends
+
+
+def _history_rows(rows: pa.Table, priced: pa.Table, run_id: str, scored_at: datetime) -> pa.Table:
+    n = rows.num_rows
+    if "model_version" in priced.column_names:
+        version = priced.column("model_version")
+    else:
+        version = pa.repeat(pa.scalar(model_version_of(priced)), n)
+    columns = {
+        "flight_id": rows.column("flight_id"),
+        "cabin": rows.column("cabin"),
+        "departure_at": rows.column("departure_at"),
+        **{name: priced.column(name) for name in PRICED_SCHEMA.names},
+        "previous_price_usd": rows.column("last_price"),
+        "model_version": version,
+        "as_of": rows.column("as_of"),
+        "scored_at": pa.repeat(pa.scalar(scored_at, pa.timestamp("us")), n),
+        "run_id": pa.repeat(pa.scalar(run_id), n),
+    }
+    return pa.table({name: columns[name] for name in PRICE_COLUMNS})
+
+
+def _with_version_column(priced: pa.Table) -> pa.Table:
+    # Each API answer names its model: a reload may land between two requests of a chunk.
+    version = pa.repeat(pa.scalar(model_version_of(priced)), priced.num_rows)
+    return priced.replace_schema_metadata(None).append_column("model_version", version)
+
+
+def _versions(priced: pa.Table) -> set[str]:
+    if "model_version" in priced.column_names:
+        return {str(v) for v in pc.unique(priced.column("model_version")).to_pylist()}
+    return {model_version_of(priced)}
+
+
+def _value_counts(column: pa.ChunkedArray) -> dict[str, int]:
+    return {row["values"]: row["counts"] for row in pc.value_counts(column).to_pylist()}
+
+
+def _count(warehouse: Warehouse, table: str) -> int:
+    return int(warehouse.query_arrow(f"select count(*) as n from {table}").column(0)[0].as_py())
+
+
+def _finish(report: ScoringReport, status: str, start: float) -> None:
+    report.status = status
+    report.finished_at = utc_now()
+    report.duration_seconds = round(time.perf_counter() - start, 3)
+
+
+def _log(warehouse: Warehouse, report: ScoringReport) -> None:
+    warehouse.execute(
+        f"insert into {LOG_TABLE} (run_id, mode, model_version, rows_scored, duration_seconds, "
+        "status, error, started_at, finished_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            report.run_id, report.mode, report.model_version, report.rows,
+            report.duration_seconds, report.status, report.error, report.started_at,
+            report.finished_at,
+        ],
+    )  # fmt: skip

@@ -1,0 +1,23 @@
+"""Serve: the one pricing path (request rows -> features -> model fare -> price) and its API client."""
+
+from flightprice._exports import lazy_exports
+
+_EXPORTS = {
+    "quote": ".quote",
+    "Quotes": ".quote",
+    "ModelHolder": ".quote",
+    "NoChampionError": ".quote",
+    "load_champion": ".quote",
+    "load_champion_from": ".quote",
+    "model_version_of": ".quote",
+    "PRICED_SCHEMA": ".quote",
+    "request_frame": "._request_table",
+    "RequestTableError": "._request_table",
+    "REQUEST_COLUMNS": "._request_table",
+    "PricingClient": ".client",
+    "ApiError": ".client",
+    "run_smoke_test": ".smoke",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,183 @@
+"""The one pricing path: request rows -> features -> model fare -> dynamic price + reasons.
+
+The API (one flight, a JSON batch, an Arrow IPC batch) and batch scoring (both modes) all
+call `quote`, so a flight described the same way at the same moment gets the same price
+from each of them; the API's JSON requests come as column arrays, not a frame, which prices
+alike without pandas' fixed cost per call. `ModelHolder` keeps the served model and swaps
+it atomically.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from flightprice import registry
+from flightprice.serve._request_table import utc_now
+from flightprice.features import Columns, derive_request_columns, derive_request_features
+from flightprice.train.model import LoadedModel, load_model
+from flightprice.pricing.engine import GUARDRAILS, PriceResult, PricingParams, price_flights, reasons_json
+
+if TYPE_CHECKING:
+    from flightprice.settings import Settings
+    from flightprice.store import ObjectStore
+    from flightprice.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+MODEL_VERSION_KEY = b"model_version"  # Arrow schema metadata of a priced table
+PRICED_SCHEMA = pa.schema(
+    [
+        ("price_usd", pa.float64()),
+        ("market_fare_usd", pa.float64()),
+        ("demand_adjustment", pa.float64()),
+        ("urgency_adjustment", pa.float64()),
+        ("guardrail", pa.string()),
+        ("reasons", pa.string()),
+        ("days_to_departure", pa.float64()),
+    ]
+)
+
+
+class NoChampionError(LookupError):
+    """The registry has no champion yet: nothing to serve or score with."""
+
+
+@dataclass(frozen=True, eq=False)
+class Quotes:
+    """Priced rows, positionally matching the requests, and the model that priced them."""
+
+    model_version: str
+    features: pd.DataFrame | Columns
+    result: PriceResult
+
+    def __len__(self) -> int:
+        return len(self.result)
+
+    def to_arrow(self) -> pa.Table:
+        """Return the priced columns (PRICED_SCHEMA) with the model version in the metadata."""
+        r = self.result
+        table = pa.Table.from_arrays(
+            [
+                pa.array(r.price),
+                pa.array(r.market_fare),
+                pa.array(r.demand_adjustment),
+                pa.array(r.urgency_adjustment),
+                pa.array(np.asarray(GUARDRAILS, dtype=object)[r.guardrail], pa.string()),
+                pa.array(reasons_json(r), pa.string()),
+                pa.array(r.days_to_departure),
+            ],
+            schema=PRICED_SCHEMA,
+        )
+        return table.replace_schema_metadata({MODEL_VERSION_KEY: self.model_version.encode()})
+
+
+def quote(model: LoadedModel, requests: pd.DataFrame | Columns, params: PricingParams) -> Quotes:
+    """Price every request row: derive features, predict the market fare, apply the policy.
+
+    `requests` holds the request columns (`_request_table.REQUEST_COLUMNS`), as a frame or as
+    column name -> array (`features.derive_request_columns`); `last_price` is the last
+    published price (the change limit's reference), absent or NaN when there is none.
+    """
+    if isinstance(requests, pd.DataFrame):
+        features = derive_request_features(requests)
+    else:
+        features = derive_request_columns(requests)
+    fare = model.predict(features)
+    last = requests.get("last_price")  # a frame or a mapping: None when absent
+    result = price_flights(
+        fare,
+        features["cabin"],
+        features["days_to_departure"],
+        load_factor=features["load_factor"],
+        last_price=last,
+        params=params,
+    )
+    return Quotes(model.version, features, result)
+
+
+def model_version_of(table: pa.Table) -> str:
+    """Return the model version recorded in a priced table's metadata ("" when absent)."""
+    return (table.schema.metadata or {}).get(MODEL_VERSION_KEY, b"").decode()
+
+
+def load_champion(settings: Settings) -> LoadedModel:
+    """Load the champion (or the pinned `settings.model_version`), its checksum verified.
+
+    The warehouse is opened read-only for the lookup and closed straight away: the API must
+    not hold the embedded DuckDB file, which admits one writer process at a time.
+    """
+    from flightprice.store import open_store
+    from flightprice.warehouse import open_warehouse
+
+    if settings.warehouse == "duckdb" and not settings.duckdb_file.exists():
+        raise NoChampionError(f"no warehouse at {settings.duckdb_file}: run `flightprice init`")
+    with open_warehouse(settings, read_only=True) as warehouse:
+        if settings.model_version:  # pinned (an ECS revision): that version, champion or not
+            entry = registry.get(warehouse, settings.model_version)
+            if entry is None:
+                raise NoChampionError(f"pinned model {settings.model_version} is not registered")
+        else:
+            entry = registry.champion(warehouse)
+    return _load_entry(entry, open_store(settings))
+
+
+def load_champion_from(warehouse: Warehouse, store: ObjectStore) -> LoadedModel:
+    """Load the champion that `warehouse`'s registry names from `store`."""
+    return _load_entry(registry.champion(warehouse), store)
+
+
+def _load_entry(entry: registry.RegistryEntry | None, store: ObjectStore) -> LoadedModel:
+    if entry is None:
+        raise NoChampionError("no champion model in ML_PREDICTIONS.MODEL_REGISTRY yet")
+    return load_model(store, entry.version, expected_sha256=entry.sha256)
+
+
+class ModelHolder:
+    """The served model: read without locking, replaced whole by `reload`.
+
+    A request takes `holder.model` once and prices with that object to the end, so a swap
+    never changes a model under a request in flight. Reloads are serialised; a failed
+    reload keeps the model that was serving.
+    """
+
+    def __init__(self, loader) -> None:
+        self._loader = loader
+        self._lock = threading.Lock()
+        self.model: LoadedModel | None = None
+        self.loaded_at: datetime | None = None
+        self.error: str | None = None
+        self.started = time.monotonic()
+
+    @property
+    def version(self) -> str | None:
+        model = self.model
+        return model.version if model is not None else None
+
+    def reload(self) -> LoadedModel:
+        """Load the current champion and swap it in; raise (keeping the old model) on failure."""
+        with self._lock:
+            try:
+                model = self._loader()
+            except Exception as exc:
+                self.error = f"{type(exc).__name__}: {exc}"
+                raise
+            self.model, self.loaded_at, self.error = model, utc_now(), None
+            log.info("serving model %s", model.version)
+            return model
+
+    def try_reload(self) -> LoadedModel | None:
+        """Reload, logging (not raising) a failure; return the model now served."""
+        try:
+            return self.reload()
+        except Exception:  # noqa: BLE001 - reload() recorded it; the caller carries on
+            log.warning("could not load the champion: %s", self.error)
+            return self.model

@@ -1,0 +1,17 @@
+"""Synthetic market: a seeded flight network and its daily schedule and fare files."""
+
+from flightprice._exports import lazy_exports
+
+_EXPORTS = {
+    "generate_market": ".generate",
+    "read_market_summary": ".generate",
+    "expected_noise_floor": ".generate",
+    "true_price": ".generate",
+    "price_components": ".generate",
+    "MarketReport": ".generate",
+    "FARE_COLUMNS": ".generate",
+    "SCHEDULE_COLUMNS": ".generate",
+}
+
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,317 @@
+"""Train, evaluate, save and load the XGBoost fare model (native UBJSON, never pickle).
+
+The model learns log(price_usd) with squared error: the market's noise is multiplicative
+(lognormal), so on the log scale it is additive and symmetric, errors are relative (what MAPE
+measures), and exp() of the prediction estimates the conditional median, which is close to the
+MAPE-optimal point forecast. On the synthetic market (1M quotes, noise floor MAPE 8.0%) this
+beat absolute or squared error on raw prices (9.1%) and absolute error on logs; the factors
+multiply, i.e. add up in log space, so shallow trees (depth 5: 8.23%) generalise better than
+deep ones (depth 8: 8.38%). The holdout is always the latest window of observations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+
+from flightprice.train._evaluation import evaluate, fit_baselines, score
+from flightprice._json import dumps
+from flightprice.train._predictor import LoadedModel, TrainedModel
+from flightprice.features import (
+    FEATURE_COLUMNS,
+    TARGET_COLUMN,
+    TIME_COLUMN,
+    FeatureError,
+    FeatureSpec,
+    build_spec,
+    to_matrix,
+)
+from flightprice.store import MODELS_PREFIX, ObjectStore
+
+__all__ = [
+    "DEFAULT_OPTIONS",
+    "DEFAULT_PARAMS",
+    "ArtifactChecksumError",
+    "ArtifactInfo",
+    "ArtifactNotFoundError",
+    "LoadedModel",
+    "TimeSplit",
+    "TrainedModel",
+    "evaluate",
+    "load_model",
+    "new_version",
+    "save_model",
+    "split_by_time",
+    "train_model",
+]
+
+# Booster parameters (xgboost.train `params`); chosen on the synthetic market's holdout MAPE.
+DEFAULT_PARAMS: dict[str, Any] = {
+    "objective": "reg:squarederror",
+    "eval_metric": "rmse",
+    "tree_method": "hist",
+    "learning_rate": 0.1,
+    "max_depth": 5,
+    "min_child_weight": 5.0,
+    "subsample": 0.8,
+    "colsample_bytree": 0.9,
+    "reg_lambda": 1.0,
+    "max_bin": 256,
+    "max_cat_to_onehot": 4,
+    "seed": 42,
+}
+# Everything else `train_model` accepts in `params`.
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "num_boost_round": 1000,
+    "early_stopping_rounds": 30,
+    "validation_fraction": 0.1,  # latest share of the train window, for early stopping only
+    "target_transform": "log",  # or "identity"
+}
+MODEL_FILE = "model.ubj"
+METADATA_FILE = "metadata.json"
+_VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+Progress = Callable[[int, int], None]
+"""Called after every boosting round with (rounds done, rounds planned)."""
+
+
+class ArtifactChecksumError(RuntimeError):
+    """The model bytes in the store do not hash to the recorded sha256."""
+
+
+class ArtifactNotFoundError(FileNotFoundError):
+    """No model artifact is stored under the requested version."""
+
+
+class TimeSplit(NamedTuple):
+    train: pd.DataFrame
+    holdout: pd.DataFrame
+    cutoff: pd.Timestamp
+
+
+def split_by_time(frame: pd.DataFrame, holdout_days: int) -> TimeSplit:
+    """Split into rows observed before the cutoff and the last `holdout_days` calendar days."""
+    if holdout_days < 1:
+        raise ValueError(f"holdout_days must be at least 1, got {holdout_days}")
+    observed = pd.to_datetime(frame[TIME_COLUMN])
+    cutoff = observed.max().normalize() + pd.Timedelta(days=1 - holdout_days)
+    later = (observed >= cutoff).to_numpy()
+    return TimeSplit(frame.loc[~later], frame.loc[later], cutoff)
+
+
+@dataclass(frozen=True)
+class ArtifactInfo:
+    version: str
+    model_key: str
+    metadata_key: str
+    model_uri: str
+    metadata_uri: str
+    sha256: str
+    size_bytes: int
+    created_at: datetime
+
+
+def train_model(
+    frame: pd.DataFrame,
+    params: Mapping[str, Any] | None = None,
+    holdout_days: int = 7,
+    progress: Progress | None = None,
+) -> TrainedModel:
+    """Train on all but the last `holdout_days` days; score model and baselines on the rest.
+
+    `params` overrides DEFAULT_PARAMS (booster) and DEFAULT_OPTIONS (rounds, early stopping,
+    validation share, target transform). Early stopping watches the latest slice of the train
+    window, never the holdout.
+    """
+    merged = {**DEFAULT_PARAMS, **DEFAULT_OPTIONS, **(params or {})}
+    options = {k: merged.pop(k) for k in DEFAULT_OPTIONS}
+    if options["target_transform"] not in ("log", "identity"):
+        raise ValueError(f"target_transform must be 'log' or 'identity': {options}")
+    _check_training_frame(frame)
+
+    split = split_by_time(frame, holdout_days)
+    if split.train.empty or split.holdout.empty:
+        raise ValueError(
+            f"time split at {split.cutoff} leaves {len(split.train)} train and "
+            f"{len(split.holdout)} holdout rows; need data on both sides"
+        )
+    train = split.train.sort_values(TIME_COLUMN, kind="stable")
+    n_valid = max(1, math.ceil(len(train) * options["validation_fraction"]))
+    if len(train) - n_valid < 1:
+        raise ValueError(f"train window has only {len(train)} rows")
+    fit, valid = train.iloc[:-n_valid], train.iloc[-n_valid:]
+
+    spec = build_spec(train)
+    dfit = _dmatrix(fit, spec, options)
+    dvalid = _dmatrix(valid, spec, options, ref=dfit)
+    callbacks: list[xgb.callback.TrainingCallback] = [
+        xgb.callback.EarlyStopping(
+            rounds=options["early_stopping_rounds"], data_name="validation", save_best=True
+        )
+    ]
+    if progress is not None:
+        callbacks.append(_ProgressCallback(progress, options["num_boost_round"]))
+    booster = xgb.train(
+        merged,
+        dfit,
+        num_boost_round=options["num_boost_round"],
+        evals=[(dvalid, "validation")],
+        callbacks=callbacks,
+        verbose_eval=False,
+    )
+
+    trained = TrainedModel(
+        booster, spec, options["target_transform"], params=merged, options=options
+    )
+    trained.window = {
+        "train_start": _iso(train[TIME_COLUMN].min()),
+        "validation_start": _iso(valid[TIME_COLUMN].min()),
+        "holdout_start": _iso(split.cutoff),
+        "holdout_end": _iso(split.holdout[TIME_COLUMN].max()),
+        "holdout_days": holdout_days,
+    }
+    trained.rows = {
+        "train": len(train),
+        "fit": len(fit),
+        "validation": len(valid),
+        "holdout": len(split.holdout),
+    }
+    trained.metrics = evaluate(trained, split.holdout)
+    trained.baselines = {
+        name: score(baseline.predict(split.holdout), split.holdout)
+        for name, baseline in fit_baselines(train).items()
+    }
+    return trained
+
+
+def new_version(now: datetime | None = None) -> str:
+    """Return a sortable, unique model version such as `v20261126T070102Z-3fa9c1`."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    return f"v{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def save_model(trained: TrainedModel, store: ObjectStore, version: str) -> ArtifactInfo:
+    """Write `models/<version>/model.ubj` and its `metadata.json`; never overwrite a version."""
+    model_key, metadata_key = _keys(version)
+    if store.exists(model_key) or store.exists(metadata_key):
+        raise FileExistsError(f"model version {version} already exists at {store.uri(model_key)}")
+    raw = bytes(trained.booster.save_raw("ubj"))
+    digest = hashlib.sha256(raw).hexdigest()
+    created_at = datetime.now(UTC)
+    meta = {
+        "version": version,
+        "created_at": created_at.isoformat(),
+        "model_file": MODEL_FILE,
+        "model_bytes": len(raw),
+        "sha256": digest,
+        **trained.metadata,
+    }
+    store.write_bytes(model_key, raw)
+    # Metadata last: a version with metadata is complete.
+    store.write_bytes(metadata_key, dumps(meta, indent=2).encode())
+    return ArtifactInfo(
+        version=version,
+        model_key=model_key,
+        metadata_key=metadata_key,
+        model_uri=store.uri(model_key),
+        metadata_uri=store.uri(metadata_key),
+        sha256=digest,
+        size_bytes=len(raw),
+        created_at=created_at,
+    )
+
+
+def load_model(store: ObjectStore, version: str, expected_sha256: str | None = None) -> LoadedModel:
+    """Load a stored version after checking its bytes against the recorded sha256."""
+    model_key, metadata_key = _keys(version)
+    for key in (model_key, metadata_key):
+        if not store.exists(key):
+            raise ArtifactNotFoundError(f"model version {version}: {store.uri(key)} not found")
+    meta = json.loads(store.read_bytes(metadata_key))
+    raw = store.read_bytes(model_key)
+    actual = hashlib.sha256(raw).hexdigest()
+    for source, expected in (("registry", expected_sha256), ("metadata.json", meta.get("sha256"))):
+        if expected is not None and expected != actual:
+            raise ArtifactChecksumError(
+                f"model version {version}: checksum mismatch for {store.uri(model_key)}: "
+                f"expected sha256 {expected} (from {source}), actual {actual}. "
+                "The artifact was modified or corrupted; refusing to load it."
+            )
+    booster = xgb.Booster()
+    booster.load_model(bytearray(raw))
+    return LoadedModel(
+        booster,
+        FeatureSpec.from_dict(meta),
+        meta["target_transform"],
+        version=version,
+        sha256=actual,
+        metadata=meta,
+    )
+
+
+class _ProgressCallback(xgb.callback.TrainingCallback):
+    def __init__(self, progress: Progress, total: int) -> None:
+        super().__init__()
+        self._progress = progress
+        self._total = total
+
+    def after_iteration(self, model: xgb.Booster, epoch: int, evals_log: Any) -> bool:
+        self._progress(epoch + 1, self._total)
+        self._done = epoch + 1
+        return False
+
+    def after_training(self, model: xgb.Booster) -> xgb.Booster:
+        # Early stopping ends before the round budget: show the bar as complete.
+        done = getattr(self, "_done", 0)
+        self._progress(done, done)
+        return model
+
+
+def _check_training_frame(frame: pd.DataFrame) -> None:
+    missing = [c for c in (*FEATURE_COLUMNS, TIME_COLUMN, TARGET_COLUMN) if c not in frame]
+    if missing:
+        raise FeatureError(f"training frame lacks columns: {', '.join(missing)}")
+    price = frame[TARGET_COLUMN].to_numpy(dtype="float64", na_value=np.nan)
+    bad = int((~(price > 0)).sum())
+    if bad:
+        raise FeatureError(f"{bad} training rows have a missing or non-positive {TARGET_COLUMN}")
+
+
+def _dmatrix(
+    frame: pd.DataFrame, spec: FeatureSpec, options: Mapping[str, Any], ref: Any = None
+) -> xgb.QuantileDMatrix:
+    return xgb.QuantileDMatrix(
+        to_matrix(frame, spec),
+        label=_forward(frame, options),
+        feature_names=list(spec.columns),
+        feature_types=spec.feature_types,
+        enable_categorical=True,
+        ref=ref,
+    )
+
+
+def _forward(frame: pd.DataFrame, options: Mapping[str, Any]) -> np.ndarray:
+    price = frame[TARGET_COLUMN].to_numpy(dtype="float64")
+    return np.log(price) if options["target_transform"] == "log" else price
+
+
+def _keys(version: str) -> tuple[str, str]:
+    if not _VERSION_RE.match(version):
+        raise ValueError(f"invalid model version {version!r}")
+    base = f"{MODELS_PREFIX}{version}/"
+    return base + MODEL_FILE, base + METADATA_FILE
+
+
+def _iso(value: Any) -> str:
+    return pd.Timestamp(value).isoformat()

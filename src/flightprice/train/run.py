@@ -1,0 +1,264 @@
+"""One training run: quality gate -> train -> save -> register -> compare -> promote -> log."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from flightprice import registry
+from flightprice.train.model import (
+    LoadedModel,
+    TrainedModel,
+    evaluate,
+    load_model,
+    new_version,
+    save_model,
+    split_by_time,
+    train_model,
+)
+from flightprice.transform.quality import latest_quality
+from flightprice.settings import Settings
+from flightprice.store import ObjectStore
+from flightprice.synth.generate import read_market_summary
+from flightprice.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+TRAINING_TABLE = "ANALYTICS.ML_TRAINING_FEATURES"
+
+
+class TrainingSkipped(RuntimeError):
+    """Training did not run because its precondition (data quality) failed."""
+
+
+@dataclass
+class TrainingOutcome:
+    """What one training run did; `to_dict()` is the `train --json` output."""
+
+    run_id: str
+    status: str  # trained | skipped | failed
+    reason: str | None = None
+    version: str | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    baselines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    champion_version: str | None = None
+    champion_metrics: dict[str, Any] | None = None
+    decision: str | None = None  # first_champion | promoted | rejected | would_promote | none
+    promoted: bool = False
+    rows: dict[str, int] = field(default_factory=dict)
+    window: dict[str, Any] = field(default_factory=dict)
+    noise_floor_mape: float | None = None
+    artifact_uri: str | None = None
+    sha256: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def mape_to_noise_floor(self) -> float | None:
+        mape = self.metrics.get("mape")
+        if mape is None or not self.noise_floor_mape:
+            return None
+        return mape / self.noise_floor_mape
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.__dict__.items()}
+        data["mape_to_noise_floor"] = self.mape_to_noise_floor
+        return data
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def load_training_frame(warehouse: Warehouse, max_rows: int | None = None) -> pd.DataFrame:
+    """Read the training features (the latest `max_rows` observations when given)."""
+    source = TRAINING_TABLE
+    if max_rows:
+        source = (f"(SELECT * FROM {TRAINING_TABLE} "
+                  f"ORDER BY observed_at DESC, quote_id LIMIT {int(max_rows)}) AS latest")
+    # The warehouse sorts (in parallel, on typed columns): cheaper than pandas on strings.
+    frame = warehouse.query_df(f"SELECT * FROM {source} ORDER BY observed_at, quote_id")
+    frame.columns = [c.lower() for c in frame.columns]
+    return frame
+
+
+def quality_gate(warehouse: Warehouse) -> str | None:
+    """Return why training must not run (the latest quality run failed or never ran), or None."""
+    summary = latest_quality(warehouse)
+    if summary.run_id is None:
+        return "no data-quality run recorded: run `flightprice quality` first"
+    if summary.failed:
+        return (f"latest data-quality run {summary.run_id} has {summary.failed} failed "
+                f"check(s) of {summary.checks}")
+    return None
+
+
+def load_champion(warehouse: Warehouse, store: ObjectStore) -> LoadedModel | None:
+    """Load the current champion, verifying its checksum against the registry."""
+    entry = registry.champion(warehouse)
+    if entry is None:
+        return None
+    return load_model(store, entry.version, expected_sha256=entry.sha256)
+
+
+def run_training(
+    settings: Settings,
+    warehouse: Warehouse,
+    store: ObjectStore,
+    *,
+    run_id: str,
+    compare: bool = True,
+    promote: bool = False,
+    check_quality: bool = True,
+    params: Mapping[str, Any] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> TrainingOutcome:
+    """Train a challenger and decide on it; every run, skipped or failed too, is logged.
+
+    The first model ever becomes champion. Later ones are compared with the champion on the
+    same holdout rows; with `promote` a better one (by `settings.promotion_margin`, guardrail
+    not worse) becomes champion, without it the decision says `would_promote`.
+    """
+    started = _now()
+    outcome = TrainingOutcome(run_id=run_id, status="trained")
+    market = read_market_summary(store)
+    outcome.noise_floor_mape = market["noise_floor_mape"] if market else None
+    if check_quality and (why := quality_gate(warehouse)):
+        outcome.status, outcome.reason, outcome.decision = "skipped", why, "none"
+        registry.log_training(warehouse, run_id, "skipped", started_at=started, reason=why)
+        log.warning("training skipped: %s", why)
+        return outcome
+    try:
+        _train_and_decide(settings, warehouse, store, outcome, compare, promote, params, progress)
+    except Exception as exc:
+        outcome.status, outcome.reason = "failed", f"{type(exc).__name__}: {exc}"
+        registry.log_training(warehouse, run_id, "failed", started_at=started,
+                              model_version=outcome.version, reason=outcome.reason)
+        log.exception("training failed")
+        raise
+    finally:
+        outcome.seconds = round((_now() - started).total_seconds(), 2)
+    registry.log_training(
+        warehouse, run_id, "trained", started_at=started, model_version=outcome.version,
+        decision=outcome.decision if outcome.decision in registry.DECISIONS else "none",
+        reason=outcome.reason, metrics={"model": outcome.metrics, "baselines": outcome.baselines,
+                                        "champion": outcome.champion_metrics},
+        training_rows=outcome.rows.get("train"), holdout_rows=outcome.rows.get("holdout"),
+    )
+    return outcome
+
+
+def _train_and_decide(settings, warehouse, store, outcome, compare, promote, params, progress):
+    # Load the champion first: a corrupt champion artifact fails the run before any training.
+    current = load_champion(warehouse, store)
+    frame = load_training_frame(warehouse, settings.max_training_rows)
+    if frame.empty:
+        raise ValueError(f"{TRAINING_TABLE} is empty: ingest and transform data first")
+    trained: TrainedModel = train_model(frame, params, settings.holdout_days, progress)
+    outcome.metrics, outcome.baselines = dict(trained.metrics), dict(trained.baselines)
+    outcome.rows, outcome.window = dict(trained.rows), dict(trained.window)
+    version = new_version()
+    info = save_model(trained, store, version)
+    outcome.version, outcome.artifact_uri, outcome.sha256 = version, info.model_uri, info.sha256
+    log.info("trained %s: holdout MAPE %.4f", version, trained.metrics["mape"])
+
+    if current is None:
+        registry.register(warehouse, version, trained.metrics, info.model_uri, info.sha256,
+                          status="champion")
+        outcome.decision, outcome.promoted = "first_champion", True
+        outcome.reason = registry.compare(trained.metrics, None, 0.0).reason
+        return
+    registry.register(warehouse, version, trained.metrics, info.model_uri, info.sha256)
+    outcome.champion_version = current.version
+    if not compare and not promote:
+        outcome.decision, outcome.reason = "none", "registered as challenger (no comparison)"
+        return
+    holdout = split_by_time(frame, settings.holdout_days).holdout
+    outcome.champion_metrics = evaluate(current, holdout)
+    decision = registry.compare(trained.metrics, outcome.champion_metrics,
+                                settings.promotion_margin)
+    outcome.reason = decision.reason
+    if decision.promote and promote:
+        registry.promote(warehouse, version, decision.reason)
+        outcome.decision, outcome.promoted = "promoted", True
+    elif decision.promote:
+        outcome.decision = "would_promote"
+    else:
+        outcome.decision = "rejected"
+
+
+def compare_versions(
+    settings: Settings,
+    warehouse: Warehouse,
+    store: ObjectStore,
+    challenger: str | None = None,
+    champion: str | None = None,
+) -> dict[str, Any]:
+    """Score two registered versions on the same, current holdout rows and decide."""
+    if champion is None:
+        entry = registry.champion(warehouse)
+        if entry is None:
+            raise registry.RegistryError("no champion to compare with")
+        champion = entry.version
+    if challenger is None:
+        candidates = [e for e in registry.list_models(warehouse, "challenger")]
+        if not candidates:
+            raise registry.RegistryError("no challenger registered: run `flightprice train`")
+        challenger = candidates[0].version
+    models = {}
+    for version in (challenger, champion):
+        entry = registry.get(warehouse, version)
+        if entry is None:
+            raise registry.RegistryError(f"model version {version} is not registered")
+        models[version] = load_model(store, version, expected_sha256=entry.sha256)
+    frame = load_training_frame(warehouse, settings.max_training_rows)
+    holdout = split_by_time(frame, settings.holdout_days).holdout
+    decision = registry.compare_models(models[challenger], models[champion], holdout,
+                                       settings.promotion_margin)
+    return {
+        "challenger": challenger, "champion": champion, "holdout_rows": len(holdout),
+        "challenger_metrics": dict(decision.challenger_metrics or {}),
+        "champion_metrics": dict(decision.champion_metrics or {}),
+        "promote": decision.promote, "reason": decision.reason,
+    }
+
+
+def build_model_report(
+    settings: Settings,
+    warehouse: Warehouse,
+    store: ObjectStore,
+    version: str | None = None,
+    out_dir=None,
+):
+    """Write the HTML + PNG report of `version` (default: the champion) on the current holdout.
+
+    The champion is drawn beside a challenger; both median baselines are fitted on the train
+    window and scored on the same rows.
+    """
+    from pathlib import Path
+
+    from flightprice.train._evaluation import fit_baselines
+    from flightprice.train.report import build_report
+
+    current = registry.champion(warehouse)
+    version = version or (current.version if current else None)
+    if version is None:
+        raise registry.RegistryError("no model to report on: run `flightprice train` first")
+    entry = registry.get(warehouse, version)
+    if entry is None:
+        raise registry.RegistryError(f"model version {version} is not registered")
+    model = load_model(store, version, expected_sha256=entry.sha256)
+    champion_model = None
+    if current is not None and current.version != version:
+        champion_model = load_model(store, current.version, expected_sha256=current.sha256)
+    frame = load_training_frame(warehouse, settings.max_training_rows)
+    split = split_by_time(frame, settings.holdout_days)
+    out_dir = Path(out_dir) if out_dir else settings.home / "reports" / version
+    return build_report(
+        model, split.holdout, out_dir, title=f"flightprice model {version}",
+        champion=champion_model, baselines=fit_baselines(split.train), version=version,
+    )

@@ -1,0 +1,270 @@
+"""Run dbt against the configured warehouse and turn its results into DATA_QUALITY_LOG rows."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from flightprice.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# The daily pipeline's dbt steps, in order; each is one dbt invocation. "staging" also
+# builds the intermediate de-duplicated tables that the dimensions and facts read.
+DBT_STEPS: dict[str, list[str]] = {
+    "staging": [
+        "build", "--select", "resource_type:seed", "staging", "intermediate",
+        "--exclude", "resource_type:test",
+    ],
+    "dimensions": ["run", "--select", "dim_*"],
+    "facts": ["run", "--select", "fct_*"],
+    "features": ["run", "--select", "ml"],
+    "tests": ["test"],
+}
+
+PASSING = {"pass", "success"}
+
+
+class DbtError(RuntimeError):
+    """dbt itself could not run (bad project, no connection), as opposed to failing tests."""
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    """One dbt node's outcome."""
+
+    unique_id: str
+    name: str
+    resource_type: str
+    status: str
+    failures: int | None
+    message: str | None
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.status in PASSING
+
+
+@dataclass
+class DbtRun:
+    """The outcome of one dbt invocation."""
+
+    args: list[str]
+    success: bool
+    nodes: list[NodeResult] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def tests(self) -> list[NodeResult]:
+        return [n for n in self.nodes if n.resource_type == "test"]
+
+    @property
+    def failed(self) -> list[NodeResult]:
+        return [n for n in self.nodes if not n.ok and n.status != "skipped"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "args": self.args,
+            "success": self.success,
+            "error": self.error,
+            "nodes": [asdict(n) for n in self.nodes],
+        }
+
+
+def dbt_target(settings: Settings) -> str:
+    return "snowflake" if settings.warehouse == "snowflake" else "duckdb"
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """Return the environment dbt's profiles.yml reads (`env_var(...)`)."""
+    if settings.warehouse == "snowflake" and settings.snowflake_credentials_block:
+        from flightprice.warehouse._snowflake_connect import with_block_credentials
+
+        settings = with_block_credentials(settings)
+    env = {"FLIGHTPRICE_DUCKDB_PATH": str(settings.duckdb_file.resolve())}
+    for name in ("account", "user", "role", "warehouse", "database", "host", "protocol"):
+        value = getattr(settings, f"snowflake_{name}")
+        if value:
+            env[f"FLIGHTPRICE_SNOWFLAKE_{name.upper()}"] = str(value)
+    if settings.snowflake_port:
+        env["FLIGHTPRICE_SNOWFLAKE_PORT"] = str(settings.snowflake_port)
+    if settings.snowflake_password is not None:
+        env["FLIGHTPRICE_SNOWFLAKE_PASSWORD"] = settings.snowflake_password.get_secret_value()
+    if settings.snowflake_private_key_path:
+        env["FLIGHTPRICE_SNOWFLAKE_PRIVATE_KEY_PATH"] = str(settings.snowflake_private_key_path)
+    if settings.snowflake_private_key_passphrase is not None:
+        env["FLIGHTPRICE_SNOWFLAKE_PRIVATE_KEY_PASSPHRASE"] = (
+            settings.snowflake_private_key_passphrase.get_secret_value()
+        )
+    return env
+
+
+def stand_in_args(settings: Settings, args: Sequence[str]) -> list[str]:
+    """What dbt needs against the fakesnow stand-in: no unit tests, no incremental runs.
+
+    There, unit tests fail ("TEMPORARY table names can only use the temp catalog") and an
+    incremental model fails on its second run; production runs both as written.
+    """
+    if settings.warehouse != "snowflake" or not settings.snowflake_stand_in or not args:
+        return []
+    extra = []
+    if args[0] in ("build", "test"):
+        extra += ["--exclude-resource-type", "unit_test"]
+    if args[0] in ("build", "run"):
+        extra.append("--full-refresh")
+    return extra
+
+
+@contextlib.contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    # dbt reads profile values from os.environ; set them only for the invocation.
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def dbt_command(settings: Settings, args: Sequence[str], dbt_vars: str | None = None) -> list[str]:
+    """Complete `args` with project, profiles, target and the state folders under home."""
+    state = (settings.home / "dbt").resolve()
+    full = [
+        *args,
+        "--project-dir", str(settings.dbt_project_dir),
+        "--profiles-dir", str(settings.dbt_project_dir),
+        "--target", dbt_target(settings),
+        "--target-path", str(state / "target"),
+        "--log-path", str(state / "logs"),
+        *stand_in_args(settings, args),
+    ]
+    if dbt_vars:
+        full += ["--vars", dbt_vars]
+    return full
+
+
+def _node_results(result: Any) -> list[NodeResult]:
+    nodes = []
+    for item in getattr(result, "results", None) or []:
+        node = item.node
+        nodes.append(
+            NodeResult(
+                unique_id=node.unique_id,
+                name=node.name,
+                resource_type=str(getattr(node.resource_type, "value", node.resource_type)),
+                status=str(getattr(item.status, "value", item.status)),
+                failures=item.failures,
+                message=item.message,
+                seconds=round(float(item.execution_time or 0.0), 3),
+            )
+        )
+    return nodes
+
+
+def run_dbt(
+    settings: Settings,
+    args: Sequence[str],
+    *,
+    runner: Literal["dbt", "prefect"] = "dbt",
+    dbt_vars: str | None = None,
+    echo: bool | None = None,
+) -> DbtRun:
+    """Run one dbt command; `runner="prefect"` makes each dbt node a Prefect task run.
+
+    dbt's own console log is shown only when `echo` is true (default: when this module logs
+    at INFO), so that `--json` output stays clean; the results are returned either way.
+    """
+    settings.check_production()  # dbt would send a missing password as literal template text
+    full = dbt_command(settings, args, dbt_vars)
+    if echo is None:
+        echo = log.isEnabledFor(logging.INFO)
+    if runner == "dbt" and not echo:
+        full += ["--log-level", "none"]
+    log.info("dbt %s", " ".join(args))
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(_environ(dbt_env(settings)))
+        if settings.warehouse == "duckdb":
+            # dbt-duckdb is a writer: hold the same lock as every other writer of the file.
+            from flightprice.warehouse.duckdb import writer_lock
+
+            settings.duckdb_file.parent.mkdir(parents=True, exist_ok=True)
+            stack.enter_context(writer_lock(settings.duckdb_file))
+        if runner == "prefect":
+            from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
+
+            dbt_settings = PrefectDbtSettings(
+                project_dir=settings.dbt_project_dir, profiles_dir=settings.dbt_project_dir
+            )
+            res = PrefectDbtRunner(settings=dbt_settings, raise_on_failure=False).invoke(full)
+        else:
+            from dbt.cli.main import dbtRunner
+
+            res = dbtRunner().invoke(full)
+    if res.exception is not None and res.result is None:
+        raise DbtError(f"dbt {' '.join(args)} could not run: {res.exception}")
+    run = DbtRun(list(args), bool(res.success), _node_results(res.result))
+    if res.exception is not None:
+        run.error = str(res.exception)
+    log.info(
+        "dbt %s: %s (%d nodes, %d failed)",
+        args[0], "ok" if run.success else "FAILED", len(run.nodes), len(run.failed),
+    )
+    return run
+
+
+def quality_rows_from_dbt(run: DbtRun, run_id: str, checked_at: datetime | None = None) -> list[dict]:
+    """Turn every dbt test result of `run` into a DATA_QUALITY_LOG row."""
+    checked_at = checked_at or datetime.now(UTC).replace(tzinfo=None)
+    status_map = {"pass": "pass", "success": "pass", "warn": "warn", "fail": "fail"}
+    rows = []
+    for node in run.tests:
+        rows.append(
+            {
+                "run_id": run_id,
+                "checked_at": checked_at,
+                "check_name": node.name,
+                "check_type": "dbt_test",
+                "object_name": node.unique_id,
+                "status": status_map.get(node.status, "error"),
+                "failures": node.failures,
+                "rows_checked": None,
+                "metric_value": None,
+                "details": node.message,
+            }
+        )
+    return rows
+
+
+def new_run_id(prefix: str) -> str:
+    """Return a sortable, unique run id such as `daily-20261126T063000Z-1a2b3c`."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{prefix}-{stamp}-{os.urandom(3).hex()}"
+
+
+def transform(
+    settings: Settings,
+    *,
+    run_id: str,
+    args: Sequence[str] = ("build",),
+    runner: Literal["dbt", "prefect"] = "dbt",
+) -> DbtRun:
+    """Run dbt (default `build`: seeds, models and tests) and log every test result."""
+    from flightprice.transform.quality import write_quality_rows
+    from flightprice.warehouse import open_warehouse
+
+    run = run_dbt(settings, args, runner=runner)
+    rows = quality_rows_from_dbt(run, run_id)
+    if rows:
+        with open_warehouse(settings) as warehouse:
+            write_quality_rows(warehouse, rows)
+    return run
