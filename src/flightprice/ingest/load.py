@@ -35,7 +35,6 @@ import pyarrow as pa
 from flightprice.ingest._validate import (
     FEED_COLUMNS,
     FEEDS,
-    SUPPORTED_CURRENCIES,
     CheckFailure,
     RawFile,
     Rejection,
@@ -51,7 +50,6 @@ __all__ = [
     "EXIT_OK",
     "EXIT_QUARANTINED",
     "FEED_COLUMNS",
-    "SUPPORTED_CURRENCIES",
     "CheckFailure",
     "IngestReport",
     "RawFile",
