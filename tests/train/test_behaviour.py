@@ -25,6 +25,7 @@ pytestmark = pytest.mark.slow  # needs the session's market: a dbt run and a tra
 
 REQUEST = ["carrier", "flight_number", "origin", "destination", "departure_at", "stops",
            "duration_minutes", "observed_at", "capacity", "seats_remaining"]  # fmt: skip
+FLOAT_NOISE = 1e-12
 LAST_WEEK_DAYS = np.arange(7, -1, -1)  # a booking date 7, 6, ... 0 days before departure
 
 
@@ -86,7 +87,9 @@ def test_urgency_only_raises_the_price_of_every_flight(model, on_sale):
     without = quote(model, requests, PricingParams(urgency_window_days=0)).result
 
     np.testing.assert_array_equal(with_urgency.market_fare, without.market_fare)
-    lower = with_urgency.price < without.price
+    # Float noise only: the rounding's step-back path can give 64.99000000000001 where the
+    # direct path gives 64.99 (the same published cent), so allow one part in 10^12.
+    lower = with_urgency.price < without.price * (1 - FLOAT_NOISE)
     assert not lower.any(), f"urgency lowered {lower.sum()} of {len(requests)} prices"
     # Not vacuous: where no guardrail set the price, urgency raised it before rounding.
     free = (with_urgency.guardrail == 0) & (without.guardrail == 0)
@@ -98,8 +101,8 @@ def test_urgency_only_raises_the_price_of_every_flight(model, on_sale):
 @pytest.mark.xfail(
     strict=True,
     reason="the fast test champion (40 rounds, 8 market days) is not monotone in days to "
-    "departure: 5,452 of 23,051 day-to-day steps inside the last week lower the market fare "
-    "(worst -2.6%), and 84 of 3,293 flight-cabins are cheaper at departure than 7 days out",
+    "departure: 5,296 of 23,051 day-to-day steps inside the last week lower the market fare "
+    "(worst -2.6%), and 50 of 3,293 flight-cabins are cheaper at departure than 7 days out",
 )
 def test_later_booking_date_never_lowers_the_market_fare_in_the_last_week(model, on_sale):
     # The load factor is left unknown: the market then prices no load effect (generate.py),
