@@ -21,7 +21,8 @@ noise, and adds, each seeded by `seed`:
   `_bad_rows.KINDS` in turn, so all appear); the answer key (file key, 1-based data row,
   column, kind, value) is written to `BAD_ROWS_KEY`, outside raw-data.
 
-The noise floor is the MAPE of the true USD price (flight level included: a model can learn
+The report's `realistic` counts (currencies, rows over the contract's MAX_STOPS or, in local
+units, MAX_PRICE) are over the good quotes, each counted once. The noise floor is the MAPE of the true USD price (flight level included: a model can learn
 it from carrier and flight number) against the written price converted back at the written
 rate, over the good quotes, each counted once.
 """
