@@ -24,7 +24,7 @@ _YEAR_2099 = (np.datetime64("2099-01-01", "s") - np.datetime64("2026-01-01", "s"
 
 
 def shift_times(
-    kinds: list[str], rows: np.ndarray, observed: np.ndarray, departure: np.ndarray,
+    kinds: list[str], rows: list[int], observed: np.ndarray, departure: np.ndarray,
     rng: np.random.Generator,
 ) -> dict[int, str]:  # fmt: skip
     """Break the times of `rows` whose kind is a time kind, in place; return row -> column."""
@@ -46,7 +46,7 @@ def shift_times(
 
 
 def break_cells(
-    columns: dict[str, np.ndarray], kinds: list[str], rows: np.ndarray, good: np.ndarray,
+    columns: dict[str, np.ndarray], kinds: list[str], rows: list[int], good: np.ndarray,
     rng: np.random.Generator,
 ) -> dict[int, str]:  # fmt: skip
     """Break one rendered cell of each text-kind row, in place; return row -> column.
