@@ -71,6 +71,13 @@ def generate(
     file_format: Annotated[
         str, typer.Option("--format", help="csv or parquet.", case_sensitive=False)
     ] = "csv",
+    profile: Annotated[
+        str, typer.Option(help="clean: USD only, a schedule for every fare, no bad rows. realistic adds "
+                          "currencies with daily rates (a currency_rates feed), per-flight price "
+                          "levels, fares-only days, up to 4 stops, UTC offsets, re-delivered "
+                          "quotes and ~0.5% planted bad rows (answer key in "
+                          "synthetic/realistic_bad_rows.json).", case_sensitive=False)
+    ] = "clean",
     json_out: JsonOption = False,
 ) -> None:
     """Write a seeded synthetic market (schedules + fares files) into raw-data/."""
@@ -86,11 +93,14 @@ def generate(
     fmt = file_format.lower()
     if fmt not in ("csv", "parquet"):
         raise typer.BadParameter("must be csv or parquet", param_hint="--format")
+    if profile.lower() not in ("clean", "realistic"):
+        raise typer.BadParameter("must be clean or realistic", param_hint="--profile")
     settings = settings_from(ctx)
     with guard(), progress_bar("generating days", enabled=not json_out) as progress:
         report = generate_market(
             open_store(settings), start=first_day, days=days, routes=routes, seed=seed,
             fmt=fmt, quotes_per_day=quotes_per_day, schedules=schedules, progress=progress,
+            profile=profile.lower(),
         )
     if json_out:
         print_json(report.to_dict())
@@ -99,11 +109,16 @@ def generate(
     table = Table(title="synthetic market", title_justify="left")
     table.add_column("what")
     table.add_column("value", justify="right")
-    for key in ("files", "schedule_rows", "fare_rows", "noise_sigma", "noise_floor_mape"):
+    for key in ("profile", "files", "schedule_rows", "fare_rows", "noise_sigma",
+                "noise_floor_mape"):
         if key in summary:
             value = summary[key]
             table.add_row(key, str(len(value)) if isinstance(value, list) else f"{value:,}"
                           if isinstance(value, int) else str(value))
+    for key in ("bad_rows", "bad_rows_key", "fares_only_days"):
+        if key in summary.get("realistic", {}):
+            value = summary["realistic"][key]
+            table.add_row(key, str(len(value)) if isinstance(value, list) else str(value))
     console.print(table)
 
 
