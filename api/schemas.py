@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from flightprice.clock import naive_utc, utc_now
+from flightprice.pricing.engine import GUARDRAILS
 from flightprice.serve._request_table import (
     AIRPORT_PATTERN,
     CARRIER_PATTERN,
@@ -23,9 +25,7 @@ from flightprice.serve._request_table import (
     MAX_PRICE_USD,
     MAX_SEATS,
     MAX_STOPS,
-    utc_now,
 )
-from flightprice.pricing.engine import GUARDRAILS
 
 
 class Cabin(str, Enum):
@@ -102,7 +102,7 @@ class PriceRequest(BaseModel):
     @field_validator("observed_at")
     @classmethod
     def _observed_default_now(cls, value: datetime | None) -> datetime:
-        return utc_now() if value is None else _naive_utc(value)
+        return naive_utc(utc_now()) if value is None else _naive_utc(value)
 
     @field_validator("departure_at")
     @classmethod
