@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from flightprice.clock import naive_utc, utc_now
 from flightprice.contract import (
     AIRPORT_PATTERN,
     CABINS,
@@ -27,7 +28,6 @@ from flightprice.contract import (
     MAX_STOPS,
 )
 from flightprice.pricing.engine import GUARDRAILS
-from flightprice.serve._request_table import utc_now
 
 # An enum, not a Literal: OpenAPI names it `Cabin`, and the routes read `.value`.
 Cabin = Enum("Cabin", {cabin: cabin for cabin in CABINS}, type=str)
@@ -99,7 +99,7 @@ class PriceRequest(BaseModel):
     @field_validator("observed_at")
     @classmethod
     def _observed_default_now(cls, value: datetime | None) -> datetime:
-        return utc_now() if value is None else _naive_utc(value)
+        return naive_utc(utc_now()) if value is None else _naive_utc(value)
 
     @field_validator("departure_at")
     @classmethod

@@ -11,18 +11,15 @@ import typer
 from rich.table import Table
 
 from flightprice.cli._common import (
+    JsonOption,
     console,
     guard,
     print_json,
     progress_bar,
     settings_from,
 )
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
-
-# dbt test failures: distinct from ingest's quarantine (3) and load-failure (4) codes.
-EXIT_DBT_FAILED = 5
-EXIT_QUALITY_FAILED = 6
+from flightprice.clock import new_run_id
+from flightprice.exit_codes import ExitCode
 
 
 class Target(str, Enum):
@@ -130,7 +127,6 @@ def ingest(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """
     from flightprice.ingest.load import load_raw_files
     from flightprice.store import open_store
-    from flightprice.transform.dbt import new_run_id
     from flightprice.warehouse import open_warehouse
 
     settings = settings_from(ctx)
@@ -190,8 +186,7 @@ def transform(
 
     Exit code 5 when a dbt model or test failed.
     """
-    from flightprice.transform.dbt import new_run_id
-    from flightprice.transform.dbt import transform as run_transform
+    from flightprice.transform.quality import transform as run_transform
 
     args = ["build", *(["--select", select] if select else [])]
     with guard(), console.status("dbt build …", spinner="dots") if not json_out else nullcontext():
@@ -201,7 +196,7 @@ def transform(
     else:
         _print_dbt(run, "dbt build")
     if not run.success:
-        raise typer.Exit(EXIT_DBT_FAILED)
+        raise typer.Exit(ExitCode.DBT_FAILED)
 
 
 def quality(
@@ -214,7 +209,6 @@ def quality(
     Exit code 6 when any check failed.
     """
     from flightprice.transform.quality import run_quality_checks
-    from flightprice.transform.dbt import new_run_id
 
     with guard(), console.status("checking quality …") if not json_out else nullcontext():
         _, rows = run_quality_checks(
@@ -226,7 +220,7 @@ def quality(
     else:
         _print_quality(rows)
     if failed:
-        raise typer.Exit(EXIT_QUALITY_FAILED)
+        raise typer.Exit(ExitCode.QUALITY_FAILED)
 
 
 def _number(value: float | None) -> str:

@@ -9,7 +9,7 @@ raw-data contract where a column comes from the warehouse (flight_number is free
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from flightprice.clock import naive_utc, utc_now
 from flightprice.contract import (
     AIRPORT_PATTERN,
     CABINS,
@@ -72,11 +73,6 @@ class RequestTableError(ValueError):
         super().__init__("; ".join(f"{p.column}: {p.to_error()['msg']}" for p in problems))
 
 
-def utc_now() -> datetime:
-    """Return the current time as naive UTC (the warehouse's form), to the microsecond."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def request_frame(table: pa.Table, now: datetime | None = None) -> pd.DataFrame:
     """Check a table of price requests and return it as the frame `serving.quote` prices.
 
@@ -104,7 +100,7 @@ def request_frame(table: pa.Table, now: datetime | None = None) -> pd.DataFrame:
 
     n = table.num_rows
     if "observed_at" not in columns:
-        columns["observed_at"] = pa.chunked_array([pa.repeat(pa.scalar(now or utc_now()), n)])
+        columns["observed_at"] = pa.chunked_array([pa.repeat(pa.scalar(naive_utc(now or utc_now())), n)])
     _check_values(columns, problems)
     if problems:
         raise RequestTableError(problems)
