@@ -75,8 +75,8 @@ def market_settings(home: Path, **overrides) -> Settings:
 def register_model(settings: Settings, version: str, *, champion: bool, rounds: int = 40) -> str:
     """Train on ML_TRAINING_FEATURES, store the artifact, register it (or promote it)."""
     from flightprice import registry
-    from flightprice.train.model import save_model, train_model
     from flightprice.store import open_store
+    from flightprice.train.model import save_model, train_model
 
     with open_warehouse(settings, read_only=True) as wh:
         frame = wh.query_df("SELECT * FROM ANALYTICS.ML_TRAINING_FEATURES")
