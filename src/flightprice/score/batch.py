@@ -47,7 +47,7 @@ from flightprice.train.model import ArtifactChecksumError
 from flightprice.warehouse import open_warehouse
 
 if TYPE_CHECKING:
-    from flightprice.pricing.engine import PricingParams
+    from flightprice.pricing.params import PricingParams
     from flightprice.settings import Settings
     from flightprice.train.model import LoadedModel
     from flightprice.warehouse import Warehouse
