@@ -38,3 +38,15 @@ def test_help_loads_no_heavy_library(args: list[str]) -> None:
     outcome = json.loads(last_line)
     assert outcome["code"] == 0 and "Usage" in help_text
     assert outcome["loaded"] == []
+
+
+def test_settings_load_without_numpy_pandas_or_pyarrow() -> None:
+    # Every command reads settings first; the pricing policy in them is plain pydantic.
+    script = (
+        "import json, sys; from flightprice.settings import Settings; Settings(); "
+        "print(json.dumps([m for m in ('numpy', 'pandas', 'pyarrow') if m in sys.modules]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], check=True, capture_output=True, text=True, timeout=60
+    )
+    assert json.loads(done.stdout) == []
