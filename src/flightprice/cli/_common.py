@@ -37,9 +37,9 @@ def settings_from(ctx: typer.Context) -> Settings:
 
 
 def _read_settings(home: Path | None) -> Settings:
-    # Imported here: settings load pydantic-settings (~0.25 s), which `--help` does not need.
     from pydantic import ValidationError
 
+    # Imported here: settings load pydantic-settings (~0.25 s), which `--help` does not need.
     from flightprice.settings import Settings
 
     try:
