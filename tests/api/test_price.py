@@ -14,7 +14,9 @@ from api.metrics import ApiMetrics
 from api.routes.price import quote_flights
 from api.schemas import PriceRequest
 
-from flightprice.pricing.engine import CABINS, PricingParams, explain
+from flightprice.contract import CABINS
+from flightprice.pricing.params import PricingParams
+from flightprice.pricing.reasons import explain
 from flightprice.serve.client import ARROW_STREAM, ApiError, PricingClient, _ipc_bytes
 from flightprice.serve.quote import load_served_model, quote
 

@@ -7,12 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
 from flightprice.cli import deploy, pipeline, pricing, run, schedule, status, train
 from flightprice.cli._common import err_console
 from flightprice.exit_codes import ExitCode
-from flightprice.settings import MissingSettingError, Settings
 
 app = typer.Typer(
     name="flightprice",
@@ -41,12 +39,8 @@ def _main(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    try:
-        settings = Settings(**({"home": home} if home else {}))
-    except ValidationError as exc:
-        err_console.print(f"[bold red]error:[/] invalid configuration:\n{exc}")
-        raise typer.Exit(ExitCode.CONFIG) from None
-    ctx.ensure_object(dict)["settings"] = settings
+    # Settings are read on a command's first `settings_from`, so `--help` never reads them.
+    ctx.ensure_object(dict)["home"] = home
 
 
 pipeline.register(app)
@@ -62,6 +56,11 @@ def main() -> None:
     """Run the CLI; configuration errors exit with code 2 and a message naming the variable."""
     try:
         app()
-    except MissingSettingError as exc:
+    except Exception as exc:
+        # Imported on failure only: settings load pydantic-settings, which `--help` does not need.
+        from flightprice.settings import MissingSettingError
+
+        if not isinstance(exc, MissingSettingError):
+            raise
         err_console.print(f"[bold red]error:[/] {exc}")
         raise SystemExit(ExitCode.CONFIG) from None

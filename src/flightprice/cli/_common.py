@@ -7,16 +7,19 @@ import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Annotated, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from flightprice.exit_codes import ExitCode
-from flightprice.settings import Settings
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from flightprice.settings import Settings
 
 console = Console()
 err_console = Console(stderr=True)
@@ -26,12 +29,28 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machine
 
 
 def settings_from(ctx: typer.Context) -> Settings:
-    """Return the settings the callback read once for this invocation."""
-    return ctx.ensure_object(dict)["settings"]
+    """Return this invocation's settings, read once on first use (so `--help` never reads them)."""
+    obj = ctx.ensure_object(dict)
+    if "settings" not in obj:
+        obj["settings"] = _read_settings(obj.get("home"))
+    return obj["settings"]
+
+
+def _read_settings(home: Path | None) -> Settings:
+    from pydantic import ValidationError
+
+    # Imported here: settings load pydantic-settings (~0.25 s), which `--help` does not need.
+    from flightprice.settings import Settings
+
+    try:
+        return Settings(**({"home": home} if home else {}))
+    except ValidationError as exc:
+        err_console.print(f"[bold red]error:[/] invalid configuration:\n{exc}")
+        raise typer.Exit(ExitCode.CONFIG) from None
 
 
 def _default(value: Any) -> Any:
-    if isinstance(value, datetime | date | pd.Timestamp):
+    if isinstance(value, datetime | date):  # pandas' Timestamp and NaT are datetimes
         return value.isoformat()
     if isinstance(value, float) and math.isnan(value):
         return None
@@ -52,9 +71,11 @@ def frame_records(frame: pd.DataFrame) -> list[dict]:
 
 def _cell(value: Any) -> str:
     """Format one value for people: whole numbers with separators, timestamps to the second."""
+    import pandas as pd  # imported here, not at start-up: the frame shown has loaded it already
+
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
-    if isinstance(value, datetime | pd.Timestamp):
+    if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, float) and value.is_integer():
         return f"{int(value):,}"
@@ -80,6 +101,9 @@ def frame_table(frame: pd.DataFrame, title: str) -> Table:
 @contextmanager
 def progress_bar(description: str, enabled: bool = True) -> Iterator[Any]:
     """Yield a `(done, total)` callback that drives a rich progress bar on stderr."""
+    # Imported here, not at start-up: only long-running commands draw a bar.
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     if not enabled:
         yield lambda *_args, **_kw: None
         return

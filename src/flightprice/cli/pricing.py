@@ -6,7 +6,6 @@ from enum import Enum
 from typing import Annotated
 
 import typer
-from pydantic import SecretStr
 from rich.table import Table
 
 from flightprice.cli._common import (
@@ -60,6 +59,7 @@ def serve(
 ) -> None:
     """Serve the pricing API (uvicorn) until interrupted; the champion is loaded at startup."""
     from api.main import serve as serve_api
+    from pydantic import SecretStr
 
     settings = settings_from(ctx)
     if reload_key:

@@ -32,10 +32,6 @@ log = logging.getLogger(__name__)
 TRAINING_TABLE = "ANALYTICS.ML_TRAINING_FEATURES"
 
 
-class TrainingSkipped(RuntimeError):
-    """Training did not run because its precondition (data quality) failed."""
-
-
 @dataclass
 class TrainingOutcome:
     """What one training run did; `to_dict()` is the `train --json` output."""
