@@ -206,7 +206,7 @@ def test_flight_daily_aggregates_one_flight_cabin_day(good_build, query):
     assert day["load_factor"] == pytest.approx(0.6)
 
 
-def test_training_features_of_a_quote_with_history(training):
+def test_training_features_of_a_later_quote(training):
     row = training["q08"]
     assert row["flight_id"] == "AA100-20260912"
     assert row["route"] == "JFK-LAX"
