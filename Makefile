@@ -68,8 +68,12 @@ schedule: install
 schedule-stop: install
 	$(FP) schedule stop
 
+# Python, then SQL (.sqlfluff): the dbt models through the dbt templater, compiled offline
+# against an in-memory DuckDB; the warehouse setup scripts as plain SQL.
 lint: install
 	$(UV) run --locked --group dev ruff check src flows api tests
+	FLIGHTPRICE_DUCKDB_PATH=:memory: $(UV) run --locked --group dev sqlfluff lint dbt/models
+	$(UV) run --locked --group dev sqlfluff lint --templater raw sql
 
 clean:
 	rm -rf .flightprice

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from api.batching import QuoteBatcher
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.routes import health, metrics, model, price
-from flightprice.serve.quote import ModelHolder, load_champion
+from flightprice.serve.quote import ModelHolder, load_served_model
 from flightprice.settings import Settings, get_settings
 
 log = logging.getLogger("flightprice.api")
@@ -36,7 +36,7 @@ registry's current champion without dropping a request.
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the pricing API; the champion is loaded once, when the app starts."""
     settings = settings or get_settings()
-    holder = ModelHolder(lambda: load_champion(settings))
+    holder = ModelHolder(lambda: load_served_model(settings))
     app_metrics = ApiMetrics()
     batcher = QuoteBatcher(
         functools.partial(price.quote_flights, params=settings.pricing, metrics=app_metrics)

@@ -1,7 +1,8 @@
 """Request and response bodies of the pricing API, with the examples shown in /docs.
 
-Limits come from `flightprice.serve._request_table`, which also checks Arrow IPC batches and
-scoring rows, so a flight is accepted or refused alike however it arrives.
+Limits come from `flightprice.contract`, which `flightprice.serve._request_table` also applies
+to Arrow IPC batches and scoring rows, so a flight is accepted or refused alike however it
+arrives.
 """
 
 from __future__ import annotations
@@ -12,28 +13,24 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from flightprice.serve._request_table import (
+from flightprice.clock import naive_utc, utc_now
+from flightprice.contract import (
     AIRPORT_PATTERN,
+    CABINS,
     CARRIER_PATTERN,
     EARLIEST,
     LATEST,
     MAX_DAYS_AHEAD,
     MAX_DURATION_MINUTES,
     MAX_FLIGHT_NUMBER_LENGTH,
-    MAX_PRICE_USD,
+    MAX_PRICE,
     MAX_SEATS,
     MAX_STOPS,
-    utc_now,
 )
 from flightprice.pricing.engine import GUARDRAILS
 
-
-class Cabin(str, Enum):
-    economy = "economy"
-    premium_economy = "premium_economy"
-    business = "business"
-    first = "first"
-
+# An enum, not a Literal: OpenAPI names it `Cabin`, and the routes read `.value`.
+Cabin = Enum("Cabin", {cabin: cabin for cabin in CABINS}, type=str)
 
 Guardrail = Literal[GUARDRAILS]  # type: ignore[valid-type]
 Airport = Annotated[str, Field(pattern=AIRPORT_PATTERN, description="IATA airport code.")]
@@ -88,7 +85,7 @@ class PriceRequest(BaseModel):
     last_price: float | None = Field(
         None,
         gt=0,
-        le=MAX_PRICE_USD,
+        le=MAX_PRICE,
         description="Last published price in USD: the reference of the per-cycle change limit.",
     )
 
@@ -102,7 +99,7 @@ class PriceRequest(BaseModel):
     @field_validator("observed_at")
     @classmethod
     def _observed_default_now(cls, value: datetime | None) -> datetime:
-        return utc_now() if value is None else _naive_utc(value)
+        return naive_utc(utc_now()) if value is None else _naive_utc(value)
 
     @field_validator("departure_at")
     @classmethod

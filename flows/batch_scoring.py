@@ -9,12 +9,13 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
-from flightprice.serve.client import PricingClient
+from flightprice.clock import new_run_id
 from flightprice.orchestrate.notify import notify
-from flightprice.score.batch import ScoringError, run_scoring
-from flightprice.settings import Settings, get_settings
-from flightprice.transform.dbt import new_run_id, run_dbt
 from flightprice.orchestrate.writer_slot import warehouse_writer
+from flightprice.score.batch import ScoringError, run_scoring
+from flightprice.serve.client import PricingClient
+from flightprice.settings import Settings, get_settings
+from flightprice.transform.dbt import run_dbt
 
 # Network and warehouse calls: the API may be restarting, the DuckDB file briefly held.
 RETRY = {"retries": 3, "retry_delay_seconds": exponential_backoff(backoff_factor=2),

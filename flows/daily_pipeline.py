@@ -5,15 +5,16 @@ from __future__ import annotations
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
+from flightprice.clock import new_run_id
 from flightprice.ingest.load import discover_new_files, load_raw_files
 from flightprice.orchestrate.notify import notify
-from flightprice.transform.quality import run_quality_checks
 from flightprice.orchestrate.retries import task_retries
+from flightprice.orchestrate.writer_slot import warehouse_writer
 from flightprice.settings import Settings, get_settings
 from flightprice.store import open_store
-from flightprice.transform.dbt import DBT_STEPS, new_run_id, transform
+from flightprice.transform.dbt import DBT_STEPS
+from flightprice.transform.quality import run_quality_checks, transform
 from flightprice.warehouse import open_warehouse
-from flightprice.orchestrate.writer_slot import warehouse_writer
 
 # The store, dbt or the warehouse may be briefly unavailable; back off and try again.
 # Every task that opens the DuckDB file holds the one writer slot (see writer_slot).

@@ -6,17 +6,17 @@ from __future__ import annotations
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
+from flightprice.clock import new_run_id
 from flightprice.deploy.rollout import deploy
 from flightprice.orchestrate.notify import notify
-from flightprice.transform.quality import run_quality_checks
-from flightprice.train.report import report_markdown
 from flightprice.orchestrate.retries import task_retries
+from flightprice.orchestrate.writer_slot import warehouse_writer
 from flightprice.settings import Settings, get_settings
 from flightprice.store import open_store
+from flightprice.train.report import report_markdown
 from flightprice.train.run import TrainingOutcome, build_model_report, quality_gate, run_training
-from flightprice.transform.dbt import new_run_id, transform
+from flightprice.transform.quality import run_quality_checks, transform
 from flightprice.warehouse import open_warehouse
-from flightprice.orchestrate.writer_slot import warehouse_writer
 
 # The warehouse may be briefly held by another writer; back off and try again.
 RETRY = task_retries(retries=2, backoff_factor=5)

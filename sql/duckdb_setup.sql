@@ -87,7 +87,8 @@ CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.TRAINING_LOG (
     finished_at      TIMESTAMP,
     status           VARCHAR   NOT NULL,   -- trained | skipped | failed
     model_version    VARCHAR,
-    decision         VARCHAR,              -- promoted | rejected | first_champion | rolled_back | none
+    -- decision: promoted | rejected | first_champion | rolled_back | none
+    decision         VARCHAR,
     reason           VARCHAR,
     metrics          VARCHAR,              -- JSON
     training_rows    BIGINT,

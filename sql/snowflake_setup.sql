@@ -1,3 +1,4 @@
+-- sqlfluff:dialect:snowflake
 -- Production warehouse setup (Snowflake). Idempotent: every statement may run again.
 --
 -- Run once per account as a role that may create warehouses, databases and roles

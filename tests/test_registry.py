@@ -13,6 +13,7 @@ from flightprice.features import derive_request_features
 from flightprice.train.model import load_model, save_model, train_model
 from flightprice.registry import (
     GUARDRAIL_TOLERANCE,
+    NoChampionError,
     RegistryError,
     assert_single_champion,
     champion,
@@ -20,6 +21,7 @@ from flightprice.registry import (
     compare_models,
     get,
     list_models,
+    load_champion,
     log_training,
     promote,
     register,
@@ -288,3 +290,26 @@ def test_rollback_to_a_named_version_makes_the_champion_a_challenger_with_the_re
     with pytest.raises(RegistryError, match="to itself"):
         rollback(warehouse, "again", to="v1")
     assert_single_champion(warehouse)
+
+
+# --- load_champion: the one loader of serving, training and scoring ----------------------
+
+
+def test_load_champion_raises_when_required_and_returns_none_otherwise(warehouse, store):
+    with pytest.raises(NoChampionError, match="no champion"):
+        load_champion(warehouse, store)
+    assert load_champion(warehouse, store, required=False) is None
+    with pytest.raises(NoChampionError, match="pinned model v-9 is not registered"):
+        load_champion(warehouse, store, version="v-9")
+
+
+def test_load_champion_loads_the_champion_or_the_pinned_version(warehouse, store):
+    frame = market(600, seed=3)
+    for version, rounds in (("v-a", 5), ("v-b", 6)):
+        info = save_model(train_model(frame, {"num_boost_round": rounds}), store, version)
+        register(warehouse, version, METRICS, info.model_uri, info.sha256)
+    promote(warehouse, "v-a", "first")
+
+    assert load_champion(warehouse, store).version == "v-a"
+    assert load_champion(warehouse, store, required=False).version == "v-a"
+    assert load_champion(warehouse, store, version="v-b").version == "v-b"

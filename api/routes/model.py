@@ -7,7 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.deps import AdminDep, HolderDep, MetricsDep, ModelDep, SettingsDep
 from api.schemas import ModelInfo, Reloaded
-from flightprice.serve.quote import NoChampionError
+from flightprice.registry import NoChampionError
 
 router = APIRouter(tags=["model"])
 

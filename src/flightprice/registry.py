@@ -14,11 +14,13 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from flightprice._json import dumps
+from flightprice.clock import utc_now
 from flightprice.train._decision import (
     FIRST_MODEL_REASON,
     GUARDRAIL_TOLERANCE,
@@ -26,14 +28,16 @@ from flightprice.train._decision import (
     compare,
     compare_models,
 )
-from flightprice._json import dumps
 
 if TYPE_CHECKING:
+    from flightprice.store import ObjectStore
+    from flightprice.train.model import LoadedModel
     from flightprice.warehouse import Warehouse
 
 __all__ = [
     "GUARDRAIL_TOLERANCE",
     "Decision",
+    "NoChampionError",
     "RegistryEntry",
     "RegistryError",
     "assert_single_champion",
@@ -42,6 +46,7 @@ __all__ = [
     "compare_models",
     "get",
     "list_models",
+    "load_champion",
     "log_training",
     "promote",
     "register",
@@ -61,6 +66,10 @@ _COLUMNS = (
 
 class RegistryError(RuntimeError):
     """A registry operation would break its rules (unknown version, no history, two champions)."""
+
+
+class NoChampionError(LookupError):
+    """The registry has no champion yet (or not the pinned version): nothing to serve or score."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +98,7 @@ def register(
     """Record a new model version; `champion` is only accepted while there is none."""
     if status not in (CHALLENGER, CHAMPION):
         raise RegistryError(f"a new model is registered as challenger or champion, not {status!r}")
-    now = _now()
+    now = utc_now()
     if status == CHAMPION and reason is None:
         reason = FIRST_MODEL_REASON
     with warehouse.transaction():
@@ -104,7 +113,7 @@ def register(
             f"insert into {REGISTRY_TABLE} ({_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 version,
-                _naive_utc(created_at) if created_at else now,
+                created_at or now,
                 status,
                 dumps(metrics),
                 artifact_uri,
@@ -139,6 +148,31 @@ def champion(warehouse: Warehouse) -> RegistryEntry | None:
     return champions[0] if champions else None
 
 
+def load_champion(
+    warehouse: Warehouse,
+    store: ObjectStore,
+    *,
+    required: bool = True,
+    version: str | None = None,
+) -> LoadedModel | None:
+    """Load the champion (or the pinned `version`) from `store`, its checksum verified.
+
+    With no such model, raise NoChampionError when `required`, else return None (training's
+    first model). A registered model whose artifact is missing or corrupt always raises.
+    """
+    # Deferred: loading pulls in xgboost, which registry lookups (models list, deploy) skip.
+    from flightprice.train.model import load_model
+
+    entry = champion(warehouse) if version is None else get(warehouse, version)
+    if entry is None:
+        if not required:
+            return None
+        if version is not None:
+            raise NoChampionError(f"pinned model {version} is not registered")
+        raise NoChampionError(f"no champion model in {REGISTRY_TABLE} yet")
+    return load_model(store, entry.version, expected_sha256=entry.sha256)
+
+
 def assert_single_champion(warehouse: Warehouse) -> None:
     """Raise unless there is one champion (or none, when no model was ever promoted)."""
     champions = list_models(warehouse, CHAMPION)
@@ -164,7 +198,7 @@ def promote(warehouse: Warehouse, version: str, reason: str) -> RegistryEntry:
         warehouse.execute(
             f"update {REGISTRY_TABLE} set status = ?, promoted_at = ?, promoted_from = ?, "
             "reason = ? where version = ?",
-            [CHAMPION, _now(), current.version if current else None, reason, version],
+            [CHAMPION, utc_now(), current.version if current else None, reason, version],
         )
         assert_single_champion(warehouse)
     return _require(warehouse, version)
@@ -194,7 +228,7 @@ def rollback(warehouse: Warehouse, reason: str, to: str | None = None) -> Regist
             "where version = ?",
             [
                 CHAMPION,
-                _now(),
+                utc_now(),
                 f"reinstated by rollback of {current.version}: {reason}",
                 previous.version,
             ],
@@ -232,8 +266,8 @@ def log_training(
         "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             run_id,
-            _naive_utc(started_at),
-            _naive_utc(finished_at or _now()),
+            started_at,
+            finished_at or utc_now(),
             status,
             model_version,
             decision,
@@ -293,11 +327,3 @@ def _timestamp(value: Any) -> datetime | None:
     if value is None or pd.isna(value):
         return None
     return pd.Timestamp(value).to_pydatetime()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _naive_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value

@@ -14,9 +14,9 @@ from api.metrics import ApiMetrics
 from api.routes.price import quote_flights
 from api.schemas import PriceRequest
 
-from flightprice.serve.client import ARROW_STREAM, ApiError, PricingClient, _ipc_bytes
 from flightprice.pricing.engine import CABINS, PricingParams, explain
-from flightprice.serve.quote import load_champion, quote
+from flightprice.serve.client import ARROW_STREAM, ApiError, PricingClient, _ipc_bytes
+from flightprice.serve.quote import load_served_model, quote
 
 FLIGHT = {
     "carrier": "BA", "flight_number": "117", "origin": "LHR", "destination": "JFK",
@@ -295,7 +295,7 @@ VARIED_FLIGHTS = [
 
 
 def test_json_quotes_match_the_frame_path_exactly(champion_template, make_settings):
-    model, params = load_champion(make_settings(champion_template)), PricingParams()
+    model, params = load_served_model(make_settings(champion_template)), PricingParams()
     flights = [PriceRequest.model_validate(f) for f in VARIED_FLIGHTS]
 
     quotes = quote_flights(model, flights, params=params, metrics=ApiMetrics())

@@ -7,11 +7,12 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from flightprice import registry
 from flightprice.cli import app
-from flightprice.train.model import ArtifactChecksumError, train_model
 from flightprice.registry import champion, list_models, register
 from flightprice.settings import Settings
 from flightprice.store import LocalStore
+from flightprice.train.model import ArtifactChecksumError, train_model
 from flightprice.train.run import load_training_frame, run_training
 from flightprice.warehouse.duckdb import DuckDBWarehouse
 
@@ -146,10 +147,8 @@ def test_tampered_champion_artifact_is_refused_with_a_clear_error(home, first_tw
             last = wh.query_df("SELECT status, reason FROM ML_PREDICTIONS.TRAINING_LOG "
                                "ORDER BY started_at DESC LIMIT 1").iloc[0]
             assert last["status"] == "failed" and "ArtifactChecksumError" in last["reason"]
-            from flightprice.train.run import load_champion
-
             with pytest.raises(ArtifactChecksumError):
-                load_champion(wh, LocalStore(home / "lake"))
+                registry.load_champion(wh, LocalStore(home / "lake"))
     finally:
         path.write_bytes(original)
 

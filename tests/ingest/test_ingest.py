@@ -14,13 +14,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from flightprice.exit_codes import ExitCode
 from flightprice.ingest import load as ingest
-
-from flightprice.synth import generate as synth
 from flightprice.ingest.load import (
-    EXIT_LOAD_FAILED,
-    EXIT_OK,
-    EXIT_QUARANTINED,
     FEED_COLUMNS,
     RawFile,
     Rejection,
@@ -30,6 +26,7 @@ from flightprice.ingest.load import (
     validate_file,
 )
 from flightprice.store import LocalStore
+from flightprice.synth import generate as synth
 
 FARES_KEY = "raw-data/fares/2026-09-01/fares.csv"
 SCHEDULES_KEY = "raw-data/schedules/2026-09-01/schedules.csv"
@@ -117,7 +114,7 @@ def test_good_csv_and_parquet_files_load_with_contract_types(store, warehouse):
         ("raw-data/schedules/2026-09-01/schedules.csv", "schedules", 2),
         ("raw-data/schedules/2026-09-02/s.parquet", "schedules", 3),
     ]
-    assert report.exit_code == EXIT_OK and report.quarantined == [] and report.failed == []
+    assert report.exit_code == ExitCode.OK and report.quarantined == [] and report.failed == []
     assert report.totals["rows_loaded"] == 14
     assert count(warehouse, "RAW.FARES") == 9 and count(warehouse, "RAW.SCHEDULES") == 5
     row = warehouse.query_arrow(
@@ -189,7 +186,7 @@ def test_pandas_style_parquet_with_float_nullable_ints_loads(store, warehouse):
 def test_what_the_synthetic_feed_writes_ingest_accepts(store, warehouse, fmt):
     written = synth.generate_market(store, start=date(2026, 9, 1), days=1, routes=2, fmt=fmt)
     report = load_raw_files(store, warehouse)
-    assert report.exit_code == EXIT_OK, report.to_dict()
+    assert report.exit_code == ExitCode.OK, report.to_dict()
     assert count(warehouse, "RAW.FARES") == written.fare_rows > 0
     assert count(warehouse, "RAW.SCHEDULES") == written.schedule_rows > 0
 
@@ -205,7 +202,7 @@ def test_reingest_adds_nothing(store, warehouse):
 
     assert discover_new_files(store, warehouse) == []
     second = load_raw_files(store, warehouse)
-    assert second.loaded == [] and second.exit_code == EXIT_OK
+    assert second.loaded == [] and second.exit_code == ExitCode.OK
     assert sorted(second.skipped_already_loaded) == sorted([FARES_KEY, SCHEDULES_KEY])
     assert count(warehouse, "RAW.FARES") == 3 and count(warehouse, "RAW.SCHEDULES") == 2
     assert count(warehouse, "RAW.LOAD_MANIFEST") == 2
@@ -412,7 +409,7 @@ def test_bad_file_is_quarantined_with_its_reason_while_good_files_load(store, wa
     report = load_raw_files(store, warehouse, run_id="run-q")
 
     assert report.loaded == [(good_key, "fares", 3)]
-    assert report.exit_code == EXIT_QUARANTINED
+    assert report.exit_code == ExitCode.QUARANTINED
     assert [k for k, _ in report.quarantined] == [key]
     reason = report.quarantined[0][1]
     for word in words:
@@ -474,7 +471,7 @@ def test_load_failure_rolls_back_the_file_and_the_run_goes_on(store, warehouse, 
     report = load_raw_files(store, FailingManifestWarehouse(warehouse))
 
     assert report.failed == [(FARES_KEY, "RuntimeError: injected: manifest write failed")]
-    assert report.exit_code == EXIT_LOAD_FAILED  # a load failure outranks a quarantine
+    assert report.exit_code == ExitCode.LOAD_FAILED  # a load failure outranks a quarantine
     assert [k for k, _ in report.quarantined] == ["raw-data/fares/2026-09-02/bad.csv"]
     assert count(warehouse, "RAW.FARES") == 0  # the rows inserted before the failure are gone
     assert count(warehouse, "RAW.LOAD_MANIFEST") == 0
@@ -482,7 +479,7 @@ def test_load_failure_rolls_back_the_file_and_the_run_goes_on(store, warehouse, 
     assert "failed raw-data/fares/2026-09-01/fares.csv" in caplog.text
 
     retry = load_raw_files(store, warehouse)
-    assert retry.loaded == [(FARES_KEY, "fares", 3)] and retry.exit_code == EXIT_OK
+    assert retry.loaded == [(FARES_KEY, "fares", 3)] and retry.exit_code == ExitCode.OK
 
 
 def test_a_file_loaded_by_someone_else_meanwhile_is_skipped(store, warehouse):
@@ -513,7 +510,7 @@ def test_progress_report_and_one_log_line_per_file(store, warehouse, caplog):
     data = json.loads(json.dumps(report.to_dict()))
     assert data["totals"] == {"files_loaded": 2, "rows_loaded": 5, "files_skipped": 0,
                               "files_quarantined": 0, "files_failed": 0}  # fmt: skip
-    assert data["exit_code"] == EXIT_OK and data["run_id"].startswith("ingest-")
+    assert data["exit_code"] == ExitCode.OK and data["run_id"].startswith("ingest-")
 
 
 def test_rejection_reason_joins_its_checks(tmp_path):

@@ -9,9 +9,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from flightprice.serve._request_table import RequestTableError, request_frame
 from flightprice.pricing.engine import PricingParams
-from flightprice.serve.quote import ModelHolder, NoChampionError, load_champion, quote
+from flightprice.serve._request_table import RequestTableError, request_frame
+from flightprice.serve.quote import ModelHolder, NoChampionError, load_served_model, quote
 from flightprice.settings import Settings
 
 ROW = {
@@ -72,7 +72,7 @@ def test_request_frame_reports_missing_and_mistyped_columns():
 
 def test_json_rows_and_arrow_rows_get_the_same_quote(champion_template, make_settings):
     settings = make_settings(champion_template)
-    model = load_champion(settings)
+    model = load_served_model(settings)
     rows = [ROW, {**ROW, "cabin": "business", "seats_remaining": None, "last_price": None}]
     from_python = quote(model, pd.DataFrame(rows), PricingParams())
     from_arrow = quote(model, request_frame(pa.Table.from_pylist(rows)), PricingParams())
@@ -84,7 +84,7 @@ def test_json_rows_and_arrow_rows_get_the_same_quote(champion_template, make_set
 
 def test_holder_keeps_serving_when_a_reload_fails(champion_template, make_settings):
     settings = make_settings(champion_template)
-    outcomes = [lambda: load_champion(settings), lambda: (_ for _ in ()).throw(OSError("gone"))]
+    outcomes = [lambda: load_served_model(settings), lambda: (_ for _ in ()).throw(OSError("gone"))]
     holder = ModelHolder(lambda: outcomes.pop(0)())
     first = holder.reload()
     assert holder.model is first and holder.version == "v-test-1" and holder.error is None
@@ -94,7 +94,7 @@ def test_holder_keeps_serving_when_a_reload_fails(champion_template, make_settin
 
 def test_load_champion_without_a_warehouse_says_what_to_do(make_settings, tmp_path):
     with pytest.raises(NoChampionError, match="flightprice init"):
-        load_champion(make_settings(tmp_path / "empty"))
+        load_served_model(make_settings(tmp_path / "empty"))
 
 
 def test_pricing_parameters_come_from_nested_env(settings, monkeypatch):

@@ -160,9 +160,12 @@ def test_ml_tables_have_exactly_the_contract_columns(good_build, query):
         assert [r["column_name"] for r in rows] == columns
 
 
-def test_staging_converts_and_intermediate_dedups(good_build, query):
+def test_staging_keeps_every_delivery_and_intermediate_dedups_and_converts(good_build, query):
     staged = query(good_build[0], "select * from STAGING.stg_raw__fares where quote_id = 'q14'")
-    assert sorted(r["price_usd"] for r in staged) == pytest.approx([571.5, 1268.73])  # both loads
+    # Both loads of q14 (450 and 999 GBP), unconverted: the currency join is intermediate.
+    assert sorted(r["price_local"] for r in staged) == pytest.approx([450.0, 999.0])
+    assert {r["currency"] for r in staged} == {"GBP"}
+    assert "price_usd" not in staged[0]
     fares = rows_by_key(
         query(good_build[0], "select * from STAGING.int_fares_deduplicated"), "quote_id"
     )

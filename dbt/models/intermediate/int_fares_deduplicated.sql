@@ -6,6 +6,12 @@ fares as {{ inline_cte() }} (
 
 ),
 
+currency_rates as (
+
+    select * from {{ ref('currency_rates') }}
+
+),
+
 repeated_quotes as (
 
     select quote_id
@@ -37,6 +43,20 @@ latest_deliveries as (
         order by fares.loaded_at desc, fares.source_file desc
     ) = 1
 
+),
+
+converted as (
+
+    -- Converted after the de-duplication, so each quote is joined once, not per delivery.
+    select
+        latest_deliveries.*,
+        latest_deliveries.price_local * currency_rates.usd_per_unit as price_usd
+
+    from latest_deliveries
+    -- Left join: an unknown currency leaves price_usd null and fails its not_null test.
+    left join currency_rates
+        on latest_deliveries.currency = upper(currency_rates.currency)
+
 )
 
 select
@@ -59,4 +79,4 @@ select
     source_file,
     loaded_at
 
-from latest_deliveries
+from converted

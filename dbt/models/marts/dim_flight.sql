@@ -56,9 +56,15 @@ quoted_flights as (
 
 flight_cabins as (
 
-    select flight_id, cabin from scheduled_flights
+    select
+        flight_id,
+        cabin
+    from scheduled_flights
     union
-    select flight_id, cabin from quoted_flights
+    select
+        flight_id,
+        cabin
+    from quoted_flights
 
 ),
 

@@ -6,12 +6,6 @@ source as (
 
 ),
 
-currency_rates as (
-
-    select * from {{ ref('currency_rates') }}
-
-),
-
 renamed as (
 
     select
@@ -33,33 +27,17 @@ renamed as (
 
     from source
 
-),
-
-converted as (
-
-    select
-        renamed.*,
-        {{ flight_id('renamed.carrier', 'renamed.flight_number', 'renamed.departure_at') }}
-            as flight_id,
-        renamed.origin || '-' || renamed.destination as route,
-        renamed.price_local * currency_rates.usd_per_unit as price_usd
-
-    from renamed
-    -- Left join: an unknown currency leaves price_usd null and fails its not_null test.
-    left join currency_rates
-        on renamed.currency = upper(currency_rates.currency)
-
 )
 
 select
     quote_id,
     observed_at,
-    flight_id,
+    {{ flight_id('carrier', 'flight_number', 'departure_at') }} as flight_id,
     carrier,
     flight_number,
     origin,
     destination,
-    route,
+    origin || '-' || destination as route,
     departure_at,
     cabin,
     stops,
@@ -67,8 +45,7 @@ select
     seats_remaining,
     price_local,
     currency,
-    price_usd,
     source_file,
     loaded_at
 
-from converted
+from renamed

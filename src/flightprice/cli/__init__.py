@@ -10,7 +10,8 @@ import typer
 from pydantic import ValidationError
 
 from flightprice.cli import deploy, pipeline, pricing, run, schedule, status, train
-from flightprice.cli._common import EXIT_CONFIG, err_console
+from flightprice.cli._common import err_console
+from flightprice.exit_codes import ExitCode
 from flightprice.settings import MissingSettingError, Settings
 
 app = typer.Typer(
@@ -44,7 +45,7 @@ def _main(
         settings = Settings(**({"home": home} if home else {}))
     except ValidationError as exc:
         err_console.print(f"[bold red]error:[/] invalid configuration:\n{exc}")
-        raise typer.Exit(EXIT_CONFIG) from None
+        raise typer.Exit(ExitCode.CONFIG) from None
     ctx.ensure_object(dict)["settings"] = settings
 
 
@@ -63,4 +64,4 @@ def main() -> None:
         app()
     except MissingSettingError as exc:
         err_console.print(f"[bold red]error:[/] {exc}")
-        raise SystemExit(EXIT_CONFIG) from None
+        raise SystemExit(ExitCode.CONFIG) from None

@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
@@ -15,15 +15,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from flightprice.exit_codes import ExitCode
 from flightprice.settings import Settings
 
 console = Console()
 err_console = Console(stderr=True)
 
-# Exit codes shared by every command (documented in the README).
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_CONFIG = 2
+# The one `--json` option of every command that offers machine-readable output.
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
 
 
 def settings_from(ctx: typer.Context) -> Settings:
@@ -100,7 +99,7 @@ def progress_bar(description: str, enabled: bool = True) -> Iterator[Any]:
         yield update
 
 
-def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
+def fail(message: str, code: int = ExitCode.FAILED) -> typer.Exit:
     """Print an error on stderr and return the Exit to raise."""
     err_console.print(f"[bold red]error:[/] {message}")
     return typer.Exit(code)
@@ -116,6 +115,6 @@ def guard() -> Iterator[None]:
     try:
         yield
     except MissingSettingError as exc:
-        raise fail(str(exc), EXIT_CONFIG) from None
+        raise fail(str(exc), ExitCode.CONFIG) from None
     except (DbtError, WarehouseConnectionError) as exc:
         raise fail(str(exc)) from None

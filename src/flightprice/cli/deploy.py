@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from flightprice.cli._common import (
-    EXIT_FAILED,
+    JsonOption,
     console,
     err_console,
     fail,
@@ -17,6 +17,7 @@ from flightprice.cli._common import (
     print_json,
     settings_from,
 )
+from flightprice.exit_codes import ExitCode
 
 
 class Target(str, Enum):
@@ -35,7 +36,7 @@ def deploy(
     version: Annotated[
         str | None, typer.Option(help="Model version (default: the champion).", show_default=False)
     ] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Deploy a model version, smoke-test it, and roll it back when the test fails.
 
@@ -77,7 +78,7 @@ def deploy(
         verdict = "[red]rolled back[/]" if result.rolled_back else "[green]deployed[/]"
         console.print(f"{result.version}: {verdict}")
     if not result.passed:
-        raise typer.Exit(EXIT_FAILED)
+        raise typer.Exit(ExitCode.FAILED)
 
 
 def register(app: typer.Typer) -> None:

@@ -11,18 +11,15 @@ import typer
 from rich.table import Table
 
 from flightprice.cli._common import (
+    JsonOption,
     console,
     guard,
     print_json,
     progress_bar,
     settings_from,
 )
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
-
-# dbt test failures: distinct from ingest's quarantine (3) and load-failure (4) codes.
-EXIT_DBT_FAILED = 5
-EXIT_QUALITY_FAILED = 6
+from flightprice.clock import new_run_id
+from flightprice.exit_codes import ExitCode
 
 
 class Target(str, Enum):
@@ -71,6 +68,13 @@ def generate(
     file_format: Annotated[
         str, typer.Option("--format", help="csv or parquet.", case_sensitive=False)
     ] = "csv",
+    profile: Annotated[
+        str, typer.Option(help="clean: USD only, a schedule for every fare, no bad rows. realistic adds "
+                          "currencies with daily rates (a currency_rates feed), per-flight price "
+                          "levels, fares-only days, up to 4 stops, UTC offsets, re-delivered "
+                          "quotes and ~0.5% planted bad rows (answer key in "
+                          "synthetic/realistic_bad_rows.json).", case_sensitive=False)
+    ] = "clean",
     json_out: JsonOption = False,
 ) -> None:
     """Write a seeded synthetic market (schedules + fares files) into raw-data/."""
@@ -86,11 +90,14 @@ def generate(
     fmt = file_format.lower()
     if fmt not in ("csv", "parquet"):
         raise typer.BadParameter("must be csv or parquet", param_hint="--format")
+    if profile.lower() not in ("clean", "realistic"):
+        raise typer.BadParameter("must be clean or realistic", param_hint="--profile")
     settings = settings_from(ctx)
     with guard(), progress_bar("generating days", enabled=not json_out) as progress:
         report = generate_market(
             open_store(settings), start=first_day, days=days, routes=routes, seed=seed,
             fmt=fmt, quotes_per_day=quotes_per_day, schedules=schedules, progress=progress,
+            profile=profile.lower(),
         )
     if json_out:
         print_json(report.to_dict())
@@ -99,11 +106,16 @@ def generate(
     table = Table(title="synthetic market", title_justify="left")
     table.add_column("what")
     table.add_column("value", justify="right")
-    for key in ("files", "schedule_rows", "fare_rows", "noise_sigma", "noise_floor_mape"):
+    for key in ("profile", "files", "schedule_rows", "fare_rows", "noise_sigma",
+                "noise_floor_mape"):
         if key in summary:
             value = summary[key]
             table.add_row(key, str(len(value)) if isinstance(value, list) else f"{value:,}"
                           if isinstance(value, int) else str(value))
+    for key in ("bad_rows", "bad_rows_key", "fares_only_days"):
+        if key in summary.get("realistic", {}):
+            value = summary["realistic"][key]
+            table.add_row(key, str(len(value)) if isinstance(value, list) else str(value))
     console.print(table)
 
 
@@ -115,7 +127,6 @@ def ingest(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """
     from flightprice.ingest.load import load_raw_files
     from flightprice.store import open_store
-    from flightprice.transform.dbt import new_run_id
     from flightprice.warehouse import open_warehouse
 
     settings = settings_from(ctx)
@@ -175,8 +186,7 @@ def transform(
 
     Exit code 5 when a dbt model or test failed.
     """
-    from flightprice.transform.dbt import new_run_id
-    from flightprice.transform.dbt import transform as run_transform
+    from flightprice.transform.quality import transform as run_transform
 
     args = ["build", *(["--select", select] if select else [])]
     with guard(), console.status("dbt build …", spinner="dots") if not json_out else nullcontext():
@@ -186,7 +196,7 @@ def transform(
     else:
         _print_dbt(run, "dbt build")
     if not run.success:
-        raise typer.Exit(EXIT_DBT_FAILED)
+        raise typer.Exit(ExitCode.DBT_FAILED)
 
 
 def quality(
@@ -199,7 +209,6 @@ def quality(
     Exit code 6 when any check failed.
     """
     from flightprice.transform.quality import run_quality_checks
-    from flightprice.transform.dbt import new_run_id
 
     with guard(), console.status("checking quality …") if not json_out else nullcontext():
         _, rows = run_quality_checks(
@@ -211,7 +220,7 @@ def quality(
     else:
         _print_quality(rows)
     if failed:
-        raise typer.Exit(EXIT_QUALITY_FAILED)
+        raise typer.Exit(ExitCode.QUALITY_FAILED)
 
 
 def _number(value: float | None) -> str:

@@ -10,7 +10,7 @@ from pydantic import SecretStr
 from rich.table import Table
 
 from flightprice.cli._common import (
-    EXIT_FAILED,
+    JsonOption,
     console,
     err_console,
     fail,
@@ -19,8 +19,7 @@ from flightprice.cli._common import (
     progress_bar,
     settings_from,
 )
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
+from flightprice.exit_codes import ExitCode
 
 
 class ScoringMode(str, Enum):
@@ -106,7 +105,7 @@ def score(
     except ScoringError as exc:
         if json_out:
             print_json({"status": "failed", "error": str(exc)})
-        raise fail(str(exc), EXIT_FAILED) from None
+        raise fail(str(exc), ExitCode.FAILED) from None
     if json_out:
         print_json(report.to_dict())
         return
@@ -162,7 +161,7 @@ def smoke_test(
         verdict = "[green]passed[/]" if report.passed else "[red]failed[/]"
         console.print(f"smoke test {verdict}")
     if not report.passed:
-        raise typer.Exit(EXIT_FAILED)
+        raise typer.Exit(ExitCode.FAILED)
 
 
 def register(app: typer.Typer) -> None:

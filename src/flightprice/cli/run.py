@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from flightprice.cli._common import console, guard, print_json, settings_from
+from flightprice.cli._common import JsonOption, console, guard, print_json, settings_from
+from flightprice.exit_codes import ExitCode
 
 # flow name -> "file:function" under settings.flows_dir
 FLOWS = {
@@ -34,7 +35,7 @@ def run(
     ctx: typer.Context,
     name: Annotated[FlowName, typer.Argument(help="Which flow to run.")],
     force: Annotated[bool, typer.Option(help="Run every step even with no new input.")] = False,
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Run a pipeline flow through Prefect now (a temporary Prefect server starts if none is set).
 
@@ -63,4 +64,4 @@ def run(
         else:
             console.print(str(result))
     if not state.is_completed():
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from flightprice.cli._common import (
-    EXIT_FAILED,
+    JsonOption,
     console,
     err_console,
     fail,
@@ -17,6 +17,7 @@ from flightprice.cli._common import (
     print_json,
     settings_from,
 )
+from flightprice.exit_codes import ExitCode
 
 
 class Action(str, Enum):
@@ -33,7 +34,7 @@ def schedule(
     timeout: Annotated[
         float, typer.Option(min=1, help="Seconds to wait for the server and the deploy.")
     ] = 180.0,
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Run the three deployments on their crons, with the Prefect UI on 127.0.0.1:4200.
 
@@ -70,7 +71,7 @@ def schedule(
     else:
         _print_status(result)
     if action is Action.status and not result.server_healthy:
-        raise typer.Exit(EXIT_FAILED)
+        raise typer.Exit(ExitCode.FAILED)
 
 
 def _print_status(result) -> None:  # result: schedule.ScheduleStatus

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from flightprice.cli._common import (
+    JsonOption,
     console,
     frame_records,
     frame_table,
@@ -19,7 +20,7 @@ from flightprice.cli._common import (
 def status(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option(min=1, help="Runs or rows per table.")] = 5,
-    json_out: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+    json_out: JsonOption = False,
 ) -> None:
     """Show loaded files, data-quality runs, failed checks, models, training and scoring runs."""
     from flightprice.orchestrate.status import monitoring_snapshot

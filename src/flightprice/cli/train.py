@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from flightprice.cli._common import (
+    JsonOption,
     console,
     err_console,
     fail,
@@ -19,9 +20,8 @@ from flightprice.cli._common import (
     progress_bar,
     settings_from,
 )
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for machines.")]
-EXIT_SKIPPED = 7  # training skipped by the data-quality gate
+from flightprice.clock import new_run_id
+from flightprice.exit_codes import ExitCode
 
 METRIC_ROWS = (("MAPE", "mape", "{:.2%}"), ("MAPE < 7 days", "mape_dtd_lt_7", "{:.2%}"),
                ("MAE (USD)", "mae", "{:,.2f}"), ("RMSE (USD)", "rmse", "{:,.2f}"),
@@ -70,7 +70,6 @@ def train(
     challenger becomes champion. Exit code 7 when the quality gate skipped training.
     """
     from flightprice.train.run import run_training
-    from flightprice.transform.dbt import new_run_id
 
     settings = settings_from(ctx)
     warehouse, store = _open(settings)
@@ -86,7 +85,7 @@ def train(
     else:
         _print_outcome(outcome)
     if outcome.status == "skipped":
-        raise typer.Exit(EXIT_SKIPPED)
+        raise typer.Exit(ExitCode.TRAINING_SKIPPED)
 
 
 def _print_outcome(outcome) -> None:

@@ -18,14 +18,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
 
 from flightprice import registry
-
+from flightprice._aws import aws_client
+from flightprice.clock import new_run_id, utc_now
 from flightprice.deploy import _ecs
+from flightprice.serve.smoke import run_smoke_test
 from flightprice.settings import Settings
 from flightprice.warehouse import open_warehouse
 
@@ -81,8 +83,6 @@ def deploy(
 
 def default_smoke_test(settings: Settings) -> SmokeTest:
     """Return the real smoke test (`flightprice.serve.smoke`) with the configured budget and wait."""
-    from flightprice.serve.smoke import run_smoke_test
-
     def smoke(url: str) -> Any:
         return run_smoke_test(url, latency_budget_ms=settings.smoke_latency_budget_ms,
                               wait_seconds=settings.smoke_wait_seconds)  # fmt: skip
@@ -123,7 +123,7 @@ def deploy_local(
     With no API running there is nothing to test: it loads the champion when it starts. An
     API that refuses the reload still serves the old model: that is a failed deploy.
     """
-    started = _now()
+    started = utc_now()
     served_before = serving_version(settings.api_url)
     version = _make_champion(settings, version, "local")
     outcome, detail = _reload(settings)
@@ -150,10 +150,8 @@ def deploy_ecs(
     run_id: str | None = None,
 ) -> DeployResult:
     """Roll a new task-definition revision pinning `version` out to the ECS service."""
-    from flightprice._aws import aws_client
-
     settings.require("ecs_cluster", "ecs_service", "ecs_service_url")
-    started = _now()
+    started = utc_now()
     cluster, service = settings.ecs_cluster, settings.ecs_service
     container = settings.ecs_container_name
     ecs = aws_client(settings, "ecs", settings.ecs_endpoint_url)
@@ -240,8 +238,6 @@ def _take_back_ecs(ecs: Any, settings: Settings, result: DeployResult, failure: 
 def _roll_back_registry(settings: Settings, result: DeployResult, failure: str,
                         run_id: str | None, started: datetime) -> None:  # fmt: skip
     """Reinstate what the target served before (when it served another model) and log why."""
-    from flightprice.transform.dbt import new_run_id
-
     result.passed, result.rolled_back = False, True
     with open_warehouse(settings) as warehouse:
         current = registry.champion(warehouse)
@@ -265,10 +261,5 @@ def _roll_back_registry(settings: Settings, result: DeployResult, failure: str,
 
 
 def _account_id(settings: Settings) -> str:
-    from flightprice._aws import aws_client
-
     return aws_client(settings, "sts", settings.ecs_endpoint_url).get_caller_identity()["Account"]
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)

@@ -10,9 +10,6 @@ _EXPORTS = {
     "ValidatedFile": ".load",
     "Rejection": ".load",
     "FEED_COLUMNS": ".load",
-    "EXIT_OK": ".load",
-    "EXIT_QUARANTINED": ".load",
-    "EXIT_LOAD_FAILED": ".load",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -27,15 +27,17 @@ from typing import Any, Literal
 import duckdb
 import pyarrow as pa
 
-from flightprice.contract import CABINS
+from flightprice.contract import (
+    AIRPORT_PATTERN,
+    CABINS,
+    CARRIER_PATTERN,
+    CURRENCIES,
+    MAX_PRICE,
+    MAX_SEATS,
+    MAX_STOPS,
+)
 
 FEEDS = ("schedules", "fares")
-SUPPORTED_CURRENCIES = frozenset(
-    {"USD", "EUR", "GBP", "CAD", "AUD", "JPY", "CHF", "SGD", "AED", "INR"}
-)
-MAX_PRICE = 100_000.0
-MAX_STOPS = 3
-MAX_SEATS_REMAINING = 1000
 EXAMPLES = 5  # offending rows kept per failed check; the message shows three
 _ENGINE: duckdb.DuckDBPyConnection | None = None  # see _engine()
 
@@ -323,12 +325,12 @@ def _row_checks(feed: str, contract: dict[str, str]) -> list[tuple[str, str, str
                 ("type", c, f"not {_TYPE_WORDS[t]}", f"NOT {blank} AND {col} IS NULL", shown)
             )
     checks += [
-        ("carrier_code", "carrier", "not a carrier code [A-Z0-9]{2}",
-         "NOT regexp_full_match(carrier, '[A-Z0-9]{2}')", "carrier"),
-        ("airport_code", "origin", "not an airport code [A-Z]{3}",
-         "NOT regexp_full_match(origin, '[A-Z]{3}')", "origin"),
-        ("airport_code", "destination", "not an airport code [A-Z]{3}",
-         "NOT regexp_full_match(destination, '[A-Z]{3}')", "destination"),
+        ("carrier_code", "carrier", f"not a carrier code {CARRIER_PATTERN.strip('^$')}",
+         f"NOT regexp_full_match(carrier, {_lit(CARRIER_PATTERN)})", "carrier"),
+        ("airport_code", "origin", f"not an airport code {AIRPORT_PATTERN.strip('^$')}",
+         f"NOT regexp_full_match(origin, {_lit(AIRPORT_PATTERN)})", "origin"),
+        ("airport_code", "destination", f"not an airport code {AIRPORT_PATTERN.strip('^$')}",
+         f"NOT regexp_full_match(destination, {_lit(AIRPORT_PATTERN)})", "destination"),
         ("same_origin_destination", "destination", "equal to origin",
          "origin = destination", "destination"),
         ("cabin", "cabin", f"not one of {', '.join(CABINS)}",
@@ -342,17 +344,20 @@ def _row_checks(feed: str, contract: dict[str, str]) -> list[tuple[str, str, str
              "arrival_at <= departure_at",
              "printf('departure_at %s, arrival_at %s', departure_at, arrival_at)"),
             ("capacity_positive", "capacity", "not positive", "capacity <= 0", "capacity"),
+            # Requests cap capacity too: a bigger one would fail every scoring run.
+            ("capacity_range", "capacity", f"over {MAX_SEATS}", f"capacity > {MAX_SEATS}",
+             "capacity"),
         ]  # fmt: skip
     else:
-        currencies = ", ".join(map(_lit, sorted(SUPPORTED_CURRENCIES)))
+        currencies = ", ".join(map(_lit, sorted(CURRENCIES)))
         checks += [
             ("observed_before_departure", "observed_at", "after departure_at",
              "observed_at > departure_at",
              "printf('observed_at %s, departure_at %s', observed_at, departure_at)"),
             ("duration_positive", "duration_minutes", "not positive",
              "duration_minutes <= 0", "duration_minutes"),
-            ("seats_remaining_range", "seats_remaining", f"outside 0..{MAX_SEATS_REMAINING}",
-             f"seats_remaining NOT BETWEEN 0 AND {MAX_SEATS_REMAINING}", "seats_remaining"),
+            ("seats_remaining_range", "seats_remaining", f"outside 0..{MAX_SEATS}",
+             f"seats_remaining NOT BETWEEN 0 AND {MAX_SEATS}", "seats_remaining"),
             ("price_range", "price", f"outside (0, {MAX_PRICE:.0f}]",
              f"NOT (price > 0 AND price <= {MAX_PRICE})", "price"),
             ("currency", "currency", "not a supported currency",

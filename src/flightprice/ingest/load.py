@@ -26,16 +26,16 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from flightprice.clock import utc_now
+from flightprice.exit_codes import ExitCode
 from flightprice.ingest._validate import (
     FEED_COLUMNS,
     FEEDS,
-    SUPPORTED_CURRENCIES,
     CheckFailure,
     RawFile,
     Rejection,
@@ -44,14 +44,11 @@ from flightprice.ingest._validate import (
     validate_file,
 )
 from flightprice.store import QUARANTINE_PREFIX, RAW_PREFIX, ObjectStore
+from flightprice.transform.quality import quality_row, write_quality_rows
 from flightprice.warehouse import Warehouse
 
 __all__ = [
-    "EXIT_LOAD_FAILED",
-    "EXIT_OK",
-    "EXIT_QUARANTINED",
     "FEED_COLUMNS",
-    "SUPPORTED_CURRENCIES",
     "CheckFailure",
     "IngestReport",
     "RawFile",
@@ -62,13 +59,8 @@ __all__ = [
     "validate_file",
 ]
 
-EXIT_OK = 0  # every new file loaded (or there was none)
-EXIT_QUARANTINED = 3  # at least one file broke the contract and was quarantined
-EXIT_LOAD_FAILED = 4  # at least one file could not be loaded or quarantined; wins over 3
-
 RAW_TABLES = {"schedules": "RAW.SCHEDULES", "fares": "RAW.FARES"}
 MANIFEST_TABLE = "RAW.LOAD_MANIFEST"
-DATA_QUALITY_TABLE = "ML_PREDICTIONS.DATA_QUALITY_LOG"
 SUFFIXES = {".csv": "csv", ".parquet": "parquet"}
 
 logger = logging.getLogger(__name__)
@@ -98,10 +90,11 @@ class IngestReport:
         }
 
     @property
-    def exit_code(self) -> int:
+    def exit_code(self) -> ExitCode:
+        # A file that could not be loaded or quarantined outranks a quarantine.
         if self.failed:
-            return EXIT_LOAD_FAILED
-        return EXIT_QUARANTINED if self.quarantined else EXIT_OK
+            return ExitCode.LOAD_FAILED
+        return ExitCode.QUARANTINED if self.quarantined else ExitCode.OK
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -112,7 +105,7 @@ class IngestReport:
             "failed": [{"key": k, "error": e} for k, e in self.failed],
             "totals": self.totals,
             "duration_seconds": round(self.duration_seconds, 3),
-            "exit_code": self.exit_code,
+            "exit_code": int(self.exit_code),
         }
 
 
@@ -227,7 +220,7 @@ def _ingest_one(
 def _load(warehouse: Warehouse, validated: ValidatedFile) -> int | None:
     """Insert the rows and the manifest row in one transaction; None if already loaded."""
     raw_file = validated.raw_file
-    loaded_at = _utcnow()
+    loaded_at = utc_now()
     n = validated.rows
     rows = validated.table.append_column(
         "_source_file", pa.repeat(pa.scalar(raw_file.key, pa.string()), n)
@@ -253,7 +246,7 @@ def _quarantine(
     store: ObjectStore, warehouse: Warehouse, rejection: Rejection, report: IngestReport
 ) -> None:
     """Move the file aside with its reason, then log it; the reason is written first."""
-    raw_file, now = rejection.raw_file, _utcnow()
+    raw_file, now = rejection.raw_file, utc_now()
     target = QUARANTINE_PREFIX + raw_file.key
     reason = {
         "key": raw_file.key,
@@ -271,20 +264,13 @@ def _quarantine(
     store.move(raw_file.key, target)
     logger.warning("quarantined %s: %s", raw_file.key, rejection.reason)
     report.quarantined.append((raw_file.key, rejection.reason))
-    warehouse.insert_arrow(DATA_QUALITY_TABLE, pa.table({
-        "run_id": [report.run_id], "checked_at": pa.array([now], pa.timestamp("us")),
-        "check_name": ["ingest_contract"], "check_type": ["ingest"],
-        "object_name": [raw_file.key], "status": ["fail"],
-        "failures": pa.array([rejection.bad_rows], pa.int64()),
-        "rows_checked": pa.array([rejection.rows_checked], pa.int64()),
-        "details": [rejection.reason],
-    }))  # fmt: skip
+    write_quality_rows(warehouse, [quality_row(
+        report.run_id, "ingest_contract", "ingest", raw_file.key, "fail", checked_at=now,
+        failures=rejection.bad_rows, rows_checked=rejection.rows_checked,
+        details=rejection.reason,
+    )])  # fmt: skip
 
 
 def _sha256(path: Path) -> str:
     with path.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)

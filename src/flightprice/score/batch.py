@@ -32,21 +32,24 @@ from typing import TYPE_CHECKING, Literal, Protocol
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flightprice.serve._request_table import REQUEST_COLUMNS, request_frame, utc_now
+from flightprice import registry
+from flightprice.clock import new_run_id, utc_now
+from flightprice.registry import NoChampionError
+from flightprice.serve._request_table import REQUEST_COLUMNS, request_frame
 from flightprice.serve.client import ApiError, PricingClient
-from flightprice.train.model import ArtifactChecksumError
 from flightprice.serve.quote import (
     PRICED_SCHEMA,
-    NoChampionError,
-    load_champion_from,
     model_version_of,
     quote,
 )
+from flightprice.store import open_store
+from flightprice.train.model import ArtifactChecksumError
+from flightprice.warehouse import open_warehouse
 
 if TYPE_CHECKING:
-    from flightprice.train.model import LoadedModel
     from flightprice.pricing.engine import PricingParams
     from flightprice.settings import Settings
+    from flightprice.train.model import LoadedModel
     from flightprice.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -235,10 +238,6 @@ def run_scoring(
     progress: Progress | None = None,
 ) -> ScoringReport:
     """Score with the configured warehouse and, in local mode, the registry's champion."""
-    from flightprice.store import open_store
-    from flightprice.transform.dbt import new_run_id
-    from flightprice.warehouse import open_warehouse
-
     mode = mode or settings.scoring_mode
     run_id = run_id or new_run_id("scoring")
     with open_warehouse(settings) as warehouse:
@@ -265,7 +264,7 @@ def run_scoring(
 
 def _scorer(settings: Settings, mode: Mode, warehouse: Warehouse, store) -> Scorer:
     if mode == "local":
-        return LocalScorer(load_champion_from(warehouse, store), settings.pricing)
+        return LocalScorer(registry.load_champion(warehouse, store), settings.pricing)
     if mode != "api":
         raise ValueError(f"mode must be 'api' or 'local', not {mode!r}")
     client = PricingClient(

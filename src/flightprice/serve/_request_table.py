@@ -1,15 +1,15 @@
-"""Price requests as a table: the limits every request obeys, and their vectorised check.
+"""Price requests as a table: the vectorised check of the limits every request obeys.
 
-The API's pydantic schema (api/schemas.py) and this check enforce the same limits, so one
-flight is accepted or refused alike whether it comes as JSON, as an Arrow IPC batch, or
-from ANALYTICS.ML_SCORING_FEATURES in a local scoring run. Limits are no stricter than the
+The API's pydantic schema (api/schemas.py) and this check enforce the same limits, those of
+`flightprice.contract`, so one flight is accepted or refused alike whether it comes as JSON,
+as an Arrow IPC batch, or from ANALYTICS.ML_SCORING_FEATURES in a local scoring run. Limits are no stricter than the
 raw-data contract where a column comes from the warehouse (flight_number is free text).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -17,20 +17,20 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flightprice.pricing.engine import CABINS
-
-CARRIER_PATTERN = r"^[A-Z0-9]{2}$"
-AIRPORT_PATTERN = r"^[A-Z]{3}$"
-MAX_FLIGHT_NUMBER_LENGTH = 16
-MAX_STOPS = 3
-MAX_DURATION_MINUTES = 5_000
-MAX_SEATS = 10_000
-MAX_PRICE_USD = 100_000.0
-MAX_DAYS_AHEAD = 400
-# Timestamps outside this window are refused: they cannot be real quotes, and pandas'
-# nanosecond timestamps end in 2262.
-EARLIEST = datetime(2000, 1, 1)
-LATEST = datetime(2100, 1, 1)
+from flightprice.clock import naive_utc, utc_now
+from flightprice.contract import (
+    AIRPORT_PATTERN,
+    CABINS,
+    CARRIER_PATTERN,
+    EARLIEST,
+    LATEST,
+    MAX_DAYS_AHEAD,
+    MAX_DURATION_MINUTES,
+    MAX_FLIGHT_NUMBER_LENGTH,
+    MAX_PRICE,
+    MAX_SEATS,
+    MAX_STOPS,
+)
 
 REQUIRED_COLUMNS: dict[str, pa.DataType] = {
     "carrier": pa.string(),
@@ -73,11 +73,6 @@ class RequestTableError(ValueError):
         super().__init__("; ".join(f"{p.column}: {p.to_error()['msg']}" for p in problems))
 
 
-def utc_now() -> datetime:
-    """Return the current time as naive UTC (the warehouse's form), to the microsecond."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 def request_frame(table: pa.Table, now: datetime | None = None) -> pd.DataFrame:
     """Check a table of price requests and return it as the frame `serving.quote` prices.
 
@@ -105,7 +100,7 @@ def request_frame(table: pa.Table, now: datetime | None = None) -> pd.DataFrame:
 
     n = table.num_rows
     if "observed_at" not in columns:
-        columns["observed_at"] = pa.chunked_array([pa.repeat(pa.scalar(now or utc_now()), n)])
+        columns["observed_at"] = pa.chunked_array([pa.repeat(pa.scalar(naive_utc(now or utc_now())), n)])
     _check_values(columns, problems)
     if problems:
         raise RequestTableError(problems)
@@ -143,14 +138,14 @@ def _check_values(columns: dict[str, pa.ChunkedArray], problems: list[RequestPro
         problems,
         "carrier",
         pc.invert(pc.match_substring_regex(c["carrier"], CARRIER_PATTERN)),
-        "not a carrier code [A-Z0-9]{2}",
+        f"not a carrier code {CARRIER_PATTERN.strip('^$')}",
     )
     for name in ("origin", "destination"):
         _check(
             problems,
             name,
             pc.invert(pc.match_substring_regex(c[name], AIRPORT_PATTERN)),
-            "not an airport code [A-Z]{3}",
+            f"not an airport code {AIRPORT_PATTERN.strip('^$')}",
         )
     _check(problems, "destination", pc.equal(c["origin"], c["destination"]), "equal to origin")
     _check(
@@ -176,8 +171,8 @@ def _check_values(columns: dict[str, pa.ChunkedArray], problems: list[RequestPro
         _check(
             problems,
             "last_price",
-            pc.invert(pc.and_(pc.greater(price, 0), pc.less_equal(price, MAX_PRICE_USD))),
-            f"outside (0, {MAX_PRICE_USD:.0f}]",
+            pc.invert(pc.and_(pc.greater(price, 0), pc.less_equal(price, MAX_PRICE))),
+            f"outside (0, {MAX_PRICE:.0f}]",
         )
     for name in ("observed_at", "departure_at"):
         stamps = c[name]

@@ -21,15 +21,22 @@ import pandas as pd
 import pyarrow as pa
 
 from flightprice import registry
-from flightprice.serve._request_table import utc_now
+from flightprice.clock import utc_now
 from flightprice.features import Columns, derive_request_columns, derive_request_features
-from flightprice.train.model import LoadedModel, load_model
-from flightprice.pricing.engine import GUARDRAILS, PriceResult, PricingParams, price_flights, reasons_json
+from flightprice.pricing.engine import (
+    GUARDRAILS,
+    PriceResult,
+    PricingParams,
+    price_flights,
+    reasons_json,
+)
+from flightprice.registry import NoChampionError
+from flightprice.store import open_store
+from flightprice.train.model import LoadedModel
+from flightprice.warehouse import open_warehouse
 
 if TYPE_CHECKING:
     from flightprice.settings import Settings
-    from flightprice.store import ObjectStore
-    from flightprice.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +52,6 @@ PRICED_SCHEMA = pa.schema(
         ("days_to_departure", pa.float64()),
     ]
 )
-
-
-class NoChampionError(LookupError):
-    """The registry has no champion yet: nothing to serve or score with."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,36 +112,19 @@ def model_version_of(table: pa.Table) -> str:
     return (table.schema.metadata or {}).get(MODEL_VERSION_KEY, b"").decode()
 
 
-def load_champion(settings: Settings) -> LoadedModel:
-    """Load the champion (or the pinned `settings.model_version`), its checksum verified.
+def load_served_model(settings: Settings) -> LoadedModel:
+    """Load the model the API serves: the champion, or the pinned `settings.model_version`.
 
-    The warehouse is opened read-only for the lookup and closed straight away: the API must
-    not hold the embedded DuckDB file, which admits one writer process at a time.
+    The warehouse is opened read-only for the lookup and load, then closed: the API must
+    not hold the embedded DuckDB file, which admits one writer process at a time. Raise
+    NoChampionError (the API answers 503) while there is no such model.
     """
-    from flightprice.store import open_store
-    from flightprice.warehouse import open_warehouse
-
     if settings.warehouse == "duckdb" and not settings.duckdb_file.exists():
         raise NoChampionError(f"no warehouse at {settings.duckdb_file}: run `flightprice init`")
     with open_warehouse(settings, read_only=True) as warehouse:
-        if settings.model_version:  # pinned (an ECS revision): that version, champion or not
-            entry = registry.get(warehouse, settings.model_version)
-            if entry is None:
-                raise NoChampionError(f"pinned model {settings.model_version} is not registered")
-        else:
-            entry = registry.champion(warehouse)
-    return _load_entry(entry, open_store(settings))
-
-
-def load_champion_from(warehouse: Warehouse, store: ObjectStore) -> LoadedModel:
-    """Load the champion that `warehouse`'s registry names from `store`."""
-    return _load_entry(registry.champion(warehouse), store)
-
-
-def _load_entry(entry: registry.RegistryEntry | None, store: ObjectStore) -> LoadedModel:
-    if entry is None:
-        raise NoChampionError("no champion model in ML_PREDICTIONS.MODEL_REGISTRY yet")
-    return load_model(store, entry.version, expected_sha256=entry.sha256)
+        # Pinned (an ECS revision): that version, champion or not.
+        return registry.load_champion(warehouse, open_store(settings),
+                                      version=settings.model_version or None)  # fmt: skip
 
 
 class ModelHolder:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from flightprice.serve._request_table import utc_now
+from flightprice.clock import utc_now
 from flightprice.serve.client import ApiError, PricingClient
 
 LATENCY_SAMPLES = 20

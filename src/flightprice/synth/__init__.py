@@ -11,6 +11,8 @@ _EXPORTS = {
     "MarketReport": ".generate",
     "FARE_COLUMNS": ".generate",
     "SCHEDULE_COLUMNS": ".generate",
+    "BAD_ROWS_KEY": "._realistic",
+    "RATES_FEED": "._realistic",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -2,7 +2,8 @@
 
 Every price effect is a function of columns a fare quote carries (plus the schedule's
 capacity): no hidden per-flight price level, so a model that sees those columns can reach
-the noise floor. All price parameters are constants, independent of the seed.
+the noise floor. All price parameters are constants, independent of the seed. The realistic
+profile (synth/_realistic.py) adds a per-flight level and longer itineraries on top.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ _CARRIER_FACTOR = np.array([level for level, _ in CARRIERS.values()])
 _FULL_SERVICE = np.flatnonzero([full for _, full in CARRIERS.values()])
 
 _CABIN_FACTOR = np.array([1.0, 1.7, 3.8, 6.5])
-_STOP_FACTOR = np.array([1.0, 0.9, 0.82])
+_STOP_FACTOR = np.array([1.0, 0.9, 0.82, 0.76, 0.72])  # 3-4 stops: realistic profile only
 _WEEKDAY_FACTOR = np.array([1.04, 0.94, 0.95, 1.03, 1.09, 0.96, 1.07])  # Monday first
 _HOURS = np.arange(24) + 0.5
 # Business peaks in the morning and evening; red-eyes sell cheap.

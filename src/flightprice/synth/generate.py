@@ -18,6 +18,10 @@ stops, times lognormal noise exp(sigma * z). The load effect prices the load fac
 the usual booking curve for that many days out (1.0 when seats_remaining is null), so the
 booking window alone carries the calibrated days-out profile. `true_price` gives the
 noiseless part from the file columns plus the schedule's `capacity`.
+
+`profile="realistic"` adds what real feeds carry (currencies with daily rates, per-flight
+price levels, fares-only days, up to 4 stops, offsets, re-delivered quotes, planted bad rows
+with an answer key): see synth/_realistic.py. The clean profile's files do not change.
 """
 
 from __future__ import annotations
@@ -73,11 +77,15 @@ class MarketReport:
     noise_floor_mape: float  # MAPE of true_price against the written prices
     noise_floor_mape_expected: float  # the same, analytically: e^(s^2/2) erf(s/sqrt 2)
     files: list[str] = field(default_factory=list)
+    profile: str = "clean"
+    realistic: dict | None = None  # what the realistic profile added, and where its answer key is
 
     def to_dict(self) -> dict:
         """Return a JSON-ready dict."""
         data = asdict(self)
         data["first_day"], data["last_day"] = self.first_day.isoformat(), self.last_day.isoformat()
+        if self.realistic is None:
+            del data["realistic"]
         return data
 
 
@@ -98,19 +106,30 @@ def generate_market(
     noise_sigma: float = 0.10,
     schedules: Literal["full", "new"] = "full",
     progress: Callable[[int, int], None] | None = None,
+    profile: Literal["clean", "realistic"] = "clean",
 ) -> MarketReport:
     """Write `days` days of schedule and fare files from `start`, one day at a time."""
     if fmt not in ("csv", "parquet") or schedules not in ("full", "new"):
         raise ValueError(f"unknown fmt={fmt!r} or schedules={schedules!r}")
     if days < 1 or seed < 0 or quotes_per_day <= 0 or noise_sigma < 0:
         raise ValueError("days >= 1, seed >= 0, quotes_per_day > 0 and noise_sigma >= 0 required")
+    if profile not in ("clean", "realistic"):
+        raise ValueError(f"unknown profile={profile!r}")
     network = market.build_network(seed, routes)
+    if profile == "realistic":
+        from flightprice.synth._realistic import generate_realistic
+
+        return generate_realistic(
+            store, network, start=start, days=days, routes=routes, seed=seed, fmt=fmt,
+            quotes_per_day=quotes_per_day, noise_sigma=noise_sigma, schedules=schedules,
+            progress=progress,
+        )  # fmt: skip
     files: list[str] = []
     totals = {"schedule_rows": 0, "fare_rows": 0, "abs_error": 0.0}
     prices = [math.inf, -math.inf]
     for i in range(days):
         day = start + timedelta(days=i)
-        on_sale, fares, abs_error = _observe_day(
+        on_sale, fares, abs_error, _ = _observe_day(
             network, seed, day, quotes_per_day, noise_sigma, full=schedules == "full" or i == 0
         )
         for feed, table in (("schedules", on_sale), ("fares", fares)):
@@ -133,10 +152,14 @@ def generate_market(
         noise_floor_mape=totals["abs_error"] / max(totals["fare_rows"], 1),
         noise_floor_mape_expected=expected_noise_floor(noise_sigma), files=files,
     )  # fmt: skip
-    # Training reads this to report how close the model came to the best possible MAPE.
+    write_market_summary(store, report)
+    return report
+
+
+def write_market_summary(store: ObjectStore, report: MarketReport) -> None:
+    """Write the report without its file list: training reads it for the noise floor."""
     summary = {k: v for k, v in report.to_dict().items() if k != "files"}
     store.write_bytes(MARKET_SUMMARY_KEY, json.dumps(summary, indent=2).encode())
-    return report
 
 
 def read_market_summary(store: ObjectStore) -> dict | None:
@@ -147,9 +170,11 @@ def read_market_summary(store: ObjectStore) -> dict | None:
 
 
 def _observe_day(
-    net: market.Network, seed: int, day: date, quotes_per_day: float, sigma: float, *, full: bool
-) -> tuple[pa.Table, pa.Table, float]:
-    """Return the day's schedule and fare tables and the fares' summed |price - true| / price."""
+    net: market.Network, seed: int, day: date, quotes_per_day: float, sigma: float, *,
+    full: bool, level: np.ndarray | None = None,
+) -> tuple[pa.Table, pa.Table, float, np.ndarray]:
+    """Return the day's schedule and fare tables, the fares' summed |price - true| / price and
+    their true prices; `level` multiplies each flight-cabin's true price (realistic profile)."""
     rng = np.random.default_rng([seed, 2, day.toordinal()])
     n, horizon = len(net), SALE_HORIZON_DAYS
     day0 = (day - _EPOCH).days
@@ -179,6 +204,8 @@ def _observe_day(
         net.carrier[quote_fc], net.origin[quote_fc], net.destination[quote_fc], net.cabin[quote_fc],
         net.stops[quote_fc], net.duration[quote_fc], quote_departure, observed, seats, capacity,
     ))  # fmt: skip
+    if level is not None:
+        true = true * level[quote_fc]
     price = np.round(true * np.exp(sigma * rng.standard_normal(len(cell))), 2)
 
     order = np.lexsort((cell, observed))  # an upstream log is in time order
@@ -198,7 +225,7 @@ def _observe_day(
         "currency": pa.array(np.full(len(cell), CURRENCY)),
     }
     fares = pa.table({name: fares[name] for name in FARE_COLUMNS})
-    return on_sale, fares, float(np.sum(np.abs(price - true) / price))
+    return on_sale, fares, float(np.sum(np.abs(price - true) / price)), true[order]
 
 
 def _schedule_table(net: market.Network, fc: np.ndarray, departure: np.ndarray) -> pa.Table:

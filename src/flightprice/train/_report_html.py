@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
 import pandas as pd
+
+from flightprice.clock import utc_now
 
 # Metric key -> column heading, in table order.
 METRIC_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -62,7 +63,7 @@ def render_html(
     figures: Sequence[tuple[bytes, str]],
 ) -> str:
     """Return the report page; `figures` are (PNG bytes, caption) in display order."""
-    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    generated = utc_now().strftime("%Y-%m-%d %H:%M UTC")
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',

@@ -25,9 +25,8 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from flightprice.train._evaluation import evaluate, fit_baselines, score
 from flightprice._json import dumps
-from flightprice.train._predictor import LoadedModel, TrainedModel
+from flightprice.clock import utc_now
 from flightprice.features import (
     FEATURE_COLUMNS,
     TARGET_COLUMN,
@@ -38,6 +37,8 @@ from flightprice.features import (
     to_matrix,
 )
 from flightprice.store import MODELS_PREFIX, ObjectStore
+from flightprice.train._evaluation import evaluate, fit_baselines, score
+from flightprice.train._predictor import LoadedModel, TrainedModel
 
 __all__ = [
     "DEFAULT_OPTIONS",
@@ -197,7 +198,7 @@ def train_model(
 
 def new_version(now: datetime | None = None) -> str:
     """Return a sortable, unique model version such as `v20261126T070102Z-3fa9c1`."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = (now or utc_now()).astimezone(UTC)
     return f"v{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
@@ -208,7 +209,7 @@ def save_model(trained: TrainedModel, store: ObjectStore, version: str) -> Artif
         raise FileExistsError(f"model version {version} already exists at {store.uri(model_key)}")
     raw = bytes(trained.booster.save_raw("ubj"))
     digest = hashlib.sha256(raw).hexdigest()
-    created_at = datetime.now(UTC)
+    created_at = utc_now()
     meta = {
         "version": version,
         "created_at": created_at.isoformat(),

@@ -5,15 +5,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 
 from flightprice import registry
+from flightprice.clock import utc_now
 from flightprice.features import derive_request_features
+from flightprice.settings import Settings
+from flightprice.store import ObjectStore
+from flightprice.synth.generate import read_market_summary
+from flightprice.train._evaluation import fit_baselines
 from flightprice.train.model import (
-    LoadedModel,
     TrainedModel,
     evaluate,
     load_model,
@@ -23,9 +26,6 @@ from flightprice.train.model import (
     train_model,
 )
 from flightprice.transform.quality import latest_quality
-from flightprice.settings import Settings
-from flightprice.store import ObjectStore
-from flightprice.synth.generate import read_market_summary
 from flightprice.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
@@ -71,10 +71,6 @@ class TrainingOutcome:
         return data
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def load_training_frame(warehouse: Warehouse, max_rows: int | None = None) -> pd.DataFrame:
     """Read the training rows (the latest `max_rows` when given) and derive their features.
 
@@ -102,14 +98,6 @@ def quality_gate(warehouse: Warehouse) -> str | None:
     return None
 
 
-def load_champion(warehouse: Warehouse, store: ObjectStore) -> LoadedModel | None:
-    """Load the current champion, verifying its checksum against the registry."""
-    entry = registry.champion(warehouse)
-    if entry is None:
-        return None
-    return load_model(store, entry.version, expected_sha256=entry.sha256)
-
-
 def run_training(
     settings: Settings,
     warehouse: Warehouse,
@@ -128,7 +116,7 @@ def run_training(
     same holdout rows; with `promote` a better one (by `settings.promotion_margin`, guardrail
     not worse) becomes champion, without it the decision says `would_promote`.
     """
-    started = _now()
+    started = utc_now()
     outcome = TrainingOutcome(run_id=run_id, status="trained")
     market = read_market_summary(store)
     outcome.noise_floor_mape = market["noise_floor_mape"] if market else None
@@ -146,7 +134,7 @@ def run_training(
         log.exception("training failed")
         raise
     finally:
-        outcome.seconds = round((_now() - started).total_seconds(), 2)
+        outcome.seconds = round((utc_now() - started).total_seconds(), 2)
     registry.log_training(
         warehouse, run_id, "trained", started_at=started, model_version=outcome.version,
         decision=outcome.decision if outcome.decision in registry.DECISIONS else "none",
@@ -159,7 +147,7 @@ def run_training(
 
 def _train_and_decide(settings, warehouse, store, outcome, compare, promote, params, progress):
     # Load the champion first: a corrupt champion artifact fails the run before any training.
-    current = load_champion(warehouse, store)
+    current = registry.load_champion(warehouse, store, required=False)
     frame = load_training_frame(warehouse, settings.max_training_rows)
     if frame.empty:
         raise ValueError(f"{TRAINING_TABLE} is empty: ingest and transform data first")
@@ -246,7 +234,7 @@ def build_model_report(
     """
     from pathlib import Path
 
-    from flightprice.train._evaluation import fit_baselines
+    # Deferred: the report draws with matplotlib, which training itself never needs.
     from flightprice.train.report import build_report
 
     current = registry.champion(warehouse)

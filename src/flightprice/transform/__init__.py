@@ -3,7 +3,7 @@
 from flightprice._exports import lazy_exports
 
 _EXPORTS = {
-    "transform": ".dbt",
+    "transform": ".quality",
     "run_dbt": ".dbt",
     "dbt_command": ".dbt",
     "dbt_env": ".dbt",
@@ -14,6 +14,8 @@ _EXPORTS = {
     "latest_quality": ".quality",
     "measure_quality": ".quality",
     "write_quality_rows": ".quality",
+    "quality_row": ".quality",
+    "dbt_quality_rows": ".quality",
     "QualitySummary": ".quality",
 }
 

@@ -1,4 +1,4 @@
-"""Run dbt against the configured warehouse and turn its results into DATA_QUALITY_LOG rows."""
+"""Run dbt against the configured warehouse and return its node results."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import logging
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from flightprice.settings import Settings
+from flightprice.warehouse._snowflake_connect import with_block_credentials
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +84,6 @@ def dbt_target(settings: Settings) -> str:
 def dbt_env(settings: Settings) -> dict[str, str]:
     """Return the environment dbt's profiles.yml reads (`env_var(...)`)."""
     if settings.warehouse == "snowflake" and settings.snowflake_credentials_block:
-        from flightprice.warehouse._snowflake_connect import with_block_credentials
-
         settings = with_block_credentials(settings)
     env = {"FLIGHTPRICE_DUCKDB_PATH": str(settings.duckdb_file.resolve())}
     for name in ("account", "user", "role", "warehouse", "database", "host", "protocol"):
@@ -195,6 +193,7 @@ def run_dbt(
         stack.enter_context(_environ(dbt_env(settings)))
         if settings.warehouse == "duckdb":
             # dbt-duckdb is a writer: hold the same lock as every other writer of the file.
+            # Deferred: the duckdb package is only needed with the DuckDB warehouse.
             from flightprice.warehouse.duckdb import writer_lock
 
             settings.duckdb_file.parent.mkdir(parents=True, exist_ok=True)
@@ -219,52 +218,4 @@ def run_dbt(
         "dbt %s: %s (%d nodes, %d failed)",
         args[0], "ok" if run.success else "FAILED", len(run.nodes), len(run.failed),
     )
-    return run
-
-
-def quality_rows_from_dbt(run: DbtRun, run_id: str, checked_at: datetime | None = None) -> list[dict]:
-    """Turn every dbt test result of `run` into a DATA_QUALITY_LOG row."""
-    checked_at = checked_at or datetime.now(UTC).replace(tzinfo=None)
-    status_map = {"pass": "pass", "success": "pass", "warn": "warn", "fail": "fail"}
-    rows = []
-    for node in run.tests:
-        rows.append(
-            {
-                "run_id": run_id,
-                "checked_at": checked_at,
-                "check_name": node.name,
-                "check_type": "dbt_test",
-                "object_name": node.unique_id,
-                "status": status_map.get(node.status, "error"),
-                "failures": node.failures,
-                "rows_checked": None,
-                "metric_value": None,
-                "details": node.message,
-            }
-        )
-    return rows
-
-
-def new_run_id(prefix: str) -> str:
-    """Return a sortable, unique run id such as `daily-20261126T063000Z-1a2b3c`."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return f"{prefix}-{stamp}-{os.urandom(3).hex()}"
-
-
-def transform(
-    settings: Settings,
-    *,
-    run_id: str,
-    args: Sequence[str] = ("build",),
-    runner: Literal["dbt", "prefect"] = "dbt",
-) -> DbtRun:
-    """Run dbt (default `build`: seeds, models and tests) and log every test result."""
-    from flightprice.transform.quality import write_quality_rows
-    from flightprice.warehouse import open_warehouse
-
-    run = run_dbt(settings, args, runner=runner)
-    rows = quality_rows_from_dbt(run, run_id)
-    if rows:
-        with open_warehouse(settings) as warehouse:
-            write_quality_rows(warehouse, rows)
     return run

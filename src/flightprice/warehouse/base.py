@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import pandas as pd
 import pyarrow as pa
+
+from flightprice.clock import naive_utc
 
 
 class WarehouseConnectionError(RuntimeError):
@@ -55,3 +58,21 @@ class Warehouse(Protocol):
 
     def close(self) -> None:
         """Release the connection and any writer lock."""
+
+
+# The warehouse boundary: the library works in aware UTC, TIMESTAMP columns hold naive UTC.
+# Both backends convert here, so a stored value never depends on the session's time zone.
+
+
+def naive_params(params: Sequence[Any] | None) -> list[Any]:
+    """Return `params` with aware datetimes as naive UTC."""
+    return [naive_utc(v) if isinstance(v, datetime) else v for v in params or []]
+
+
+def naive_timestamps(data: pa.Table) -> pa.Table:
+    """Return `data` with zoned timestamp columns as naive UTC (same instants, no zone)."""
+    for i, field in enumerate(data.schema):
+        if pa.types.is_timestamp(field.type) and field.type.tz is not None:
+            column = data.column(i).cast(pa.timestamp(field.type.unit, tz="UTC"))
+            data = data.set_column(i, field.name, column.cast(pa.timestamp(field.type.unit)))
+    return data

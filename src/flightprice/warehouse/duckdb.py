@@ -13,6 +13,8 @@ import pandas as pd
 import pyarrow as pa
 from filelock import FileLock
 
+from flightprice.warehouse.base import naive_params, naive_timestamps
+
 LOCK_RETRY_SECONDS = 30.0
 
 
@@ -71,13 +73,13 @@ class DuckDBWarehouse:
         self.close()
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
-        self.con.execute(sql, params or []).fetchall()
+        self.con.execute(sql, naive_params(params)).fetchall()
 
     def query_df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
-        return self.con.execute(sql, params or []).df()
+        return self.con.execute(sql, naive_params(params)).df()
 
     def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
-        return self.con.sql(sql, params=list(params) if params else None).to_arrow_table()
+        return self.con.sql(sql, params=naive_params(params) if params else None).to_arrow_table()
 
     def query_batches(
         self, sql: str, params: Sequence[Any] | None = None, batch_rows: int = 100_000
@@ -85,7 +87,7 @@ class DuckDBWarehouse:
         # A second connection to the same database: the main one stays free for writes.
         cursor = self.con.cursor()
         try:
-            relation = cursor.sql(sql, params=list(params) if params else None)
+            relation = cursor.sql(sql, params=naive_params(params) if params else None)
             for batch in relation.to_arrow_reader(batch_rows):
                 if batch.num_rows:
                     yield batch
@@ -95,7 +97,7 @@ class DuckDBWarehouse:
     def insert_arrow(self, table: str, data: pa.Table) -> int:
         if data.num_rows == 0:
             return 0
-        self.con.register("_incoming", data)
+        self.con.register("_incoming", naive_timestamps(data))
         try:
             cols = ", ".join(f'"{c}"' for c in data.column_names)
             self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming")

@@ -21,7 +21,7 @@ import re
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
@@ -32,6 +32,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from flightprice.clock import naive_utc
 from flightprice.settings import Settings
 from flightprice.warehouse._snowflake_connect import (
     RetryPolicy,
@@ -40,6 +41,7 @@ from flightprice.warehouse._snowflake_connect import (
     with_block_credentials,
     with_retries,
 )
+from flightprice.warehouse.base import naive_timestamps
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +177,7 @@ class SnowflakeWarehouse:
     def insert_arrow(self, table: str, data: pa.Table) -> int:
         if data.num_rows == 0:
             return 0
+        data = naive_timestamps(data)
         columns = [_identifier(c) for c in data.column_names]
         if data.num_rows * len(columns) <= MAX_BOUND_VALUES:
             row = "(" + ", ".join("?" * len(columns)) + ")"
@@ -326,8 +329,8 @@ def _bindable(params: Sequence[Any] | None) -> list[Any] | None:
             value = None if pd.isna(value) else value.to_pydatetime()
         elif value is pd.NaT or value is pd.NA:
             value = None
-        if isinstance(value, datetime) and value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)  # columns are UTC, no offset
+        if isinstance(value, datetime):
+            value = naive_utc(value)  # columns are UTC, no offset
         if isinstance(value, Decimal):
             value = float(value)
         values.append(value)

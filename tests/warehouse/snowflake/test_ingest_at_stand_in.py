@@ -7,9 +7,15 @@ reason and a DATA_QUALITY_LOG row while the others load.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
-import test_ingest as embedded  # tests/test_ingest.py: the same assertions, another warehouse
+# tests/ingest/test_ingest.py holds the same assertions; its folder is not on sys.path unless
+# pytest happened to collect it first, so put it there explicitly.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "ingest"))
+import test_ingest as embedded  # noqa: E402
 from flightprice.warehouse import open_warehouse, setup_warehouse
 
 pytestmark = pytest.mark.snowflake
