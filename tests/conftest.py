@@ -75,9 +75,9 @@ def market_settings(home: Path, **overrides) -> Settings:
 def register_model(settings: Settings, version: str, *, champion: bool, rounds: int = 40) -> str:
     """Train on ML_TRAINING_FEATURES, store the artifact, register it (or promote it)."""
     from flightprice import registry
+    from flightprice.store import open_store
     from flightprice.train.model import save_model, train_model
     from flightprice.train.run import load_training_frame
-    from flightprice.store import open_store
 
     with open_warehouse(settings, read_only=True) as wh:
         frame = load_training_frame(wh)

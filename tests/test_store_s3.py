@@ -12,12 +12,12 @@ from datetime import date
 import pytest
 
 from flightprice.ingest.load import load_raw_files
-from flightprice.train.model import ArtifactChecksumError, load_model, save_model, train_model
-from flightprice.train.run import load_training_frame
 from flightprice.project import init_project
 from flightprice.settings import MissingSettingError, Settings
 from flightprice.store import S3Store, open_store
 from flightprice.synth.generate import generate_market
+from flightprice.train.model import ArtifactChecksumError, load_model, save_model, train_model
+from flightprice.train.run import load_training_frame
 from flightprice.warehouse import open_warehouse
 
 pytestmark = pytest.mark.aws
