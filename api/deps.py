@@ -13,10 +13,10 @@ from fastapi import Depends, Header, HTTPException, Request, status
 
 from api.batching import QuoteBatcher
 from api.metrics import ApiMetrics
-from flightprice.train.model import LoadedModel
 from flightprice.pricing.engine import PricingParams
 from flightprice.serve.quote import ModelHolder
 from flightprice.settings import Settings
+from flightprice.train.model import LoadedModel
 
 
 async def _settings(request: Request) -> Settings:

@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 
 from flightprice.features import derive_request_features
-from flightprice.train.model import load_model, save_model, train_model
 from flightprice.registry import (
     GUARDRAIL_TOLERANCE,
     NoChampionError,
@@ -28,6 +27,7 @@ from flightprice.registry import (
     rollback,
 )
 from flightprice.store import LocalStore
+from flightprice.train.model import load_model, save_model, train_model
 from flightprice.warehouse.duckdb import DuckDBWarehouse
 
 METRICS = {"mape": 0.10, "mape_dtd_lt_7": 0.12, "rmse": 30.0}

@@ -17,12 +17,12 @@ from fastapi.routing import APIRoute
 from api.deps import MetricsDep, ModelDep, PricingDep, SettingsDep, served_model
 from api.metrics import ApiMetrics
 from api.schemas import BatchQuotes, BatchRequest, PriceRequest, Quote
+from flightprice.features import Columns, FeatureError
+from flightprice.pricing.engine import GUARDRAILS, PricingParams, explain
 from flightprice.serve._request_table import REQUEST_COLUMNS, RequestTableError, request_frame
 from flightprice.serve.client import ARROW_STREAM
-from flightprice.features import Columns, FeatureError
-from flightprice.train.model import LoadedModel
-from flightprice.pricing.engine import GUARDRAILS, PricingParams, explain
 from flightprice.serve.quote import Quotes, quote
+from flightprice.train.model import LoadedModel
 
 MAX_ARROW_BYTES = 256 * 1024 * 1024
 _NUMBERS = ("stops", "duration_minutes", "seats_remaining", "capacity", "last_price")

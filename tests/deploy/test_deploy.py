@@ -13,9 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from flightprice import registry
-
-from flightprice.deploy import _ecs
 from flightprice.cli import app
+from flightprice.deploy import _ecs
 from flightprice.deploy.rollout import deploy
 from flightprice.serve.smoke import run_smoke_test
 from flightprice.warehouse import open_warehouse

@@ -8,8 +8,8 @@ import pytest
 
 from flightprice import registry
 from flightprice.cli.run import load_flow
-from flightprice.transform.quality import run_quality_checks
 from flightprice.settings import get_settings
+from flightprice.transform.quality import run_quality_checks
 from flightprice.warehouse import open_warehouse
 
 pytestmark = [pytest.mark.slow, pytest.mark.aws]

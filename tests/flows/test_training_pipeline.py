@@ -9,11 +9,11 @@ import pytest
 from flightprice.cli.run import load_flow
 from flightprice.ingest.load import load_raw_files
 from flightprice.project import init_project
-from flightprice.transform.quality import run_quality_checks
 from flightprice.settings import get_settings
 from flightprice.store import open_store
 from flightprice.synth.generate import generate_market
 from flightprice.transform.dbt import run_dbt
+from flightprice.transform.quality import run_quality_checks
 from flightprice.warehouse import open_warehouse
 
 pytestmark = pytest.mark.slow

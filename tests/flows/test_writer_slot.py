@@ -12,9 +12,9 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 
+from flightprice.orchestrate.writer_slot import WRITER_LIMIT, warehouse_writer
 from flightprice.settings import REPO_ROOT, Settings
 from flightprice.warehouse import open_warehouse
-from flightprice.orchestrate.writer_slot import WRITER_LIMIT, warehouse_writer
 
 HOLD_SECONDS = 0.8
 # Both runs ask for the slot at the same moment, whatever their start-up times were.

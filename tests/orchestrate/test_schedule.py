@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flightprice.orchestrate import schedule
 from flightprice.cli import app
+from flightprice.orchestrate import schedule
 from flightprice.orchestrate.writer_slot import WRITER_LIMIT
 
 pytestmark = pytest.mark.slow

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from flightprice.features import FEATURE_COLUMNS, derive_request_features
+from flightprice.store import LocalStore
 from flightprice.train.model import (
     ArtifactChecksumError,
     ArtifactNotFoundError,
@@ -21,7 +22,6 @@ from flightprice.train.model import (
     split_by_time,
     train_model,
 )
-from flightprice.store import LocalStore
 
 FAST_PARAMS = {"num_boost_round": 150, "early_stopping_rounds": 20, "learning_rate": 0.15}
 

@@ -10,7 +10,9 @@ import struct
 import numpy as np
 import pandas as pd
 import pytest
+from test_model import FAST_PARAMS, make_training_frame
 
+from flightprice.store import LocalStore
 from flightprice.train._evaluation import DTD_BUCKET_LABELS, evaluate, fit_baselines
 from flightprice.train.model import LoadedModel, TrainedModel, load_model, save_model, split_by_time
 from flightprice.train.model import train_model as train
@@ -26,8 +28,6 @@ from flightprice.train.report import (
     model_version,
     report_markdown,
 )
-from flightprice.store import LocalStore
-from test_model import FAST_PARAMS, make_training_frame
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 VERSION = "v20261126T070102Z-abc123"

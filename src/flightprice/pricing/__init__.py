@@ -12,5 +12,5 @@ _EXPORTS = {
     "GUARDRAILS": ".engine",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [*_EXPORTS]  # noqa: PLE0604 (the names of the lazy exports above)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

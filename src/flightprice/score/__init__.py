@@ -7,5 +7,5 @@ _EXPORTS = {
     "ScoringError": ".batch",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [*_EXPORTS]  # noqa: PLE0604 (the names of the lazy exports above)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

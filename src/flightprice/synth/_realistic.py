@@ -46,7 +46,7 @@ import pyarrow.parquet as pq
 from flightprice.contract import CURRENCIES, MAX_PRICE, MAX_STOPS
 from flightprice.synth import _bad_rows
 from flightprice.synth import _market as market
-from flightprice.synth.generate import (
+from flightprice.synth._day import (
     FARE_COLUMNS,
     MarketReport,
     _encode,

@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flightprice.train._evaluation import DTD_BUCKET_LABELS, Predictor, dtd_bucket, score
 from flightprice._json import finite
-from flightprice.train._report_html import METRIC_COLUMNS, format_metric, render_html
 from flightprice.features import TARGET_COLUMN, TIME_COLUMN
+from flightprice.train._evaluation import DTD_BUCKET_LABELS, Predictor, dtd_bucket, score
+from flightprice.train._report_html import METRIC_COLUMNS, format_metric, render_html
 
 __all__ = [
     "FIGURES",

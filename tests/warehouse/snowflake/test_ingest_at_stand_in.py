@@ -15,7 +15,8 @@ import pytest
 # tests/ingest/test_ingest.py holds the same assertions; its folder is not on sys.path unless
 # pytest happened to collect it first, so put it there explicitly.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "ingest"))
-import test_ingest as embedded  # noqa: E402
+import test_ingest as embedded
+
 from flightprice.warehouse import open_warehouse, setup_warehouse
 
 pytestmark = pytest.mark.snowflake
