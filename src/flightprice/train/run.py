@@ -11,6 +11,7 @@ import pandas as pd
 
 from flightprice import registry
 from flightprice.clock import utc_now
+from flightprice.features import derive_request_features
 from flightprice.settings import Settings
 from flightprice.store import ObjectStore
 from flightprice.synth.generate import read_market_summary
@@ -67,7 +68,11 @@ class TrainingOutcome:
 
 
 def load_training_frame(warehouse: Warehouse, max_rows: int | None = None) -> pd.DataFrame:
-    """Read the training features (the latest `max_rows` observations when given)."""
+    """Read the training rows (the latest `max_rows` when given) and derive their features.
+
+    The table holds request columns and the target; the features come from
+    `derive_request_features`, the function the API and batch scoring run.
+    """
     source = TRAINING_TABLE
     if max_rows:
         source = (f"(SELECT * FROM {TRAINING_TABLE} "
@@ -75,7 +80,7 @@ def load_training_frame(warehouse: Warehouse, max_rows: int | None = None) -> pd
     # The warehouse sorts (in parallel, on typed columns): cheaper than pandas on strings.
     frame = warehouse.query_df(f"SELECT * FROM {source} ORDER BY observed_at, quote_id")
     frame.columns = [c.lower() for c in frame.columns]
-    return frame
+    return derive_request_features(frame)
 
 
 def quality_gate(warehouse: Warehouse) -> str | None:
