@@ -13,7 +13,7 @@ from fastapi import Depends, Header, HTTPException, Request, status
 
 from api.metrics import ApiMetrics
 from flightprice.pricing.params import PricingParams
-from flightprice.serve.quote import ModelHolder
+from flightprice.serve.quoting import ModelHolder
 from flightprice.settings import Settings
 from flightprice.train.model import LoadedModel
 

@@ -27,7 +27,7 @@ from flightprice.pricing.engine import PricingParams
 from flightprice.project import init_project
 from flightprice.score.batch import READ_SQL
 from flightprice.serve._request_table import request_frame
-from flightprice.serve.quote import quote
+from flightprice.serve.quoting import quote
 from flightprice.settings import Settings
 from flightprice.train import LoadedModel
 from flightprice.train.run import load_training_frame

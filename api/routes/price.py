@@ -23,7 +23,7 @@ from flightprice.pricing.params import PricingParams
 from flightprice.pricing.reasons import explain
 from flightprice.serve._request_table import REQUEST_COLUMNS, RequestTableError, request_frame
 from flightprice.serve.client import ARROW_STREAM
-from flightprice.serve.quote import Quotes, quote
+from flightprice.serve.quoting import Quotes, quote
 from flightprice.train.model import LoadedModel
 
 MAX_ARROW_BYTES = 256 * 1024 * 1024

@@ -18,7 +18,7 @@ from flightprice.contract import CABINS
 from flightprice.pricing.params import PricingParams
 from flightprice.pricing.reasons import explain
 from flightprice.serve.client import ARROW_STREAM, ApiError, PricingClient, _ipc_bytes
-from flightprice.serve.quote import load_served_model, quote
+from flightprice.serve.quoting import load_served_model, quote
 
 FLIGHT = {
     "carrier": "BA", "flight_number": "117", "origin": "LHR", "destination": "JFK",

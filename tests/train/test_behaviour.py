@@ -14,10 +14,7 @@ import pytest
 
 from flightprice.contract import CABINS
 from flightprice.pricing import PricingParams
-
-# `flightprice.serve.quote` names both a module and its function; once the module is imported
-# the package attribute is the module, so import the function from its module.
-from flightprice.serve.quote import load_champion, quote
+from flightprice.serve import load_served_model, quote
 from flightprice.train import LoadedModel
 from flightprice.warehouse import open_warehouse
 
@@ -50,7 +47,7 @@ order by features.flight_id, features.cabin
 
 @pytest.fixture(scope="module")
 def model(champion_template, make_settings) -> LoadedModel:
-    return load_champion(make_settings(champion_template))
+    return load_served_model(make_settings(champion_template))
 
 
 @pytest.fixture(scope="module")

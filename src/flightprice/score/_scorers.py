@@ -15,7 +15,7 @@ import pyarrow as pa
 from flightprice import registry
 from flightprice.serve._request_table import REQUEST_COLUMNS, request_frame
 from flightprice.serve.client import PricingClient
-from flightprice.serve.quote import model_version_of, quote
+from flightprice.serve.quoting import model_version_of, quote
 
 if TYPE_CHECKING:
     from flightprice.pricing.params import PricingParams

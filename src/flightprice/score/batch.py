@@ -36,7 +36,7 @@ from flightprice.clock import new_run_id, utc_now
 from flightprice.registry import NoChampionError
 from flightprice.score._scorers import Mode, Scorer, open_scorer
 from flightprice.serve.client import ApiError
-from flightprice.serve.quote import PRICED_SCHEMA, model_version_of
+from flightprice.serve.quoting import PRICED_SCHEMA, model_version_of
 from flightprice.store import open_store
 from flightprice.train.model import ArtifactChecksumError
 from flightprice.warehouse import open_warehouse
