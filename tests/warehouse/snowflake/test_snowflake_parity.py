@@ -31,7 +31,7 @@ pytestmark = pytest.mark.snowflake
 
 START, DAYS, ROUTES, SEED = date(2026, 9, 1), 6, 3, 11
 COMMON_ENV = {"FLIGHTPRICE_HOLDOUT_DAYS": "2", "FLIGHTPRICE_STORE": "local"}
-RAW_TABLES = ("RAW.FARES", "RAW.SCHEDULES", "RAW.LOAD_MANIFEST")
+RAW_TABLES = ("RAW.FARES", "RAW.SCHEDULES", "RAW.CURRENCY_RATES", "RAW.LOAD_MANIFEST")
 PRICE_COLUMNS = ["flight_id", "cabin", "departure_at", "days_to_departure", "price_usd",
                  "market_fare_usd", "demand_adjustment", "urgency_adjustment", "guardrail",
                  "previous_price_usd", "as_of"]  # fmt: skip
