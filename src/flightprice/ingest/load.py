@@ -208,9 +208,9 @@ def _ingest_one(
     warehouse: Warehouse,
     raw_file: RawFile,
     report: IngestReport,
-    rates: pa.Table,
+    rates: pa.Table | None = None,
 ) -> pa.Table | None:
-    """Load or quarantine one file; return the rows it loaded."""
+    """Load or quarantine one file; return the rows it loaded (rates: see validate_file)."""
     key = raw_file.key
     try:
         with store.local_copy(key) as path:
