@@ -367,8 +367,8 @@ BAD_FILES = {
     "origin is destination": (FARES_KEY, _fares({(0, "destination"): "FRA"}),
                               ["destination", "equal to origin"]),
     "unknown currency": (FARES_KEY, _fares({(3, "currency"): "XYZ"}),
-                         ["column currency: 1 row with no rate on or before observed_at (row 4:"
-                          " 'currency XYZ has no rate on or before 2026-08-04')"]),
+                         [("column currency: 1 row with no rate on or before observed_at"
+                           " (row 4: 'currency XYZ has no rate on or before 2026-08-04')")]),
     "no rate yet": (FARES_KEY, _fares({(1, "observed_at"): "2022-12-31T23:00:00"}),
                     ["'currency EUR has no rate on or before 2022-12-31'"]),
     "duplicate quote_id": (FARES_KEY, _fares({(2, "quote_id"): "Q0"}),
