@@ -67,7 +67,10 @@ def test_an_expensive_inr_fare_passes_while_the_same_number_in_usd_is_refused(tm
     assert isinstance(result, Rejection)
     (check,) = result.checks
     assert (check.check, check.column, check.examples) == (
-        "price_range", "price", ((2, "200000.0 USD = 200000.00 USD"),))
+        "price_range",
+        "price",
+        ((2, "200000.0 USD = 200000.00 USD"),),
+    )
 
 
 def test_a_currency_with_no_rate_on_or_before_the_observation_is_refused(tmp_path):
@@ -153,8 +156,10 @@ def test_a_fare_in_a_currency_only_a_later_delivery_converts_is_refused(store, w
         ([rate("2026-09-01", "INR", -0.012)], "column rate_to_usd: 1 row not positive"),
         ([rate("2026-09-01", "inr", 0.012)], "not a currency code [A-Z]{3} (row 1: 'inr')"),
         ([rate("2026-09-01T00:00:00", "INR", 0.012)], "column date: 1 row not an ISO 8601 date"),
-        ([rate("2026-09-01", "INR", 0.012), rate("2026-09-01", "INR", 0.013)],
-         "2 rows repeating a date and currency of this file"),
+        (
+            [rate("2026-09-01", "INR", 0.012), rate("2026-09-01", "INR", 0.013)],
+            "2 rows repeating a date and currency of this file",
+        ),
     ],
 )
 def test_a_bad_rates_file_is_quarantined_with_its_reason(store, warehouse, rows, words):
