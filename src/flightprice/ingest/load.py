@@ -15,6 +15,9 @@ Each valid file loads in one warehouse transaction together with its manifest ro
 leaves the file either fully loaded and recorded or not at all, and the next run retries it.
 A file that breaks the contract moves to `quarantine/<key>` next to `<key>.reason.json` and
 gets a DATA_QUALITY_LOG row. A file that was valid but failed to load stays put (retried).
+
+Fares are checked in USD at dated rates: the shipped history overlaid by the rates feed
+loaded so far, this run's included (see `_rates`).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import pyarrow as pa
 
 from flightprice.clock import utc_now
 from flightprice.exit_codes import ExitCode
+from flightprice.ingest import _rates
 from flightprice.ingest._validate import (
     FEED_COLUMNS,
     FEEDS,
@@ -59,7 +63,8 @@ __all__ = [
     "validate_file",
 ]
 
-RAW_TABLES = {"schedules": "RAW.SCHEDULES", "fares": "RAW.FARES"}
+RAW_TABLES = {"schedules": "RAW.SCHEDULES", "fares": "RAW.FARES",
+              "currency_rates": _rates.RATES_TABLE}  # fmt: skip
 MANIFEST_TABLE = "RAW.LOAD_MANIFEST"
 SUFFIXES = {".csv": "csv", ".parquet": "parquet"}
 
@@ -120,8 +125,13 @@ def load_raw_files(
     *,
     progress: Progress | None = None,
     run_id: str | None = None,
+    rates_seed: Path = _rates.SEED_RATES,
 ) -> IngestReport:
-    """Load every new raw file whole, or quarantine it; one bad file never stops the others."""
+    """Load every new raw file whole, or quarantine it; one bad file never stops the others.
+
+    `rates_seed` is the shipped rate history (`date, currency, rate_to_usd`) fares are
+    converted with, under the rates feed.
+    """
     started = time.monotonic()
     report = IngestReport(run_id=run_id or f"ingest-{uuid.uuid4().hex[:12]}")
     scan = _scan(store, warehouse)
@@ -129,8 +139,11 @@ def load_raw_files(
     _remember_fingerprints(warehouse, scan.refreshed)
     for key in report.skipped_already_loaded:
         logger.info("skipped %s: already loaded", key)
+    rates = _rates.overlay(_rates.shipped_rates(rates_seed), _rates.warehouse_rates(warehouse))
     for done, raw_file in enumerate(new, start=1):
-        _ingest_one(store, warehouse, raw_file, report)
+        loaded = _ingest_one(store, warehouse, raw_file, report, rates)
+        if loaded is not None and raw_file.feed == "currency_rates":
+            rates = _rates.overlay(rates, loaded)  # key order: before the fares of its day
         if progress is not None:
             progress(done, len(new), raw_file.key)
     report.duration_seconds = time.monotonic() - started
@@ -191,30 +204,36 @@ def _remember_fingerprints(warehouse: Warehouse, refreshed: list[tuple[str, str,
 
 
 def _ingest_one(
-    store: ObjectStore, warehouse: Warehouse, raw_file: RawFile, report: IngestReport
-) -> None:
+    store: ObjectStore,
+    warehouse: Warehouse,
+    raw_file: RawFile,
+    report: IngestReport,
+    rates: pa.Table | None = None,
+) -> pa.Table | None:
+    """Load or quarantine one file; return the rows it loaded (rates: see validate_file)."""
     key = raw_file.key
     try:
         with store.local_copy(key) as path:
             # Hash what is validated: the object may have been replaced since discovery.
             raw_file = replace(raw_file, content_hash=_sha256(path))
-            result = validate_file(raw_file, path)
+            result = validate_file(raw_file, path, rates)
         if isinstance(result, Rejection):
             _quarantine(store, warehouse, result, report)
-            return
+            return None
         rows = _load(warehouse, result)
     except Exception as exc:  # one file's failure must not stop the run
         logger.error("failed %s: %s: %s", key, type(exc).__name__, exc)
         logger.debug("traceback of %s", key, exc_info=True)
         report.failed.append((key, f"{type(exc).__name__}: {exc}"))
-        return
+        return None
     if rows is None:
         logger.info("skipped %s: already loaded (by a concurrent run)", key)
         report.skipped_already_loaded.append(key)
-        return
+        return None
     ignored = f", ignored columns {list(result.ignored_columns)}" if result.ignored_columns else ""
     logger.info("loaded %s: %d %s rows%s", key, rows, raw_file.feed, ignored)
     report.loaded.append((key, raw_file.feed, rows))
+    return result.table
 
 
 def _load(warehouse: Warehouse, validated: ValidatedFile) -> int | None:
