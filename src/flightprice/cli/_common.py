@@ -69,14 +69,14 @@ def print_json(payload: Any) -> None:
 
 
 def finish(json_out: bool, result: Any, code: int = ExitCode.OK, message: str = "",
-           hint: str | None = None) -> None:
+           hint: str | None = None, kind: str | None = None) -> None:
     """End a command: print `result` as its JSON document when asked, exit with `code`.
 
     A non-zero code is a failure: with --json the document becomes the error document
     (status error, `message`, the exit code) holding `result` as the partial result.
     """
     if code and json_out:
-        raise CommandFailed(message, code, result=result, hint=hint)
+        raise CommandFailed(message, code, kind=kind, result=result, hint=hint)
     if json_out:
         print_json(result)
     if code:
@@ -153,14 +153,21 @@ class CommandFailed(Exception):
                  hint: str | None = None, result: Any = None) -> None:
         super().__init__(message)
         self.message, self.code, self.hint, self.result = message, int(code), hint, result
-        self.kind = kind or ExitCode(self.code).name.lower()
+        self.kind = kind or ExitCode(self.code).name.title().replace("_", "")
 
 
 def fail(message: str, code: int = ExitCode.FAILED, *, cause: BaseException | None = None,
          hint: str | None = None, result: Any = None) -> CommandFailed:
     """Return the error to raise: the app prints `message` (and `hint`) and exits with `code`."""
     return CommandFailed(message, code, kind=type(cause).__name__ if cause else None,
-                         hint=hint or getattr(cause, "hint", None), result=result)
+                         hint=hint or _hint_for(cause), result=result)
+
+
+def _hint_for(cause: BaseException | None) -> str | None:
+    if type(cause).__name__ == "CatalogException":
+        # DuckDB's missing-table error: the warehouse was never set up or transformed.
+        return "run `flightprice init`, then ingest and transform"
+    return getattr(cause, "hint", None)
 
 
 @contextmanager

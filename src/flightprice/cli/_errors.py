@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from flightprice.cli._common import CommandFailed, err_console, print_json
+from flightprice.cli._common import CommandFailed, err_console, fail, print_json
 from flightprice.exit_codes import ExitCode
 
 # ctx.meta key: whether this invocation asked for JSON (meta is shared by every sub-context).
@@ -33,19 +33,13 @@ def _as_failure(exc: Exception) -> CommandFailed:
     # Imported on failure only: settings load pydantic-settings, which `--help` does not need.
     from flightprice.settings import MissingSettingError
 
-    if isinstance(exc, CommandFailed):
-        return exc
     if isinstance(exc, typer.TyperException):
         command = getattr(getattr(exc, "ctx", None), "command_path", "flightprice")
         return CommandFailed(exc.format_message(), exc.exit_code, kind=type(exc).__name__,
                              hint=f"see `{command} --help`")
     if isinstance(exc, MissingSettingError):
-        return CommandFailed(str(exc), ExitCode.CONFIG, kind=type(exc).__name__)
-    kind = type(exc).__name__
-    # DuckDB's missing-table error: the warehouse was never set up or transformed.
-    hint = ("run `flightprice init`, then ingest and transform" if kind == "CatalogException"
-            else None)
-    return CommandFailed(str(exc) or kind, ExitCode.FAILED, kind=kind, hint=hint)
+        return fail(str(exc), ExitCode.CONFIG, cause=exc)
+    return fail(str(exc) or type(exc).__name__, ExitCode.FAILED, cause=exc)
 
 
 class JsonErrorsGroup(TyperGroup):
@@ -72,7 +66,7 @@ class JsonErrorsGroup(TyperGroup):
         except Exception as exc:
             error = _as_failure(exc)
             if not json_requested and error.code != ExitCode.CONFIG:
-                raise  # an unexpected error keeps its traceback without --json
+                raise  # unexpected (not a missing setting): keeps its traceback without --json
             if ctx.params.get("verbose"):
                 err_console.print(traceback.format_exc(), markup=False, highlight=False)
         if json_requested:

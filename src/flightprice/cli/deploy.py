@@ -78,7 +78,7 @@ def deploy(
     finish(json_out, result.to_dict(), ExitCode.OK if result.passed else ExitCode.FAILED,
            f"deploy of {result.version} to {result.target} failed"
            + (" and was rolled back" if result.rolled_back else "")
-           + (f": {result.detail}" if result.detail else ""))
+           + (f": {result.detail}" if result.detail else ""), kind="DeployFailed")
 
 
 def register(app: typer.Typer) -> None:

@@ -158,8 +158,8 @@ def smoke_test(
         verdict = "[green]passed[/]" if report.passed else "[red]failed[/]"
         console.print(f"smoke test {verdict}")
     finish(json_out, report.to_dict(), ExitCode.OK if report.passed else ExitCode.FAILED,
-           "smoke test failed: " + ", ".join(f"{c.name} ({c.detail})"
-                                             for c in report.checks if not c.passed))
+           "smoke test failed: " + next((f"{c.name}: {c.detail}" for c in report.checks
+                                         if not c.passed), "?"), kind="SmokeTestFailed")
 
 
 def register(app: typer.Typer) -> None:

@@ -64,4 +64,4 @@ def run(
     finish(json_out, {"state": state.type.value,
                       "result": result if state.is_completed() else str(result)},
            ExitCode.OK if state.is_completed() else ExitCode.FAILED,
-           f"flow {flow.name} ended {state.type.value}: {result}")
+           f"flow {flow.name} ended {state.type.value}: {result}", kind="FlowFailed")

@@ -72,7 +72,7 @@ def schedule(
     unhealthy = action is Action.status and not result.server_healthy
     finish(json_out, result.to_dict(), ExitCode.FAILED if unhealthy else ExitCode.OK,
            f"the Prefect server at {result.ui_url} is not healthy",
-           hint="start it with `flightprice schedule start`")
+           hint="start it with `flightprice schedule start`", kind="ServerNotHealthy")
 
 
 def _print_status(result) -> None:  # result: schedule.ScheduleStatus
