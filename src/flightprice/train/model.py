@@ -298,7 +298,7 @@ def _too_few_rows(split: TimeSplit, holdout_days: int) -> InsufficientDataError:
     first, last = observed.min(), observed.max()
     days = (last.normalize() - first.normalize()).days + 1
     found = (f"the time split at {split.cutoff:%Y-%m-%d} leaves {len(split.train):,} train and "
-             f"{len(split.holdout):,} holdout rows (need data on both sides): "
+             f"{len(split.holdout):,} holdout rows (need data on both sides, 2+ train rows): "
              f"{len(observed):,} rows over {days} day(s), {first:%Y-%m-%d} to {last:%Y-%m-%d}, "
              f"and the holdout is the last FLIGHTPRICE_HOLDOUT_DAYS={holdout_days} day(s)")
     hint = (f"set FLIGHTPRICE_HOLDOUT_DAYS below {days} or load more days" if days > 1
