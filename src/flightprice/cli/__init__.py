@@ -9,11 +9,11 @@ from typing import Annotated
 import typer
 
 from flightprice.cli import deploy, pipeline, pricing, run, schedule, status, train
-from flightprice.cli._common import err_console
-from flightprice.exit_codes import ExitCode
+from flightprice.cli._errors import JsonErrorsGroup
 
 app = typer.Typer(
     name="flightprice",
+    cls=JsonErrorsGroup,
     help="Flight pricing: raw fares -> warehouse -> features -> model -> prices.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -53,14 +53,5 @@ app.command(name="run")(run.run)
 
 
 def main() -> None:
-    """Run the CLI; configuration errors exit with code 2 and a message naming the variable."""
-    try:
-        app()
-    except Exception as exc:
-        # Imported on failure only: settings load pydantic-settings, which `--help` does not need.
-        from flightprice.settings import MissingSettingError
-
-        if not isinstance(exc, MissingSettingError):
-            raise
-        err_console.print(f"[bold red]error:[/] {exc}")
-        raise SystemExit(ExitCode.CONFIG) from None
+    """Run the CLI; failures print through JsonErrorsGroup (configuration errors exit 2)."""
+    app()

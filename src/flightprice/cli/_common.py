@@ -45,8 +45,7 @@ def _read_settings(home: Path | None) -> Settings:
     try:
         return Settings(**({"home": home} if home else {}))
     except ValidationError as exc:
-        err_console.print(f"[bold red]error:[/] invalid configuration:\n{exc}")
-        raise typer.Exit(ExitCode.CONFIG) from None
+        raise fail(f"invalid configuration:\n{exc}", ExitCode.CONFIG, cause=exc) from None
 
 
 def _default(value: Any) -> Any:
@@ -60,8 +59,28 @@ def _default(value: Any) -> Any:
 
 
 def print_json(payload: Any) -> None:
-    """Print machine-readable output to stdout (nothing else goes there with --json)."""
+    """Print machine-readable output to stdout (nothing else goes there with --json).
+
+    A document that does not state its own status gets `"status": "ok"`.
+    """
+    if isinstance(payload, dict) and "status" not in payload:
+        payload = {"status": "ok", **payload}
     typer.echo(json.dumps(payload, indent=2, default=_default))
+
+
+def finish(json_out: bool, result: Any, code: int = ExitCode.OK, message: str = "",
+           hint: str | None = None, kind: str | None = None) -> None:
+    """End a command: print `result` as its JSON document when asked, exit with `code`.
+
+    A non-zero code is a failure: with --json the document becomes the error document
+    (status error, `message`, the exit code) holding `result` as the partial result.
+    """
+    if code and json_out:
+        raise CommandFailed(message, code, kind=kind, result=result, hint=hint)
+    if json_out:
+        print_json(result)
+    if code:
+        raise typer.Exit(code)
 
 
 def frame_records(frame: pd.DataFrame) -> list[dict]:
@@ -123,10 +142,32 @@ def progress_bar(description: str, enabled: bool = True) -> Iterator[Any]:
         yield update
 
 
-def fail(message: str, code: int = ExitCode.FAILED) -> typer.Exit:
-    """Print an error on stderr and return the Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code)
+class CommandFailed(Exception):
+    """A command failed for a known reason; the app prints it (as JSON with --json) and exits.
+
+    `kind` names the cause (an exception class or the exit code's name), `hint` says what to
+    run or which setting to change, and `result` is the partial result the command has.
+    """
+
+    def __init__(self, message: str, code: int = ExitCode.FAILED, *, kind: str | None = None,
+                 hint: str | None = None, result: Any = None) -> None:
+        super().__init__(message)
+        self.message, self.code, self.hint, self.result = message, int(code), hint, result
+        self.kind = kind or ExitCode(self.code).name.title().replace("_", "")
+
+
+def fail(message: str, code: int = ExitCode.FAILED, *, cause: BaseException | None = None,
+         hint: str | None = None, result: Any = None) -> CommandFailed:
+    """Return the error to raise: the app prints `message` (and `hint`) and exits with `code`."""
+    return CommandFailed(message, code, kind=type(cause).__name__ if cause else None,
+                         hint=hint or _hint_for(cause), result=result)
+
+
+def _hint_for(cause: BaseException | None) -> str | None:
+    if type(cause).__name__ == "CatalogException":
+        # DuckDB's missing-table error: the warehouse was never set up or transformed.
+        return "run `flightprice init`, then ingest and transform"
+    return getattr(cause, "hint", None)
 
 
 @contextmanager
@@ -139,6 +180,6 @@ def guard() -> Iterator[None]:
     try:
         yield
     except MissingSettingError as exc:
-        raise fail(str(exc), ExitCode.CONFIG) from None
+        raise fail(str(exc), ExitCode.CONFIG, cause=exc) from None
     except (DbtError, WarehouseConnectionError) as exc:
-        raise fail(str(exc)) from None
+        raise fail(str(exc), cause=exc) from None

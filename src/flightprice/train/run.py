@@ -17,7 +17,9 @@ from flightprice.store import ObjectStore
 from flightprice.synth.generate import read_market_summary
 from flightprice.train._evaluation import fit_baselines
 from flightprice.train.model import (
+    InsufficientDataError,
     TrainedModel,
+    empty_training_data,
     evaluate,
     load_model,
     new_version,
@@ -127,7 +129,10 @@ def run_training(
         outcome.status, outcome.reason = "failed", f"{type(exc).__name__}: {exc}"
         registry.log_training(warehouse, run_id, "failed", started_at=started,
                               model_version=outcome.version, reason=outcome.reason)
-        log.exception("training failed")
+        if isinstance(exc, InsufficientDataError):
+            log.error("training failed: %s", exc)  # a data condition: no traceback
+        else:
+            log.exception("training failed")
         raise
     finally:
         outcome.seconds = round((utc_now() - started).total_seconds(), 2)
@@ -146,7 +151,7 @@ def _train_and_decide(settings, warehouse, store, outcome, compare, promote, par
     current = registry.load_champion(warehouse, store, required=False)
     frame = load_training_frame(warehouse, settings.max_training_rows)
     if frame.empty:
-        raise ValueError(f"{TRAINING_TABLE} is empty: ingest and transform data first")
+        raise empty_training_data(settings.holdout_days, TRAINING_TABLE)
     trained: TrainedModel = train_model(frame, params, settings.holdout_days, progress)
     outcome.metrics, outcome.baselines = dict(trained.metrics), dict(trained.baselines)
     outcome.rows, outcome.window = dict(trained.rows), dict(trained.window)
