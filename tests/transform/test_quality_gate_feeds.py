@@ -117,3 +117,30 @@ def test_a_day_with_a_twentieth_of_the_usual_fares_fails_the_gate_naming_the_che
         why = quality_gate(wh)
     assert why is not None and "q-broken" in why and "delivery_volume:RAW.FARES" in why
     assert "RAW.SCHEDULES" not in why
+
+
+FAST_TRAINING = {"num_boost_round": 40, "early_stopping_rounds": 10, "learning_rate": 0.3}
+
+
+def test_a_fares_only_feed_trains_reports_and_scores_with_a_neutral_demand_adjustment(
+    fares_only, tmp_path
+):
+    from flightprice.score.batch import run_scoring
+    from flightprice.train.run import build_model_report, run_training
+
+    settings, _ = fares_only
+    store = open_store(settings)
+    with open_warehouse(settings) as wh:
+        # The quality gate is on (check_quality defaults to True): warnings do not block.
+        outcome = run_training(settings, wh, store, run_id="train-fares-only",
+                               params=FAST_TRAINING)  # fmt: skip
+        assert outcome.status == "trained", outcome.reason
+        assert outcome.decision == "first_champion"
+        build_model_report(settings, wh, store, out_dir=tmp_path / "report")
+    assert any((tmp_path / "report").glob("*.png"))
+    report = run_scoring(settings, mode="local", run_id="score-fares-only")
+    assert report.status == "success" and report.rows > 0, report.error
+    with open_warehouse(settings, read_only=True) as wh:
+        prices = wh.query_df("SELECT price_usd, demand_adjustment FROM ML_PREDICTIONS.FLIGHT_PRICES")
+    assert len(prices) == report.rows and (prices["price_usd"] > 0).all()
+    assert (prices["demand_adjustment"] == 0).all()  # load factor unknown: no demand adjustment
