@@ -100,7 +100,7 @@ CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.DATA_QUALITY_LOG (
     run_id           VARCHAR   NOT NULL,
     checked_at       TIMESTAMP NOT NULL,
     check_name       VARCHAR   NOT NULL,
-    check_type       VARCHAR   NOT NULL,   -- dbt_test | row_count | delivery_volume | null_rate | clock | freshness | ingest
+    check_type       VARCHAR   NOT NULL,   -- dbt_test, ingest or a checks.CHECKS kind
     object_name      VARCHAR,
     status           VARCHAR   NOT NULL,   -- pass | warn | fail | error
     failures         BIGINT,
