@@ -110,14 +110,18 @@ CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.DATA_QUALITY_LOG (
     run_id           VARCHAR   NOT NULL,
     checked_at       TIMESTAMP NOT NULL,
     check_name       VARCHAR   NOT NULL,
-    check_type       VARCHAR   NOT NULL,   -- dbt_test | row_count | null_rate | freshness | ingest
+    check_type       VARCHAR   NOT NULL,   -- dbt_test, ingest or a checks.CHECKS kind
     object_name      VARCHAR,
     status           VARCHAR   NOT NULL,   -- pass | warn | fail | error
     failures         BIGINT,
     rows_checked     BIGINT,
     metric_value     DOUBLE,
-    details          VARCHAR
+    details          VARCHAR,
+    severity         VARCHAR             -- error (blocks training) | warn; null: before severities
 );
+
+-- Warehouses set up before severities existed get the column here (no-op otherwise).
+ALTER TABLE ML_PREDICTIONS.DATA_QUALITY_LOG ADD COLUMN IF NOT EXISTS severity VARCHAR;
 
 -- One row per flight and cabin: the current recommended price, published by the latest
 -- successful scoring run that priced it (flightprice.scoring). The scoring MERGE keeps the

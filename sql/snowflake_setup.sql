@@ -148,8 +148,12 @@ CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.DATA_QUALITY_LOG (
     failures         BIGINT,
     rows_checked     BIGINT,
     metric_value     DOUBLE,
-    details          VARCHAR
+    details          VARCHAR,
+    severity         VARCHAR           -- error (blocks training) | warn; null: before severities
 );
+
+-- Warehouses set up before severities existed get the column here (no-op otherwise).
+ALTER TABLE ML_PREDICTIONS.DATA_QUALITY_LOG ADD COLUMN IF NOT EXISTS severity VARCHAR;
 
 -- One row per flight and cabin: the current recommended price (latest successful scoring run;
 -- the scoring MERGE keeps flight_id + cabin unique).

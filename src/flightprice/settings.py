@@ -78,6 +78,23 @@ class Settings(BaseSettings):
 
     timezone: str = "UTC"
 
+    # Data-quality checks (flightprice.transform.checks): thresholds relative to the data.
+    quality_trailing_days: int = Field(
+        7, ge=1, le=60, description="Earlier delivery days the latest day's fare rows are compared with."
+    )
+    quality_min_volume_ratio: float = Field(
+        0.5, gt=0, le=1, description="Latest delivery below this share of the trailing mean: error."
+    )
+    quality_max_optional_null_share: float = Field(
+        0.10, ge=0, le=1, description="Seats, capacity or load factor nulls above this share: warn."
+    )
+    quality_clock_ahead_hours: float = Field(
+        24.0, ge=0, description="Latest observed_at this far after the latest load: error."
+    )
+    quality_freshness_hours: float = Field(
+        36.0, gt=0, description="No file loaded for this long: warn."
+    )
+
     # Training and promotion.
     holdout_days: int = Field(7, ge=1, le=60, description="Days at the end held out for evaluation.")
     promotion_margin: float = Field(

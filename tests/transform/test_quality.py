@@ -22,8 +22,10 @@ def test_quality_row_has_every_log_column_and_defaults_checked_at_to_now():
     row = quality_row("q-1", "row_count:RAW.FARES", "row_count", "RAW.FARES", "pass",
                       rows_checked=12, metric_value=12.0)  # fmt: skip
     assert list(row) == ["run_id", "checked_at", "check_name", "check_type", "object_name",
-                         "status", "failures", "rows_checked", "metric_value", "details"]  # fmt: skip
+                         "status", "failures", "rows_checked", "metric_value", "details",
+                         "severity"]  # fmt: skip
     assert row["rows_checked"] == 12 and row["failures"] is None and row["details"] is None
+    assert row["severity"] is None
     assert row["checked_at"].tzinfo is not None
     assert abs(row["checked_at"] - utc_now()) < timedelta(seconds=5)
 

@@ -89,6 +89,24 @@ def test_setup_adds_the_manifest_marker_column_to_an_older_warehouse(tmp_path, s
     assert rows["path"].tolist() == ["k"] and rows["source_fingerprint"].isna().all()
 
 
+def test_setup_adds_the_quality_severity_column_to_an_older_warehouse(tmp_path, settings):
+    wh = DuckDBWarehouse(tmp_path / "old.duckdb")
+    try:
+        wh.execute("CREATE SCHEMA ML_PREDICTIONS")
+        wh.execute("CREATE TABLE ML_PREDICTIONS.DATA_QUALITY_LOG (run_id VARCHAR NOT NULL, "
+                   "checked_at TIMESTAMP NOT NULL, check_name VARCHAR NOT NULL, check_type "
+                   "VARCHAR NOT NULL, object_name VARCHAR, status VARCHAR NOT NULL, failures "
+                   "BIGINT, rows_checked BIGINT, metric_value DOUBLE, details VARCHAR)")
+        wh.execute("INSERT INTO ML_PREDICTIONS.DATA_QUALITY_LOG (run_id, checked_at, check_name, "
+                   "check_type, status) VALUES ('q', now(), 'x', 'row_count', 'pass')")
+        setup_warehouse(wh, settings)
+        setup_warehouse(wh, settings)  # and again: nothing changes
+        rows = wh.query_df("SELECT run_id, severity FROM ML_PREDICTIONS.DATA_QUALITY_LOG")
+    finally:
+        wh.close()
+    assert rows["run_id"].tolist() == ["q"] and rows["severity"].isna().all()
+
+
 def test_a_reader_waits_while_this_process_has_the_file_open_for_writing(tmp_path):
     import threading
 

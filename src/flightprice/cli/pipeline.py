@@ -202,9 +202,10 @@ def quality(
     tests: Annotated[bool, typer.Option(help="Run dbt tests as well as the metrics.")] = True,
     json_out: JsonOption = False,
 ) -> None:
-    """Run dbt tests and row-count / null-rate / freshness checks into DATA_QUALITY_LOG.
+    """Run dbt tests and the data-quality checks into DATA_QUALITY_LOG.
 
-    Exit code 6 when any check failed.
+    Exit code 6 when a check of severity error failed (those block training); a failed
+    check of severity warn shows as `warn`.
     """
     from flightprice.transform.quality import run_quality_checks
 
@@ -241,13 +242,13 @@ def _print_quality(rows: list[dict]) -> None:
     console.print(summary)
     shown = [r for r in rows if r["check_type"] != "dbt_test" or r["status"] != "pass"]
     details = Table(title="metrics and problems", title_justify="left")
-    for col in ("check", "status", "value", "details"):
+    for col in ("check", "severity", "status", "value", "details"):
         details.add_column(col, overflow="fold")
     for row in shown:
         colour = {"pass": "green", "warn": "yellow"}.get(row["status"], "red")
         value = row["metric_value"] if row["metric_value"] is not None else row["failures"]
-        details.add_row(row["check_name"], f"[{colour}]{row['status']}[/]",
-                        _number(value), row["details"] or "")
+        details.add_row(row["check_name"], row.get("severity") or "",
+                        f"[{colour}]{row['status']}[/]", _number(value), row["details"] or "")
     console.print(details)
     failed = sum(r["status"] in ("fail", "error") for r in rows)
     console.print(f"{len(rows) - failed} of {len(rows)} checks passed")

@@ -22,7 +22,7 @@ MONITORING_QUERIES: dict[str, str] = {
                          GROUP BY run_id ORDER BY MAX(checked_at) DESC LIMIT {limit})
         GROUP BY run_id, check_type ORDER BY checked_at DESC, check_type""",
     "failed_checks": """
-        SELECT checked_at, check_type, check_name, object_name, failures, details
+        SELECT checked_at, check_type, check_name, object_name, severity, failures, details
         FROM ML_PREDICTIONS.DATA_QUALITY_LOG WHERE status IN ('fail', 'error')
         ORDER BY checked_at DESC LIMIT {limit}""",
     "model_registry": """

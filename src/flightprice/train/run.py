@@ -86,13 +86,17 @@ def load_training_frame(warehouse: Warehouse, max_rows: int | None = None) -> pd
 
 
 def quality_gate(warehouse: Warehouse) -> str | None:
-    """Return why training must not run (the latest quality run failed or never ran), or None."""
+    """Return why training must not run (an `error` check of the latest run failed), or None.
+
+    Checks of severity `warn` (no schedules feed, unknown capacity) never block.
+    """
     summary = latest_quality(warehouse)
     if summary.run_id is None:
         return "no data-quality run recorded: run `flightprice quality` first"
-    if summary.failed:
-        return (f"latest data-quality run {summary.run_id} has {summary.failed} failed "
-                f"check(s) of {summary.checks}")
+    if summary.blocking:
+        return (f"latest data-quality run {summary.run_id} has {len(summary.blocking)} failed "
+                f"check(s) of severity error (of {summary.checks}): "
+                + "; ".join(summary.blocking))
     return None
 
 

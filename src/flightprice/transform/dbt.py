@@ -45,6 +45,7 @@ class NodeResult:
     failures: int | None
     message: str | None
     seconds: float
+    severity: str | None = None  # a test's configured severity: "error" or "warn"
 
     @property
     def ok(self) -> bool:
@@ -164,9 +165,15 @@ def _node_results(result: Any) -> list[NodeResult]:
                 failures=item.failures,
                 message=item.message,
                 seconds=round(float(item.execution_time or 0.0), 3),
+                severity=_severity(node),
             )
         )
     return nodes
+
+
+def _severity(node: Any) -> str | None:
+    severity = getattr(getattr(node, "config", None), "severity", None)
+    return str(severity).lower() if severity else None
 
 
 def run_dbt(
