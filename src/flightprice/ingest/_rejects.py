@@ -58,7 +58,9 @@ def temporal_checks(
     checks = []
     if delivery_date is not None:
         tolerance = timedelta(hours=policy.future_tolerance_hours)
-        latest = datetime.combine(delivery_date + timedelta(days=1), datetime.min.time()) + tolerance
+        latest = (
+            datetime.combine(delivery_date + timedelta(days=1), datetime.min.time()) + tolerance
+        )
         checks.append(("observed_after_delivery", "observed_at",
                        f"after its delivery folder {delivery_date} (+{policy.future_tolerance_hours:g} h)",
                        f"observed_at > {_stamp(latest)}", '"observed_at$raw"'))  # fmt: skip
@@ -68,7 +70,7 @@ def temporal_checks(
         ("departure_horizon", "departure_at",
          f"more than {policy.max_days_ahead} days after observed_at",
          f"departure_at > observed_at + INTERVAL {int(policy.max_days_ahead)} DAY",
-         "printf('observed_at %s, departure_at %s', observed_at, departure_at)"),
+         """printf('observed_at %s, departure_at %s', "observed_at$raw", "departure_at$raw")"""),
     ]  # fmt: skip
     return checks
 

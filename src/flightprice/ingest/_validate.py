@@ -384,7 +384,7 @@ def _row_checks(feed: str, contract: dict[str, str]) -> list[tuple[str, str, str
         checks += [
             ("observed_before_departure", "observed_at", "after departure_at",
              "observed_at > departure_at",
-             "printf('observed_at %s, departure_at %s', observed_at, departure_at)"),
+             """printf('observed_at %s, departure_at %s', "observed_at$raw", "departure_at$raw")"""),
             ("duration_positive", "duration_minutes", "not positive",
              "duration_minutes <= 0", "duration_minutes"),
             ("seats_remaining_range", "seats_remaining", f"outside 0..{MAX_SEATS}",

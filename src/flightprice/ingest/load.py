@@ -109,17 +109,23 @@ class IngestReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
-            "loaded": [
-                {"key": k, "feed": f, "rows": n, "rows_rejected": self.rejected.get(k, (0,))[0],
-                 "top_reasons": self.rejected.get(k, (0, []))[1]}
-                for k, f, n in self.loaded
-            ],  # fmt: skip
+            "loaded": [self._loaded_dict(*loaded) for loaded in self.loaded],
             "skipped_already_loaded": list(self.skipped_already_loaded),
             "quarantined": [{"key": k, "reason": r} for k, r in self.quarantined],
             "failed": [{"key": k, "error": e} for k, e in self.failed],
             "totals": self.totals,
             "duration_seconds": round(self.duration_seconds, 3),
             "exit_code": int(self.exit_code),
+        }
+
+    def _loaded_dict(self, key: str, feed: str, rows: int) -> dict[str, Any]:
+        rejected, reasons = self.rejected.get(key, (0, []))
+        return {
+            "key": key,
+            "feed": feed,
+            "rows": rows,
+            "rows_rejected": rejected,
+            "top_reasons": reasons,
         }
 
 
@@ -297,7 +303,9 @@ def _record_rejects(
     raw_file, rejects, n = validated.raw_file, validated.rejects, validated.rows_rejected
     sink = pa.BufferOutputStream()
     pa_csv.write_csv(rejects, sink)
-    store.write_bytes(QUARANTINE_PREFIX + raw_file.key + ".rejects.csv", sink.getvalue().to_pybytes())
+    store.write_bytes(
+        QUARANTINE_PREFIX + raw_file.key + ".rejects.csv", sink.getvalue().to_pybytes()
+    )
     report.rejected[raw_file.key] = (n, top_reasons(rejects))
     logger.warning("rejected %d rows of %s: %s", n, raw_file.key, validated.rejects_summary)
     write_quality_rows(warehouse, [quality_row(

@@ -66,11 +66,14 @@ def _with_top_reasons(warehouse: Warehouse, files: pd.DataFrame) -> pd.DataFrame
     """Add each file's most frequent reject reasons as `column check (rows); ...`."""
     files = files.rename(columns=str.lower)
     reasons = warehouse.query_df(REJECT_REASONS).rename(columns=str.lower)
-    reasons = reasons.sort_values(["rows_rejected", "column_name", "check_name"],
-                                  ascending=[False, True, True])  # fmt: skip
+    reasons = reasons.sort_values(
+        ["rows_rejected", "column_name", "check_name"], ascending=[False, True, True]
+    )
     top = {
-        key: "; ".join(f"{r.column_name} {r.check_name} ({r.rows_rejected})"
-                       for r in group.head(TOP_REASONS).itertuples())  # fmt: skip
+        key: "; ".join(
+            f"{r.column_name} {r.check_name} ({r.rows_rejected})"
+            for r in group.head(TOP_REASONS).itertuples()
+        )
         for key, group in reasons.groupby(["path", "content_hash"], sort=False)
     }
     keys = zip(files["path"], files["content_hash"], strict=True)
