@@ -79,9 +79,10 @@ def tag_rows(
     con: duckdb.DuckDBPyConnection, checks: list[tuple[str, ...]], duplicates: bool
 ) -> int:
     """Create temp table `bad` (row, first failing check, first row of its quote_id)."""
-    first_failing = " ".join(
+    whens = " ".join(
         f"WHEN coalesce({cond}, false) THEN {i}" for i, (*_, cond, _) in enumerate(checks)
     )
+    first_failing = f"CASE {whens} END" if checks else "NULL::INTEGER"  # only duplicates
     # The first occurrence of a quote_id is kept; later ones point back to it.
     first_row = (
         "CASE WHEN quote_id IS NOT NULL AND row_number() OVER w > 1"
@@ -93,7 +94,7 @@ def tag_rows(
     con.execute(
         "CREATE TEMP TABLE bad AS SELECT _row, coalesce(_check, "
         f"CASE WHEN _first IS NOT NULL THEN {len(checks)} END) AS _check, _first FROM ("
-        f"SELECT _row, CASE {first_failing} END AS _check, {first_row} AS _first FROM t{window}"
+        f"SELECT _row, {first_failing} AS _check, {first_row} AS _first FROM t{window}"
         ") WHERE _check IS NOT NULL OR _first IS NOT NULL"
     )
     (n,) = con.execute("SELECT count(*) FROM bad").fetchall()[0]
@@ -104,11 +105,12 @@ def reject_rows(
     con: duckdb.DuckDBPyConnection, checks: list[tuple[str, ...]], raw_text: str
 ) -> pa.Table:
     """Return the rows of `bad` with their check, column, offending value and reason."""
-    shown = " ".join(
+    whens = " ".join(
         f"WHEN {i} THEN CAST({value} AS VARCHAR)" for i, (*_, value) in enumerate(checks)
     )
+    shown = f"CASE b._check {whens} ELSE quote_id END" if checks else "quote_id"
     rows = con.execute(
-        f"SELECT b._row, b._check, CASE b._check {shown} ELSE quote_id END, b._first"
+        f"SELECT b._row, b._check, {shown}, b._first"
         f" FROM bad b JOIN t ON t._row = b._row"
         f" JOIN (SELECT rowid + 1 AS _src_row{raw_text} FROM src"
         " WHERE rowid + 1 IN (SELECT _row FROM bad)) r ON r._src_row = b._row"
