@@ -11,10 +11,9 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request, status
 
-from api.batching import QuoteBatcher
 from api.metrics import ApiMetrics
-from flightprice.pricing.engine import PricingParams
-from flightprice.serve.quote import ModelHolder
+from flightprice.pricing.params import PricingParams
+from flightprice.serve.quoting import ModelHolder
 from flightprice.settings import Settings
 from flightprice.train.model import LoadedModel
 
@@ -31,14 +30,9 @@ async def _metrics(request: Request) -> ApiMetrics:
     return request.app.state.metrics
 
 
-async def _batcher(request: Request) -> QuoteBatcher:
-    return request.app.state.batcher
-
-
 SettingsDep = Annotated[Settings, Depends(_settings)]
 HolderDep = Annotated[ModelHolder, Depends(_holder)]
 MetricsDep = Annotated[ApiMetrics, Depends(_metrics)]
-BatcherDep = Annotated[QuoteBatcher, Depends(_batcher)]
 
 
 async def _model(holder: HolderDep) -> LoadedModel:

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from api.batching import QuoteBatcher
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.routes import health, metrics, model, price
-from flightprice.serve.quote import ModelHolder, load_served_model
+from flightprice.serve.quoting import ModelHolder, load_served_model
 from flightprice.settings import Settings, get_settings
 
 log = logging.getLogger("flightprice.api")

@@ -26,6 +26,7 @@ from flightprice.contract import (
     MAX_PRICE,
     MAX_SEATS,
     MAX_STOPS,
+    MIN_DURATION_MINUTES,
 )
 from flightprice.pricing.engine import GUARDRAILS
 
@@ -77,7 +78,7 @@ class PriceRequest(BaseModel):
         f"{MAX_DAYS_AHEAD} days later."
     )
     stops: int = Field(ge=0, le=MAX_STOPS)
-    duration_minutes: int = Field(ge=1, le=MAX_DURATION_MINUTES)
+    duration_minutes: int = Field(ge=MIN_DURATION_MINUTES, le=MAX_DURATION_MINUTES)
     seats_remaining: int | None = Field(None, ge=0, le=MAX_SEATS, description="Unknown if absent.")
     capacity: int | None = Field(
         None, ge=1, le=MAX_SEATS, description="Seats in this cabin; unknown if absent."

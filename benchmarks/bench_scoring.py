@@ -38,7 +38,7 @@ from flightprice.features import derive_request_features, to_matrix
 from flightprice.train.model import save_model, train_model
 from flightprice.project import init_project
 from flightprice.score.batch import READ_SQL, run_scoring
-from flightprice.serve.quote import load_champion
+from flightprice.serve.quoting import load_champion
 from flightprice.settings import Settings
 from flightprice.store import open_store
 from flightprice.warehouse import open_warehouse

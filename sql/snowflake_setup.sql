@@ -77,6 +77,16 @@ CREATE TABLE IF NOT EXISTS RAW.FARES (
     _loaded_at       TIMESTAMP_NTZ NOT NULL
 );
 
+-- One row per currency and date, as delivered by the currency_rates feed: USD per unit of
+-- the currency from that date on (dbt overlays it on the shipped currency_rates seed).
+CREATE TABLE IF NOT EXISTS RAW.CURRENCY_RATES (
+    date             DATE          NOT NULL,
+    currency         VARCHAR       NOT NULL,
+    rate_to_usd      DOUBLE        NOT NULL,
+    _source_file     VARCHAR       NOT NULL,
+    _loaded_at       TIMESTAMP_NTZ NOT NULL
+);
+
 -- One row per raw file loaded; (path, content_hash) makes re-loading a no-op. source_fingerprint
 -- (size + mtime, or size + S3 ETag) lets discovery skip unchanged files without reading them.
 CREATE TABLE IF NOT EXISTS RAW.LOAD_MANIFEST (

@@ -77,9 +77,10 @@ def register_model(settings: Settings, version: str, *, champion: bool, rounds: 
     from flightprice import registry
     from flightprice.store import open_store
     from flightprice.train.model import save_model, train_model
+    from flightprice.train.run import load_training_frame
 
     with open_warehouse(settings, read_only=True) as wh:
-        frame = wh.query_df("SELECT * FROM ANALYTICS.ML_TRAINING_FEATURES")
+        frame = load_training_frame(wh)
     trained = train_model(frame, {**FAST_TRAINING, "num_boost_round": rounds}, holdout_days=2)
     info = save_model(trained, open_store(settings), version)
     with open_warehouse(settings) as wh:

@@ -65,11 +65,25 @@ def test_every_dbt_cabin_check_reads_the_var():
     assert [values for _, values in cabin_tests] == ["{{ var('cabins') }}"] * len(cabin_tests)
 
 
-def test_currency_seed_converts_exactly_the_contract_currencies():
+def _seed_rates() -> list[dict[str, str]]:
     with (DBT_DIR / "seeds" / "currency_rates.csv").open() as fh:
-        seeded = [row["currency"] for row in csv.DictReader(fh)]
+        return list(csv.DictReader(fh))
+
+
+def test_currency_seed_converts_exactly_the_contract_currencies():
+    seeded = {row["currency"] for row in _seed_rates()}
     assert sorted(seeded) == sorted(contract.CURRENCIES)
     assert len(set(contract.CURRENCIES)) == len(contract.CURRENCIES)
+
+
+def test_currency_seed_has_a_rate_of_every_currency_each_month_of_the_synthetic_year():
+    # The synthetic markets start in 2026 and need no rates feed for the shipped currencies.
+    months = {(row["currency"], row["date"][:7]) for row in _seed_rates()}
+    wanted = {(c, f"2026-{m:02d}") for c in contract.CURRENCIES for m in range(1, 13)}
+    assert wanted <= months
+    rows = _seed_rates()
+    assert len({(r["date"], r["currency"]) for r in rows}) == len(rows)
+    assert all(float(r["rate_to_usd"]) > 0 for r in rows)
 
 
 # -- the API schema -----------------------------------------------------------------------
@@ -114,7 +128,7 @@ FARE = {
     "duration_minutes": "510",
     "seats_remaining": "10",
     "price": "420.5",
-    "currency": "EUR",
+    "currency": "USD",  # the price limits are USD; ingest converts other currencies first
 }
 SCHEDULE = {
     "carrier": "LH",
@@ -138,6 +152,10 @@ LIMITS = [
     ("fares", "seats_remaining", "seats_remaining", 0, -1),
     ("schedules", "capacity", "capacity", contract.MAX_SEATS, contract.MAX_SEATS + 1),
     ("fares", "stops", "stops", contract.MAX_STOPS, contract.MAX_STOPS + 1),
+    ("fares", "duration_minutes", "duration_minutes", contract.MAX_DURATION_MINUTES,
+     contract.MAX_DURATION_MINUTES + 1),
+    ("fares", "duration_minutes", "duration_minutes", contract.MIN_DURATION_MINUTES,
+     contract.MIN_DURATION_MINUTES - 1),
     ("fares", "price", "last_price", contract.MAX_PRICE, contract.MAX_PRICE + 0.01),
     ("fares", "cabin", "cabin", contract.CABINS[-1], contract.CABINS[-1].upper()),
     ("fares", "carrier", "carrier", "9W", "9w"),
@@ -188,6 +206,12 @@ def test_ingest_and_requests_share_each_limit(feed, raw_column, column, inside, 
     assert not _ingest_accepts(feed, raw_column, outside, tmp_path)
     assert not _request_frame_accepts(column, outside)
     assert not _schema_accepts(column, outside)
+
+
+def test_ingest_refuses_a_fare_below_the_plausible_usd_floor(tmp_path):
+    # Requests only need a positive price; ingest also refuses a fare under MIN_PRICE_USD.
+    assert _ingest_accepts("fares", "price", contract.MIN_PRICE_USD, tmp_path)
+    assert not _ingest_accepts("fares", "price", contract.MIN_PRICE_USD - 0.01, tmp_path)
 
 
 def test_ingest_refuses_a_currency_outside_the_contract(tmp_path):

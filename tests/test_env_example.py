@@ -6,7 +6,7 @@ import re
 
 from pydantic import SecretStr
 
-from flightprice.pricing.engine import PricingParams
+from flightprice.pricing.params import PricingParams
 from flightprice.settings import ENV_PREFIX, REPO_ROOT, Settings
 
 LINE = re.compile(r"^#?\s*(FLIGHTPRICE_[A-Z0-9_]+)=(\S*)")

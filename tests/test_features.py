@@ -1,4 +1,5 @@
-"""Feature code: derived request features against hand-computed values, and the encoding."""
+"""Feature code: derived request features against hand-computed values, the encoding, and
+one feature path: training, batch scoring and the API derive identical model inputs."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 import pytest
+import xgboost as xgb
+from api.routes.price import _columns as api_request_columns
+from api.schemas import PriceRequest
 
 from flightprice.features import (
     CATEGORICAL_COLUMNS,
@@ -19,6 +23,15 @@ from flightprice.features import (
     derive_request_features,
     to_matrix,
 )
+from flightprice.pricing.engine import PricingParams
+from flightprice.project import init_project
+from flightprice.score.batch import READ_SQL
+from flightprice.serve._request_table import request_frame
+from flightprice.serve.quoting import quote
+from flightprice.settings import Settings
+from flightprice.train import LoadedModel
+from flightprice.train.run import load_training_frame
+from flightprice.warehouse import Warehouse, open_warehouse
 
 
 def request(**overrides: object) -> dict[str, object]:
@@ -245,3 +258,73 @@ def test_column_arrays_name_missing_fields_and_timestamps() -> None:
         derive_request_columns({k: v for k, v in columns.items() if k != "departure_at"})
     with pytest.raises(FeatureError, match="observed_at: 1 missing"):
         derive_request_columns({**columns, "observed_at": np.array(["NaT"], "datetime64[s]")})
+
+
+def naive_utc(text: object) -> pd.Timestamp:
+    stamp = pd.Timestamp(str(text))
+    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp
+
+
+# The varied requests every path accepts: the API refuses a capacity of 0, a cabin outside
+# the contract, a missing carrier, and a departure in the past or over 400 days ahead.
+SERVABLE_REQUESTS = [
+    r for r in VARIED_REQUESTS[:12]
+    if r["capacity"] != 0
+    and pd.Timedelta(0) < naive_utc(r["departure_at"]) - naive_utc(r["observed_at"])
+    <= pd.Timedelta(days=400)
+]
+ML_COLUMNS = (
+    "carrier varchar, flight_number varchar, origin varchar, destination varchar, "
+    "cabin varchar, stops integer, duration_minutes integer, departure_at timestamp, "
+    "capacity integer, seats_remaining integer"
+)  # as dbt types them in the ml_ tables
+
+
+def write_ml_tables(wh: Warehouse, rows: list[dict[str, object]]) -> None:
+    """Store `rows` as ML_TRAINING_FEATURES and ML_SCORING_FEATURES rows (keys by position)."""
+    wh.execute(f"create table ANALYTICS.ML_TRAINING_FEATURES (quote_id varchar, "
+               f"observed_at timestamp, flight_id varchar, {ML_COLUMNS}, price_usd double)")
+    wh.execute(f"create table ANALYTICS.ML_SCORING_FEATURES (observed_at timestamp, "
+               f"flight_id varchar, {ML_COLUMNS}, as_of timestamp)")
+    for i, row in enumerate(rows):
+        request = [row["carrier"], None, row["origin"], row["destination"], row["cabin"],
+                   row["stops"], row["duration_minutes"], naive_utc(row["departure_at"]),
+                   row["capacity"], row["seats_remaining"]]  # fmt: skip
+        observed = naive_utc(row["observed_at"])
+        wh.execute("insert into ANALYTICS.ML_TRAINING_FEATURES values "
+                   "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   [f"q{i:02d}", observed, f"F{i:02d}", *request, 100.0 + i])
+        wh.execute("insert into ANALYTICS.ML_SCORING_FEATURES values "
+                   "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   [observed, f"F{i:02d}", *request, observed])
+
+
+def test_training_batch_scoring_and_the_api_derive_the_same_matrix(tmp_path) -> None:
+    """Each path reads the same requests its own way; all give the model identical inputs."""
+    settings = Settings(home=tmp_path, warehouse="duckdb", store="local")
+    init_project(settings)
+    with open_warehouse(settings) as wh:
+        write_ml_tables(wh, SERVABLE_REQUESTS)
+        training = load_training_frame(wh).sort_values("quote_id", ignore_index=True)
+        scoring_rows = wh.query_arrow(f"{READ_SQL} order by features.flight_id", ["run"])
+    spec = build_spec(training)
+    expected = to_matrix(training, spec)
+    labels = training["price_usd"].to_numpy()
+    booster = xgb.train({"max_depth": 3}, xgb.DMatrix(
+        expected, label=labels, feature_types=spec.feature_types, enable_categorical=True), 5)
+    model = LoadedModel(booster, spec, "none", version="test")
+    params = PricingParams()
+
+    batch = quote(model, request_frame(scoring_rows), params)
+    flights = [PriceRequest(**{k: v for k, v in r.items() if k != "last_price"})
+               for r in SERVABLE_REQUESTS]
+    api = quote(model, api_request_columns(flights), params)
+
+    assert np.array_equal(to_matrix(batch.features, spec), expected, equal_nan=True)
+    assert np.array_equal(to_matrix(api.features, spec), expected, equal_nan=True)
+    np.testing.assert_array_equal(api.result.market_fare, batch.result.market_fare)
+    np.testing.assert_array_equal(model.predict(training), batch.result.market_fare)
+    # The matrix holds the hand-computed features of the first request.
+    first = dict(zip(FEATURE_COLUMNS, expected[0], strict=True))
+    assert (first["days_to_departure"], first["load_factor"]) == (4.5, 0.75)
+    assert first["departure_dow"] == 6 and first["is_weekend_departure"] == 1.0

@@ -17,6 +17,7 @@ from flightprice.settings import MissingSettingError, Settings
 from flightprice.store import S3Store, open_store
 from flightprice.synth.generate import generate_market
 from flightprice.train.model import ArtifactChecksumError, load_model, save_model, train_model
+from flightprice.train.run import load_training_frame
 from flightprice.warehouse import open_warehouse
 
 pytestmark = pytest.mark.aws
@@ -126,7 +127,7 @@ def test_ingest_loads_and_quarantines_files_from_s3(s3_settings):
 def test_model_artifacts_save_and_load_on_s3_with_checksums(s3_settings, market_template,
                                                             make_settings):
     with open_warehouse(make_settings(market_template), read_only=True) as wh:
-        frame = wh.query_df("SELECT * FROM ANALYTICS.ML_TRAINING_FEATURES")
+        frame = load_training_frame(wh)
     trained = train_model(frame, {"num_boost_round": 10, "learning_rate": 0.3}, holdout_days=2)
     store = open_store(s3_settings)
     info = save_model(trained, store, "v-s3-1")

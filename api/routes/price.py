@@ -18,10 +18,12 @@ from api.deps import MetricsDep, ModelDep, PricingDep, SettingsDep, served_model
 from api.metrics import ApiMetrics
 from api.schemas import BatchQuotes, BatchRequest, PriceRequest, Quote
 from flightprice.features import Columns, FeatureError
-from flightprice.pricing.engine import GUARDRAILS, PricingParams, explain
+from flightprice.pricing.engine import GUARDRAILS
+from flightprice.pricing.params import PricingParams
+from flightprice.pricing.reasons import explain
 from flightprice.serve._request_table import REQUEST_COLUMNS, RequestTableError, request_frame
 from flightprice.serve.client import ARROW_STREAM
-from flightprice.serve.quote import Quotes, quote
+from flightprice.serve.quoting import Quotes, quote
 from flightprice.train.model import LoadedModel
 
 MAX_ARROW_BYTES = 256 * 1024 * 1024

@@ -60,20 +60,6 @@
 {%- endmacro %}
 
 
-{#- A date shifted by a whole number of days, as a date. -#}
-{% macro add_days(date_expr, days) -%}
-    {{ return(adapter.dispatch('add_days', 'flightprice')(date_expr, days)) }}
-{%- endmacro %}
-
-{% macro duckdb__add_days(date_expr, days) -%}
-    cast(cast({{ date_expr }} as date) + cast({{ days }} as integer) as date)
-{%- endmacro %}
-
-{% macro snowflake__add_days(date_expr, days) -%}
-    cast(dateadd(day, {{ days }}, cast({{ date_expr }} as date)) as date)
-{%- endmacro %}
-
-
 {#-
     A select of one column, date_day, one row per day from start to end inclusive.
     start_expr / end_expr are SQL expressions (scalar subqueries are fine).

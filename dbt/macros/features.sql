@@ -1,4 +1,4 @@
-{#- Feature expressions shared by the marts and both ML tables, so each is written once. -#}
+{#- Expressions shared by the marts (the ML tables hold request columns only). -#}
 
 {#- carrier || flight_number || '-' || YYYYMMDD of departure, e.g. 'AA100-20260910'. -#}
 {% macro flight_id(carrier, flight_number, departure_at) -%}
@@ -23,12 +23,3 @@
     end as double)
 {%- endmacro %}
 
-
-{#- The departure calendar columns of the feature contract. -#}
-{% macro departure_calendar_columns(departure_at) -%}
-    cast(extract(hour from {{ departure_at }}) as integer) as departure_hour,
-    {{ iso_day_of_week(departure_at) }} as departure_dow,
-    cast(extract(month from {{ departure_at }}) as integer) as departure_month,
-    cast(dayofyear({{ departure_at }}) as integer) as departure_day_of_year,
-    ({{ iso_day_of_week(departure_at) }} in (6, 7)) as is_weekend_departure
-{%- endmacro %}

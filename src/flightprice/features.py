@@ -1,8 +1,10 @@
 """The one definition of model inputs, shared by training, batch scoring and the API.
 
-Calendar and ratio features are derived here exactly as the dbt `ml_` models define them
-(docs/contracts.md, "Feature tables"), so a request priced by the API and the same row in
-`ANALYTICS.ML_TRAINING_FEATURES` give the model identical inputs.
+The dbt `ml_` tables hold request columns only; training (`train.run.load_training_frame`),
+batch scoring and the API all derive the features here (docs/contracts.md, "Feature
+tables"), so a request priced by the API and the same row in
+`ANALYTICS.ML_TRAINING_FEATURES` give the model identical inputs. Days to departure and the
+load factor count as dbt's marts do (`dbt/macros/features.sql`).
 """
 
 from __future__ import annotations
@@ -163,7 +165,7 @@ def derive_request_columns(columns: Columns) -> dict[str, Any]:
 
 
 def derive_features(columns: Columns) -> dict[str, Any]:
-    """Return the derived features of request columns, computed as the dbt `ml_` models do.
+    """Return the model features derived from request columns (the only place they are).
 
     `observed_at` and `departure_at` are naive UTC datetime64 arrays; `origin` and
     `destination` support `+ "-"` elementwise (object or pandas string arrays); `capacity`

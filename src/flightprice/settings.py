@@ -10,7 +10,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flightprice.contract import MAX_DAYS_AHEAD
-from flightprice.pricing.engine import PricingParams
+from flightprice.pricing.params import PricingParams
 
 ENV_PREFIX = "FLIGHTPRICE_"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -145,7 +145,7 @@ class Settings(BaseSettings):
         "in the scoring process); None: DuckDB's default, 80% of RAM.",
     )
 
-    # Dynamic pricing policy (flightprice.pricing.engine): FLIGHTPRICE_PRICING__<PARAM>.
+    # Dynamic pricing policy (flightprice.pricing.params): FLIGHTPRICE_PRICING__<PARAM>.
     pricing: PricingParams = Field(default_factory=PricingParams)
 
     # Deploy (flightprice deploy, the training flow's "deploy if better").

@@ -14,9 +14,11 @@ from api.metrics import ApiMetrics
 from api.routes.price import quote_flights
 from api.schemas import PriceRequest
 
-from flightprice.pricing.engine import CABINS, PricingParams, explain
+from flightprice.contract import CABINS, MAX_STOPS
+from flightprice.pricing.params import PricingParams
+from flightprice.pricing.reasons import explain
 from flightprice.serve.client import ARROW_STREAM, ApiError, PricingClient, _ipc_bytes
-from flightprice.serve.quote import load_served_model, quote
+from flightprice.serve.quoting import load_served_model, quote
 
 FLIGHT = {
     "carrier": "BA", "flight_number": "117", "origin": "LHR", "destination": "JFK",
@@ -152,7 +154,7 @@ BAD_FIELDS = [
     ("departure_at", "2028-01-01T00:00:00"),
     ("departure_at", None),
     ("stops", -1),
-    ("stops", 4),
+    ("stops", MAX_STOPS + 1),
     ("stops", 1.5),
     ("duration_minutes", 0),
     ("seats_remaining", -1),

@@ -173,22 +173,28 @@ def test_report_writes_self_contained_html_for_the_champion(home, first_two_runs
         out["pngs"])
 
 
-def test_python_feature_derivation_equals_dbt_on_every_row(home, first_two_runs):
-    """The API derives features in Python; training reads dbt's. They must be identical."""
+def test_training_features_equal_the_serving_path_on_every_row(home, first_two_runs):
+    """Training derives features from the ml_ rows; scoring and the API from request tables.
+
+    The same rows read as a request table (batch scoring's and the Arrow API's path) give
+    every feature column exactly as the training frame holds it.
+    """
     import numpy as np
 
     from flightprice.features import FEATURE_COLUMNS, derive_request_features
+    from flightprice.serve._request_table import request_frame
 
     with _warehouse(home) as wh:
-        dbt_rows = load_training_frame(wh)
-    raw = dbt_rows[["quote_id", "carrier", "origin", "destination", "cabin", "stops",
-                    "duration_minutes", "observed_at", "departure_at", "capacity",
-                    "seats_remaining"]]
-    python_rows = derive_request_features(raw)
-    assert len(dbt_rows) > 10_000
+        training_rows = load_training_frame(wh)
+        requests = wh.query_arrow(
+            "SELECT carrier, flight_number, origin, destination, cabin, stops, "
+            "duration_minutes, departure_at, observed_at, capacity, seats_remaining "
+            "FROM ANALYTICS.ML_TRAINING_FEATURES ORDER BY observed_at, quote_id")
+    serving_rows = derive_request_features(request_frame(requests))
+    assert len(training_rows) == len(serving_rows) > 10_000
     for column in FEATURE_COLUMNS:
-        expected = dbt_rows[column]
-        actual = python_rows[column]
+        expected = training_rows[column]
+        actual = serving_rows[column]
         if expected.dtype.kind in "fiub" or column in ("capacity", "seats_remaining"):
             assert np.array_equal(expected.to_numpy("float64"), actual.to_numpy("float64"),
                                   equal_nan=True), column

@@ -12,7 +12,6 @@ from test_ingest import FARES_KEY, count, csv_bytes, fare_rows, sha256
 from typer.testing import CliRunner
 
 from flightprice.cli import app
-from flightprice.contract import MAX_PRICE, MAX_STOPS
 from flightprice.exit_codes import ExitCode
 from flightprice.ingest import load as ingest
 from flightprice.ingest.load import IngestPolicy, discover_new_files, load_raw_files
@@ -49,7 +48,7 @@ def test_bad_rows_are_rejected_with_their_reason_and_the_rest_loads(store, wareh
     assert count(warehouse, "RAW.FARES") == 18
     assert count(warehouse, "RAW.FARES", "quote_id IN ('Q4', 'Q11')") == 0
     assert _rejected(warehouse) == [
-        (5, "price_range", "price", "-5.0", "column price: outside (0, 100000] ('-5.0')"),
+        (5, "price_positive", "price", "-5.0", "column price: not positive ('-5.0')"),
         (12, "airport_code", "origin", "fra",
          "column origin: not an airport code [A-Z]{3} ('fra')"),
     ]  # fmt: skip
@@ -66,12 +65,12 @@ def test_bad_rows_are_rejected_with_their_reason_and_the_rest_loads(store, wareh
     (log,) = warehouse.query_arrow("SELECT * FROM ML_PREDICTIONS.DATA_QUALITY_LOG").to_pylist()
     assert (log["object_name"], log["check_name"], log["status"], log["failures"],
             log["rows_checked"]) == (FARES_KEY, "ingest_rejects", "warn", 2, 20)  # fmt: skip
-    assert "column price: 1 row outside (0, 100000] (row 5: '-5.0')" in log["details"]
+    assert "column price: 1 row not positive (row 5: '-5.0')" in log["details"]
     data = json.loads(json.dumps(report.to_dict()))
     assert data["totals"]["rows_rejected"] == 2 and data["loaded"] == [{
         "key": FARES_KEY, "feed": "fares", "rows": 18, "rows_rejected": 2,
         "top_reasons": [{"check": "airport_code", "column": "origin", "rows": 1},
-                        {"check": "price_range", "column": "price", "rows": 1}]}]  # fmt: skip
+                        {"check": "price_positive", "column": "price", "rows": 1}]}]  # fmt: skip
 
 
 @pytest.mark.parametrize(("bad", "share", "loaded"), [(2, None, 18), (3, None, None),
@@ -111,7 +110,9 @@ def test_rerunning_records_good_rows_and_rejects_once(store, warehouse):
     again = load_raw_files(store, warehouse, policy=POLICY)
     assert again.skipped_already_loaded == [FARES_KEY] and again.rejected == {}
     report = ingest.IngestReport(run_id="concurrent")
-    ingest._ingest_one(store, warehouse, raw_file, report, POLICY)  # as a concurrent run would
+    ingest._ingest_one(
+        store, warehouse, raw_file, report, policy=POLICY
+    )  # as a concurrent run would
     assert report.skipped_already_loaded == [FARES_KEY]
     assert count(warehouse, "RAW.FARES") == 19 and count(warehouse, "RAW.REJECTED_ROWS") == 1
     assert count(warehouse, "ML_PREDICTIONS.DATA_QUALITY_LOG") == 1
@@ -191,8 +192,6 @@ def test_every_planted_bad_row_is_rejected_naming_column_and_value(store, wareho
     for planted in answer:
         reject = got.get((planted["key"], planted["row"]))
         assert reject is not None, planted
-        if _over_todays_limits(reject) and reject["column_name"] != planted["column"]:
-            continue  # a row tagged with its first failing check; see _over_todays_limits
         assert reject["column_name"] == planted["column"], (planted, reject)
         value = planted["value"]
         named = (
@@ -201,27 +200,14 @@ def test_every_planted_bad_row_is_rejected_naming_column_and_value(store, wareho
         assert f"column {planted['column']}: " in reject["reason"], (planted, reject)
         assert any(v in reject["reason"] for v in named), (planted, reject)
     planted_rows = {(a["key"], a["row"]) for a in answer}
-    unplanted = [r for key, r in got.items() if key not in planted_rows]
-    assert [r for r in unplanted if not _over_todays_limits(r)] == []  # no other good row
+    assert [r for key, r in got.items() if key not in planted_rows] == []  # no good row
 
 
-@pytest.mark.xfail(strict=False, reason="needs contract limits of issue 10 item 3")
 def test_at_least_99_percent_of_good_rows_load(store, warehouse, realistic):
     report, answer = realistic
     load_raw_files(store, warehouse, policy=POLICY)
     good = report.fare_rows - len(answer)
     assert count(warehouse, "RAW.FARES") >= 0.99 * good
-
-
-def _over_todays_limits(reject: dict) -> bool:
-    """Whether a reject is a good value over a limit that issue 10 item 3 raises.
-
-    Until then a planted row that is also a 4-stop itinerary or an expensive fare in local
-    units fails that check first.
-    """
-    if reject["check_name"] == "price_range":
-        return float(reject["value"]) > MAX_PRICE
-    return reject["check_name"] == "stops_range" and reject["value"] == str(MAX_STOPS + 1)
 
 
 def _number(text: str) -> bool:
@@ -257,7 +243,7 @@ def test_ingest_json_and_status_show_rows_loaded_and_rejected_per_file(settings,
     status = json.loads(invoke("status", "--json").stdout)
     (row,) = status["file_rows"]
     assert (row["path"], row["rows_loaded"], row["rows_rejected"]) == (FARES_KEY, 17, 3)
-    assert row["top_reasons"] == "cabin cabin (2); price price_range (1)"
+    assert row["top_reasons"] == "cabin cabin (2); price price_positive (1)"
 
     other = "raw-data/fares/2026-09-02/fares.csv"
     (lake / other).parent.mkdir(parents=True)

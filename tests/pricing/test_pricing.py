@@ -10,15 +10,10 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from flightprice.pricing.engine import (
-    CABINS,
-    GUARDRAILS,
-    Guardrail,
-    PricingParams,
-    explain,
-    price_flights,
-    reasons_json,
-)
+from flightprice.contract import CABINS
+from flightprice.pricing.engine import GUARDRAILS, Guardrail, price_flights
+from flightprice.pricing.params import PricingParams
+from flightprice.pricing.reasons import explain, reasons_json
 
 UNROUNDED = PricingParams(rounding="none")
 NAN = float("nan")

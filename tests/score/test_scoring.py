@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flightprice.pricing.engine import PricingParams
+from flightprice.pricing.params import PricingParams
 from flightprice.score.batch import ScoringError, run_scoring
 from flightprice.warehouse import open_warehouse
 

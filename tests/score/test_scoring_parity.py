@@ -9,7 +9,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from flightprice.pricing.engine import PricingParams
+from flightprice.pricing.params import PricingParams
 from flightprice.score.batch import run_scoring
 from flightprice.warehouse import open_warehouse
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from flightprice.pricing.engine import PricingParams
+from flightprice.pricing.params import PricingParams
 from flightprice.serve._request_table import RequestTableError, request_frame
-from flightprice.serve.quote import ModelHolder, NoChampionError, load_served_model, quote
+from flightprice.serve.quoting import ModelHolder, NoChampionError, load_served_model, quote
 from flightprice.settings import Settings
 
 ROW = {

@@ -14,10 +14,7 @@ import pytest
 
 from flightprice.contract import CABINS
 from flightprice.pricing import PricingParams
-
-# `flightprice.serve.quote` names both a module and its function; once the module is imported
-# the package attribute is the module, so import the function from its module.
-from flightprice.serve.quote import load_champion, quote
+from flightprice.serve import load_served_model, quote
 from flightprice.train import LoadedModel
 from flightprice.warehouse import open_warehouse
 
@@ -27,18 +24,37 @@ REQUEST = ["carrier", "flight_number", "origin", "destination", "departure_at", 
            "duration_minutes", "observed_at", "capacity", "seats_remaining"]  # fmt: skip
 FLOAT_NOISE = 1e-12
 LAST_WEEK_DAYS = np.arange(7, -1, -1)  # a booking date 7, 6, ... 0 days before departure
+# Each flight-cabin on sale with its last quoted price before the clock (the latest quote,
+# the highest quote_id at a tied instant): a realistic change-limit reference.
+ON_SALE_SQL = """
+with last_quotes as (
+    select fares.flight_id, fares.cabin, fares.price_usd as last_price_usd
+    from ANALYTICS.FCT_FARE_OBSERVATION as fares
+    inner join (select distinct as_of from ANALYTICS.ML_SCORING_FEATURES) as clock
+        on fares.observed_at < clock.as_of
+    qualify row_number() over (
+        partition by fares.flight_id, fares.cabin
+        order by fares.observed_at desc, fares.quote_id desc
+    ) = 1
+)
+select features.*, last_quotes.last_price_usd
+from ANALYTICS.ML_SCORING_FEATURES as features
+left join last_quotes
+    on last_quotes.flight_id = features.flight_id and last_quotes.cabin = features.cabin
+order by features.flight_id, features.cabin
+"""
 
 
 @pytest.fixture(scope="module")
 def model(champion_template, make_settings) -> LoadedModel:
-    return load_champion(make_settings(champion_template))
+    return load_served_model(make_settings(champion_template))
 
 
 @pytest.fixture(scope="module")
 def on_sale(champion_template, make_settings) -> pd.DataFrame:
     """Every flight-cabin on sale at the end of the market (one row each), as requests."""
     with open_warehouse(make_settings(champion_template), read_only=True) as wh:
-        frame = wh.query_df("SELECT * FROM ANALYTICS.ML_SCORING_FEATURES ORDER BY flight_id, cabin")
+        frame = wh.query_df(ON_SALE_SQL)
     frame[["capacity", "seats_remaining"]] = frame[["capacity", "seats_remaining"]].astype(float)
     assert len(frame) > 1000 and set(frame["cabin"]) == set(CABINS)
     return frame

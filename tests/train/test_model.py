@@ -13,6 +13,7 @@ from flightprice.store import LocalStore
 from flightprice.train.model import (
     ArtifactChecksumError,
     ArtifactNotFoundError,
+    InsufficientDataError,
     LoadedModel,
     TrainedModel,
     evaluate,
@@ -250,3 +251,24 @@ def test_versions_sort_by_time_and_are_unique() -> None:
 def test_training_needs_both_sides_of_the_split(frame: pd.DataFrame) -> None:
     with pytest.raises(ValueError, match="both sides"):
         train_model(frame, FAST_PARAMS, holdout_days=400)
+
+
+def test_too_few_days_says_what_it_found_and_which_setting_to_change(frame) -> None:
+    observed = pd.to_datetime(frame["observed_at"])
+    days = (observed.max().normalize() - observed.min().normalize()).days + 1
+    with pytest.raises(InsufficientDataError) as raised:
+        train_model(frame, FAST_PARAMS, holdout_days=days)
+    message = str(raised.value)
+    assert f"0 train and {len(frame):,} holdout rows" in message
+    assert f"{days} day(s), {observed.min():%Y-%m-%d} to {observed.max():%Y-%m-%d}" in message
+    assert raised.value.hint == f"set FLIGHTPRICE_HOLDOUT_DAYS below {days} or load more days"
+    assert raised.value.hint in message
+
+
+def test_one_day_of_data_asks_for_more_days(frame) -> None:
+    one_day = frame[pd.to_datetime(frame["observed_at"]).dt.normalize()
+                    == pd.to_datetime(frame["observed_at"]).max().normalize()]
+    with pytest.raises(InsufficientDataError, match="load more days"):
+        train_model(one_day, FAST_PARAMS, holdout_days=1)
+    with pytest.raises(InsufficientDataError, match="0 rows.*FLIGHTPRICE_HOLDOUT_DAYS"):
+        train_model(frame.iloc[:0], FAST_PARAMS, holdout_days=7)

@@ -1,7 +1,8 @@
 """Build the real dbt project on a hand-made RAW fixture and check its tables and tests.
 
 Expected values are worked out by hand from the fixture in conftest.py (currency rates from
-the seed: EUR 1.08, GBP 1.27), not recomputed with the models' own logic.
+the seed: EUR 1.08, GBP 1.27), not recomputed with the models' own logic. Model features of
+the `ml_` rows are derived as training and scoring derive them (`features`), then checked.
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
+from flightprice.features import derive_request_features
 from flightprice.transform.dbt import DBT_STEPS
 
 pytestmark = pytest.mark.slow
 
+# Request columns, keys and the target: model features are derived from them in Python.
 TRAINING_COLUMNS = [
     "quote_id",
     "observed_at",
@@ -25,24 +29,12 @@ TRAINING_COLUMNS = [
     "flight_number",
     "origin",
     "destination",
-    "route",
     "cabin",
     "stops",
     "duration_minutes",
     "departure_at",
-    "days_to_departure",
-    "departure_hour",
-    "departure_dow",
-    "departure_month",
-    "departure_day_of_year",
-    "is_weekend_departure",
     "capacity",
     "seats_remaining",
-    "load_factor",
-    "prior_quote_count",
-    "prior_price_mean_usd",
-    "last_price_usd",
-    "route_cabin_mean_price_7d_usd",
     "price_usd",
 ]
 SCORING_COLUMNS = [c for c in TRAINING_COLUMNS if c not in ("quote_id", "price_usd")] + ["as_of"]
@@ -72,6 +64,12 @@ def rows_by_key(rows: list[dict[str, Any]], *key: str) -> dict[Any, dict[str, An
     return {tuple(row[k] for k in key) if len(key) > 1 else row[key[0]]: row for row in rows}
 
 
+def with_features(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add the model features to `ml_` rows (missing as None, numbers as Python scalars)."""
+    frame = derive_request_features(pd.DataFrame(rows)).astype(object)
+    return frame.where(frame.notna(), None).to_dict("records")
+
+
 @pytest.fixture(scope="module")
 def good_build(tmp_path_factory, raw_fixture, invoke_dbt):
     """Build the whole project once on the clean fixture: (warehouse path, dbt result)."""
@@ -87,13 +85,13 @@ def query(query_rows):
 @pytest.fixture(scope="module")
 def training(good_build, query) -> dict[str, dict[str, Any]]:
     rows = query(good_build[0], "select * from ANALYTICS.ML_TRAINING_FEATURES")
-    return rows_by_key(rows, "quote_id")
+    return rows_by_key(with_features(rows), "quote_id")
 
 
 @pytest.fixture(scope="module")
 def scoring(good_build, query) -> dict[tuple[str, str], dict[str, Any]]:
     rows = query(good_build[0], "select * from ANALYTICS.ML_SCORING_FEATURES")
-    return rows_by_key(rows, "flight_id", "cabin")
+    return rows_by_key(with_features(rows), "flight_id", "cabin")
 
 
 def test_build_runs_every_model_test_and_unit_test_successfully(good_build):
@@ -211,7 +209,7 @@ def test_flight_daily_aggregates_one_flight_cabin_day(good_build, query):
     assert day["load_factor"] == pytest.approx(0.6)
 
 
-def test_training_features_of_a_quote_with_history(training):
+def test_training_features_of_a_later_quote(training):
     row = training["q08"]
     assert row["flight_id"] == "AA100-20260912"
     assert row["route"] == "JFK-LAX"
@@ -221,30 +219,11 @@ def test_training_features_of_a_quote_with_history(training):
     assert row["is_weekend_departure"] is True
     assert row["capacity"] == 150
     assert row["load_factor"] == 0.0  # 200 seats left of 150: clipped
-    # Earlier quotes: q03 300, q04 270 (250 EUR), q06 310 and q07 320 at one instant.
-    assert row["prior_quote_count"] == 4
-    assert row["prior_price_mean_usd"] == pytest.approx(300.0)
-    assert row["last_price_usd"] == pytest.approx(320.0)  # tie broken by highest quote_id
-    # 09-01 .. 09-07 on JFK-LAX economy: q03 300, q04 270, q05 260, q06 310, q07 320.
-    assert row["route_cabin_mean_price_7d_usd"] == pytest.approx(292.0)
     assert row["price_usd"] == pytest.approx(350.0)
-
-
-def test_training_features_of_quotes_at_the_same_instant_do_not_see_each_other(training):
-    for quote_id in ("q06", "q07"):
-        row = training[quote_id]
-        assert row["prior_quote_count"] == 2
-        assert row["prior_price_mean_usd"] == pytest.approx(285.0)
-        assert row["last_price_usd"] == pytest.approx(270.0)
-        # 08-29 .. 09-04: q02 220, q03 300, q04 270, q05 260 (q01 on 08-28 is too old).
-        assert row["route_cabin_mean_price_7d_usd"] == pytest.approx(262.5)
 
 
 def test_training_features_of_first_quotes_and_missing_values(training):
     first = training["q03"]
-    assert first["prior_quote_count"] == 0
-    assert first["prior_price_mean_usd"] is None and first["last_price_usd"] is None
-    assert first["route_cabin_mean_price_7d_usd"] == pytest.approx(210.0)  # q01, q02
     assert first["load_factor"] == pytest.approx(0.2)
     assert training["q09"]["seats_remaining"] is None
     assert training["q09"]["load_factor"] is None
@@ -252,12 +231,10 @@ def test_training_features_of_first_quotes_and_missing_values(training):
     assert unscheduled["capacity"] is None and unscheduled["load_factor"] is None
     assert unscheduled["price_usd"] == pytest.approx(540.0)
     business = training["q11"]
-    assert business["route_cabin_mean_price_7d_usd"] is None  # no earlier business quote
     assert business["price_usd"] == pytest.approx(1270.0)
     assert business["load_factor"] == pytest.approx(0.5)
     thursday = training["q13"]
     assert (thursday["departure_dow"], thursday["is_weekend_departure"]) == (4, False)
-    assert training["q05"]["route_cabin_mean_price_7d_usd"] == pytest.approx(240.0)
 
 
 def test_scoring_features_cover_flights_departing_after_as_of(scoring, raw_fixture):
@@ -274,26 +251,18 @@ def test_scoring_features_cover_flights_departing_after_as_of(scoring, raw_fixtu
         assert row["departure_at"] > row["as_of"]
 
 
-def test_scoring_features_use_the_latest_seats_and_history_before_as_of(scoring):
+def test_scoring_features_use_the_latest_seats_known_at_as_of(scoring):
     economy = scoring[("AA100-20260912", "economy")]
     assert economy["days_to_departure"] == pytest.approx(68 / 24)
     assert economy["seats_remaining"] == 60  # q10, the latest quote
     assert economy["load_factor"] == pytest.approx(0.6)
-    assert economy["prior_quote_count"] == 7
-    assert economy["prior_price_mean_usd"] == pytest.approx(2330 / 7)
-    assert economy["last_price_usd"] == pytest.approx(400.0)
-    assert economy["route_cabin_mean_price_7d_usd"] == pytest.approx(302.0)
-    # q17 is observed exactly at as_of: its seats count, its price is not history yet.
+    # q17 is observed exactly at as_of: its seats count.
     unscheduled = scoring[("LH400-20260911", "economy")]
     assert unscheduled["seats_remaining"] == 25
     assert unscheduled["capacity"] is None
-    assert unscheduled["prior_quote_count"] == 1
-    assert unscheduled["last_price_usd"] == pytest.approx(540.0)
     never_quoted = scoring[("DL300-20260920", "economy")]
-    assert never_quoted["prior_quote_count"] == 0
     assert never_quoted["seats_remaining"] is None and never_quoted["load_factor"] is None
     assert never_quoted["capacity"] == 100
-    assert scoring[("BA200-20260910", "economy")]["prior_price_mean_usd"] == pytest.approx(539.75)
 
 
 def test_planted_bad_raw_rows_fail_the_matching_dbt_tests(tmp_path, raw_fixture, invoke_dbt):
@@ -406,8 +375,6 @@ def test_later_quotes_change_no_earlier_features(
     }
     economy = at_cutoff[("AA100-20260912", "economy")]
     assert economy["seats_remaining"] == 100  # q07, the highest quote_id at the clock
-    assert economy["prior_quote_count"] == 2  # q03, q04; q06 and q07 are at the clock
-    assert economy["prior_price_mean_usd"] == pytest.approx(285.0)
 
 
 def test_daily_steps_build_every_model_once_after_its_parents(tmp_path, invoke_dbt):

@@ -8,7 +8,7 @@ fares as {{ inline_cte() }} (
 
 currency_rates as (
 
-    select * from {{ ref('currency_rates') }}
+    select * from {{ ref('int_currency_rates') }}
 
 ),
 
@@ -45,17 +45,60 @@ latest_deliveries as (
 
 ),
 
+rate_periods as (
+
+    select
+        currency,
+        rate_to_usd,
+        rate_date as valid_from,
+        lead(rate_date) over (partition by currency order by rate_date) as valid_until
+
+    from currency_rates
+
+),
+
+calendar as (
+
+    {{ date_spine(
+        'select min(valid_from) from rate_periods',
+        'select max(cast(observed_at as date)) from fares'
+    ) }}
+
+),
+
+daily_rates as (
+
+    -- The as-of join, done once on the small tables: each currency's rate in force each
+    -- day (that of the nearest rate_date on or before it). Fares then join it on equality,
+    -- which both warehouses run as a hash join (DuckDB's ASOF JOIN and Snowflake's
+    -- MATCH_CONDITION differ in syntax, and a range join per fare would scan every rate).
+    select
+        rate_periods.currency,
+        calendar.date_day as rate_day,
+        rate_periods.rate_to_usd
+
+    from calendar
+    inner join rate_periods
+        on
+        calendar.date_day >= rate_periods.valid_from
+        and (rate_periods.valid_until is null or calendar.date_day < rate_periods.valid_until)
+
+),
+
 converted as (
 
     -- Converted after the de-duplication, so each quote is joined once, not per delivery.
     select
         latest_deliveries.*,
-        latest_deliveries.price_local * currency_rates.usd_per_unit as price_usd
+        latest_deliveries.price_local * daily_rates.rate_to_usd as price_usd
 
     from latest_deliveries
-    -- Left join: an unknown currency leaves price_usd null and fails its not_null test.
-    left join currency_rates
-        on latest_deliveries.currency = upper(currency_rates.currency)
+    -- Left join: a currency with no rate on or before the observation date leaves
+    -- price_usd null and fails its not_null test (ingest refuses such fares).
+    left join daily_rates
+        on
+        latest_deliveries.currency = daily_rates.currency
+        and cast(latest_deliveries.observed_at as date) = daily_rates.rate_day
 
 )
 

@@ -7,15 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
 from flightprice.cli import deploy, pipeline, pricing, run, schedule, status, train
-from flightprice.cli._common import err_console
-from flightprice.exit_codes import ExitCode
-from flightprice.settings import MissingSettingError, Settings
+from flightprice.cli._errors import JsonErrorsGroup
 
 app = typer.Typer(
     name="flightprice",
+    cls=JsonErrorsGroup,
     help="Flight pricing: raw fares -> warehouse -> features -> model -> prices.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -41,12 +39,8 @@ def _main(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    try:
-        settings = Settings(**({"home": home} if home else {}))
-    except ValidationError as exc:
-        err_console.print(f"[bold red]error:[/] invalid configuration:\n{exc}")
-        raise typer.Exit(ExitCode.CONFIG) from None
-    ctx.ensure_object(dict)["settings"] = settings
+    # Settings are read on a command's first `settings_from`, so `--help` never reads them.
+    ctx.ensure_object(dict)["home"] = home
 
 
 pipeline.register(app)
@@ -59,9 +53,5 @@ app.command(name="run")(run.run)
 
 
 def main() -> None:
-    """Run the CLI; configuration errors exit with code 2 and a message naming the variable."""
-    try:
-        app()
-    except MissingSettingError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
-        raise SystemExit(ExitCode.CONFIG) from None
+    """Run the CLI; failures print through JsonErrorsGroup (configuration errors exit 2)."""
+    app()

@@ -13,8 +13,8 @@ from flightprice.cli._common import (
     console,
     err_console,
     fail,
+    finish,
     guard,
-    print_json,
     settings_from,
 )
 from flightprice.exit_codes import ExitCode
@@ -58,12 +58,10 @@ def deploy(
         try:
             result = run_deploy(settings, version, target=chosen)
         except (RegistryError, TaskDefinitionError, LookupError) as exc:
-            raise fail(str(exc)) from None
+            raise fail(str(exc), cause=exc) from None
         except (BotoCoreError, ClientError) as exc:
-            raise fail(f"AWS: {exc}") from None
-    if json_out:
-        print_json(result.to_dict())
-    else:
+            raise fail(f"AWS: {exc}", cause=exc) from None
+    if not json_out:
         table = Table(title=f"deploy to {result.target}", title_justify="left")
         table.add_column("what")
         table.add_column("value", overflow="fold")
@@ -77,8 +75,10 @@ def deploy(
         console.print(table)
         verdict = "[red]rolled back[/]" if result.rolled_back else "[green]deployed[/]"
         console.print(f"{result.version}: {verdict}")
-    if not result.passed:
-        raise typer.Exit(ExitCode.FAILED)
+    finish(json_out, result.to_dict(), ExitCode.OK if result.passed else ExitCode.FAILED,
+           f"deploy of {result.version} to {result.target} failed"
+           + (" and was rolled back" if result.rolled_back else "")
+           + (f": {result.detail}" if result.detail else ""), kind="DeployFailed")
 
 
 def register(app: typer.Typer) -> None:

@@ -13,6 +13,7 @@ from rich.table import Table
 from flightprice.cli._common import (
     JsonOption,
     console,
+    finish,
     guard,
     print_json,
     progress_bar,
@@ -138,11 +139,10 @@ def ingest(ctx: typer.Context, json_out: JsonOption = False) -> None:
             open_store(settings), warehouse, progress=progress, run_id=new_run_id("ingest"),
             policy=IngestPolicy.from_settings(settings),
         )
-    if json_out:
-        print_json(report.to_dict())
-    else:
+    if not json_out:
         _print_ingest(report)
-    raise typer.Exit(report.exit_code)
+    finish(json_out, report.to_dict(), report.exit_code,
+           f"{len(report.quarantined)} file(s) quarantined, {len(report.failed)} failed to load")
 
 
 def _print_ingest(report) -> None:
@@ -197,12 +197,10 @@ def transform(
     args = ["build", *(["--select", select] if select else [])]
     with guard(), console.status("dbt build …", spinner="dots") if not json_out else nullcontext():
         run = run_transform(settings_from(ctx), run_id=new_run_id("transform"), args=args)
-    if json_out:
-        print_json(run.to_dict())
-    else:
+    if not json_out:
         _print_dbt(run, "dbt build")
-    if not run.success:
-        raise typer.Exit(ExitCode.DBT_FAILED)
+    finish(json_out, run.to_dict(), ExitCode.OK if run.success else ExitCode.DBT_FAILED,
+           "dbt build failed: " + ", ".join(node.name for node in run.failed))
 
 
 def quality(
@@ -221,12 +219,11 @@ def quality(
             settings_from(ctx), run_id=new_run_id("quality"), run_tests=tests
         )
     failed = [r for r in rows if r["status"] in ("fail", "error")]
-    if json_out:
-        print_json({"checks": rows, "failed": len(failed)})
-    else:
+    if not json_out:
         _print_quality(rows)
-    if failed:
-        raise typer.Exit(ExitCode.QUALITY_FAILED)
+    finish(json_out, {"checks": rows, "failed": len(failed)},
+           ExitCode.QUALITY_FAILED if failed else ExitCode.OK,
+           "data-quality checks failed: " + ", ".join(r["check_name"] for r in failed))
 
 
 def _number(value: float | None) -> str:

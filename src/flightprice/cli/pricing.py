@@ -6,7 +6,6 @@ from enum import Enum
 from typing import Annotated
 
 import typer
-from pydantic import SecretStr
 from rich.table import Table
 
 from flightprice.cli._common import (
@@ -14,6 +13,7 @@ from flightprice.cli._common import (
     console,
     err_console,
     fail,
+    finish,
     guard,
     print_json,
     progress_bar,
@@ -60,6 +60,7 @@ def serve(
 ) -> None:
     """Serve the pricing API (uvicorn) until interrupted; the champion is loaded at startup."""
     from api.main import serve as serve_api
+    from pydantic import SecretStr
 
     settings = settings_from(ctx)
     if reload_key:
@@ -103,9 +104,7 @@ def score(
                 settings, mode=mode.value if mode else None, run_id=run_id, progress=progress
             )
     except ScoringError as exc:
-        if json_out:
-            print_json({"status": "failed", "error": str(exc)})
-        raise fail(str(exc), ExitCode.FAILED) from None
+        raise fail(str(exc), ExitCode.FAILED, cause=exc) from None
     if json_out:
         print_json(report.to_dict())
         return
@@ -148,9 +147,7 @@ def smoke_test(
         latency_budget_ms=budget_ms or settings.smoke_latency_budget_ms,
         wait_seconds=wait,
     )
-    if json_out:
-        print_json(report.to_dict())
-    else:
+    if not json_out:
         table = Table(title=f"smoke test of {report.url}", title_justify="left")
         for column in ("check", "result", "detail", "ms"):
             table.add_column(column, justify="right" if column == "ms" else "left", overflow="fold")
@@ -160,8 +157,9 @@ def smoke_test(
         console.print(table)
         verdict = "[green]passed[/]" if report.passed else "[red]failed[/]"
         console.print(f"smoke test {verdict}")
-    if not report.passed:
-        raise typer.Exit(ExitCode.FAILED)
+    finish(json_out, report.to_dict(), ExitCode.OK if report.passed else ExitCode.FAILED,
+           "smoke test failed: " + next((f"{c.name}: {c.detail}" for c in report.checks
+                                         if not c.passed), "?"), kind="SmokeTestFailed")
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from flightprice.cli._common import JsonOption, console, guard, print_json, settings_from
+from flightprice.cli._common import JsonOption, console, finish, guard, settings_from
 from flightprice.exit_codes import ExitCode
 
 # flow name -> "file:function" under settings.flows_dir
@@ -54,14 +54,14 @@ def run(
         kwargs = {"force": force} if name.value == "daily" else {}
         state = flow(**kwargs, return_state=True)
     result = state.result(raise_on_failure=False)
-    if json_out:
-        print_json({"state": state.type.value, "result": result if state.is_completed() else str(result)})
-    else:
+    if not json_out:
         colour = "green" if state.is_completed() else "red"
         console.print(f"flow [bold]{flow.name}[/]: [{colour}]{state.type.value}[/]")
         if state.is_completed():
             console.print(result)
         else:
             console.print(str(result))
-    if not state.is_completed():
-        raise typer.Exit(ExitCode.FAILED)
+    finish(json_out, {"state": state.type.value,
+                      "result": result if state.is_completed() else str(result)},
+           ExitCode.OK if state.is_completed() else ExitCode.FAILED,
+           f"flow {flow.name} ended {state.type.value}: {result}", kind="FlowFailed")

@@ -13,6 +13,7 @@ from flightprice.cli._common import (
     console,
     err_console,
     fail,
+    finish,
     guard,
     print_json,
     settings_from,
@@ -65,13 +66,13 @@ def schedule(
             else:
                 result = scheduler.status(settings)
         except scheduler.ScheduleError as exc:
-            raise fail(str(exc)) from None
-    if json_out:
-        print_json(result.to_dict())
-    else:
+            raise fail(str(exc), cause=exc) from None
+    if not json_out:
         _print_status(result)
-    if action is Action.status and not result.server_healthy:
-        raise typer.Exit(ExitCode.FAILED)
+    unhealthy = action is Action.status and not result.server_healthy
+    finish(json_out, result.to_dict(), ExitCode.FAILED if unhealthy else ExitCode.OK,
+           f"the Prefect server at {result.ui_url} is not healthy",
+           hint="start it with `flightprice schedule start`", kind="ServerNotHealthy")
 
 
 def _print_status(result) -> None:  # result: schedule.ScheduleStatus

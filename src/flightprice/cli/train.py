@@ -79,9 +79,11 @@ def train(
                                    compare=compare or promote, promote=promote,
                                    check_quality=quality_gate, progress=progress)
         except Exception as exc:  # noqa: BLE001 - logged in TRAINING_LOG already; exit 1
-            raise fail(f"training failed: {exc}") from None
+            raise fail(f"training failed: {exc}", cause=exc) from None
     if json_out:
-        print_json(outcome.to_dict())
+        # Skipped by the gate is an outcome of its own (status "skipped"), not an error.
+        skipped = {"exit_code": int(ExitCode.TRAINING_SKIPPED)} if outcome.status == "skipped" else {}
+        print_json({**outcome.to_dict(), **skipped})
     else:
         _print_outcome(outcome)
     if outcome.status == "skipped":
@@ -127,7 +129,7 @@ def compare(
         try:
             result = compare_versions(settings, warehouse, store, challenger, champion)
         except (RegistryError, FileNotFoundError, RuntimeError) as exc:
-            raise fail(str(exc)) from None
+            raise fail(str(exc), cause=exc) from None
     if json_out:
         print_json(result)
         return
@@ -184,7 +186,8 @@ def models_show(
     with guard(), warehouse:
         entry = get(warehouse, version)
     if entry is None:
-        raise fail(f"model version {version} is not registered")
+        raise fail(f"model version {version} is not registered",
+                   hint="`flightprice models list` shows the registered versions")
     data = _entry_dict(entry)
     metadata_key = f"models/{version}/metadata.json"
     data["artifact_metadata"] = (json.loads(store.read_bytes(metadata_key))
@@ -210,7 +213,7 @@ def models_promote(
         try:
             entry = promote(warehouse, version, reason)
         except RegistryError as exc:
-            raise fail(str(exc)) from None
+            raise fail(str(exc), cause=exc) from None
     _report_champion(entry, json_out)
 
 
@@ -228,7 +231,7 @@ def models_rollback(
         try:
             entry = rollback(warehouse, reason)
         except RegistryError as exc:
-            raise fail(str(exc)) from None
+            raise fail(str(exc), cause=exc) from None
     _report_champion(entry, json_out)
 
 
@@ -273,7 +276,7 @@ def report(
         try:
             files = build_model_report(settings, warehouse, store, version, out)
         except (RegistryError, FileNotFoundError, RuntimeError, ValueError) as exc:
-            raise fail(str(exc)) from None
+            raise fail(str(exc), cause=exc) from None
     if json_out:
         print_json(files.to_dict())
         return

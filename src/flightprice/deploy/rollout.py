@@ -37,14 +37,6 @@ TARGETS = ("local", "ecs")
 SmokeTest = Callable[[str], Any]  # base URL -> a report with `.passed` (and `.to_dict()`)
 
 
-class DeployError(RuntimeError):
-    """A deployment failed and was rolled back; `.result` says what happened."""
-
-    def __init__(self, result: DeployResult) -> None:
-        super().__init__(result.detail)
-        self.result = result
-
-
 @dataclass
 class DeployResult:
     """What a deploy did; `passed` is False when it was rolled back."""

@@ -13,6 +13,8 @@ Decisions the contract leaves open:
 - Timestamps with a UTC offset are converted to UTC; naive ones are taken as UTC.
 - An integer column accepts `3` and `3.0`, not `2.5`; a number column rejects NaN and inf.
 - Row numbers in messages are 1-based data rows: the CSV header is not counted.
+- A fare's price is checked in USD, at the rate of its currency on the nearest date on or
+  before its observation date (UTC); a fare whose currency has none is refused.
 """
 
 from __future__ import annotations
@@ -32,14 +34,17 @@ from flightprice.contract import (
     AIRPORT_PATTERN,
     CABINS,
     CARRIER_PATTERN,
-    CURRENCIES,
+    MAX_DURATION_MINUTES,
     MAX_PRICE,
     MAX_SEATS,
     MAX_STOPS,
+    MIN_DURATION_MINUTES,
+    MIN_PRICE_USD,
 )
+from flightprice.ingest._rates import shipped_rates
 from flightprice.ingest._rejects import IngestPolicy, reject_rows, tag_rows, temporal_checks
 
-FEEDS = ("schedules", "fares")
+FEEDS = ("currency_rates", "schedules", "fares")
 EXAMPLES = 5  # offending rows kept per failed check; the message shows three
 _ENGINE: duckdb.DuckDBPyConnection | None = None  # see _engine()
 
@@ -56,18 +61,22 @@ FEED_COLUMNS: dict[str, dict[str, str]] = {
     "fares": {"quote_id": "VARCHAR", "observed_at": "TIMESTAMP", **_COMMON,
               "cabin": "VARCHAR", "stops": "INTEGER", "duration_minutes": "INTEGER",
               "seats_remaining": "INTEGER", "price": "DOUBLE", "currency": "VARCHAR"},
+    # USD per unit of `currency` from `date` on, until the currency's next dated rate.
+    "currency_rates": {"date": "DATE", "currency": "VARCHAR", "rate_to_usd": "DOUBLE"},
 }  # fmt: skip
 NULLABLE_COLUMNS = frozenset({"seats_remaining"})
 _FREE_TEXT = frozenset({"quote_id", "flight_number"})  # text columns with no format check
 
 _KEY = re.compile(r"raw-data/(?P<feed>[^/]+)/(?P<day>[^/]+)/(?P<name>[^/]+)")
 _TYPE_WORDS = {"TIMESTAMP": "an ISO 8601 timestamp", "INTEGER": "an integer",
-               "DOUBLE": "a finite number"}  # fmt: skip
+               "DOUBLE": "a finite number", "DATE": "an ISO 8601 date"}  # fmt: skip
+CURRENCY_PATTERN = r"^[A-Z]{3}$"  # ISO 4217 code
 # Parquet physical types (as DuckDB names them) that may hold each contract type.
 _INTS = r"U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?"
 _SOURCE_TYPES = {
     "VARCHAR": re.compile(rf'VARCHAR|{_INTS}|"NULL"'),
     "TIMESTAMP": re.compile(r'VARCHAR|DATE|TIMESTAMP.*|"NULL"'),
+    "DATE": re.compile(r'VARCHAR|DATE|"NULL"'),
     "INTEGER": re.compile(rf'VARCHAR|{_INTS}|FLOAT|DOUBLE|DECIMAL.*|"NULL"'),
     "DOUBLE": re.compile(rf'VARCHAR|{_INTS}|FLOAT|DOUBLE|DECIMAL.*|"NULL"'),
 }
@@ -160,12 +169,17 @@ def parse_key(key: str) -> tuple[date | None, str | None]:
 
 
 def validate_file(
-    raw_file: RawFile, local_path: Path, policy: IngestPolicy | None = None
+    raw_file: RawFile,
+    local_path: Path,
+    rates: pa.Table | None = None,
+    policy: IngestPolicy | None = None,
 ) -> ValidatedFile | Rejection:
     """Check `local_path` (the content of `raw_file`) against the contract of its feed.
 
-    Rows failing a row check are set aside; the file is rejected whole when it cannot be
-    read, breaks the layout, or more than `policy.max_reject_share` of its rows fail.
+    `rates` (`date, currency, rate_to_usd`, one row per date and currency) converts fares
+    to USD; the default is the shipped history alone. Rows failing a row check are set
+    aside; the file is rejected whole when it cannot be read, breaks the layout, or more
+    than `policy.max_reject_share` of its rows fail.
     """
     if raw_file.layout_error:
         return Rejection(raw_file, (CheckFailure("key_layout", raw_file.layout_error),))
@@ -176,6 +190,8 @@ def validate_file(
         unreadable = _read_source(con, raw_file, local_path)
         if unreadable is not None:
             return Rejection(raw_file, (unreadable,))
+        if raw_file.feed == "fares":
+            con.register("rates", shipped_rates() if rates is None else rates)
         return _check(con, raw_file, policy or IngestPolicy())
     finally:
         con.execute("DROP TABLE IF EXISTS src; DROP TABLE IF EXISTS t; DROP TABLE IF EXISTS bad")
@@ -254,6 +270,8 @@ def _check(
     )
     nulls = "".join(f", {_id(c)} IS NULL AS {_id(c + '$null')}" for c in cast)
     con.execute(f"CREATE TEMP TABLE t AS SELECT rowid + 1 AS _row, {typed}{nulls} FROM src")
+    if raw.feed == "fares":
+        _attach_rates(con)
     delivery = raw.delivery_date or parse_key(raw.key)[0]
     checks = _row_checks(raw.feed, contract) + temporal_checks(raw.feed, delivery, policy)
     failures, duplicates, raw_text = _row_failures(con, checks, raw.feed, contract)
@@ -272,6 +290,15 @@ def _check(
     table = con.sql(f"SELECT _row, {', '.join(map(_id, contract))} FROM t").to_arrow_table()
     keep = pc.invert(pc.is_in(table["_row"], value_set=rejects["row_number"]))
     return ValidatedFile(raw, table.filter(keep).drop_columns("_row"), ignored, rejects, failures)
+
+
+def _attach_rates(con: duckdb.DuckDBPyConnection) -> None:
+    """Add each fare's USD rate (`rate$usd`): its currency's latest on or before its day."""
+    con.execute(
+        'CREATE OR REPLACE TEMP TABLE t AS SELECT t.*, rates.rate_to_usd AS "rate$usd" FROM t'
+        " ASOF LEFT JOIN rates ON t.currency = rates.currency"
+        " AND CAST(t.observed_at AS DATE) >= rates.date ORDER BY t._row"
+    )
 
 
 def _shape_failures(
@@ -335,6 +362,12 @@ def _typed_sql(column: str, contract_type: str, source_type: str) -> str:
         )
     if contract_type == "TIMESTAMP":
         return f"TRY_CAST({col} AS TIMESTAMP)"  # the session is UTC, so TIMESTAMPTZ converts
+    if contract_type == "DATE":
+        # A plain YYYY-MM-DD only: a cast would also take a timestamp and drop its time.
+        if source_type == "DATE":
+            return col
+        iso = "'[0-9]{4}-[0-9]{2}-[0-9]{2}'"
+        return f"CASE WHEN regexp_full_match({col}, {iso}) THEN TRY_CAST({col} AS DATE) END"
     number = f"TRY_CAST({col} AS DOUBLE)"
     if contract_type == "INTEGER":
         return f"CASE WHEN {number} = trunc({number}) THEN TRY_CAST({number} AS INTEGER) END"
@@ -358,6 +391,17 @@ def _row_checks(feed: str, contract: dict[str, str]) -> list[tuple[str, str, str
             checks.append(
                 ("type", c, f"not {_TYPE_WORDS[t]}", f"NOT {blank} AND {col} IS NULL", shown)
             )
+    if feed == "currency_rates":
+        repeated = (
+            "(date, currency) IN (SELECT (date, currency) FROM t GROUP BY ALL HAVING count(*) > 1)"
+        )
+        return checks + [
+            ("currency_code", "currency", f"not a currency code {CURRENCY_PATTERN.strip('^$')}",
+             f"NOT regexp_full_match(currency, {_lit(CURRENCY_PATTERN)})", "currency"),
+            ("rate_positive", "rate_to_usd", "not positive", "rate_to_usd <= 0", "rate_to_usd"),
+            ("unique_date_currency", "currency", "repeating a date and currency of this file",
+             repeated, "printf('%s %s', date, currency)"),
+        ]  # fmt: skip
     checks += [
         ("carrier_code", "carrier", f"not a carrier code {CARRIER_PATTERN.strip('^$')}",
          f"NOT regexp_full_match(carrier, {_lit(CARRIER_PATTERN)})", "carrier"),
@@ -383,19 +427,26 @@ def _row_checks(feed: str, contract: dict[str, str]) -> list[tuple[str, str, str
              "capacity"),
         ]  # fmt: skip
     else:
-        currencies = ", ".join(map(_lit, sorted(CURRENCIES)))
+        usd = 'price * "rate$usd"'
+        durations = f"{MIN_DURATION_MINUTES}..{MAX_DURATION_MINUTES}"
+        no_rate = "printf('currency %s has no rate on or before %s', currency, observed_at::DATE)"
         checks += [
             ("observed_before_departure", "observed_at", "after departure_at",
              "observed_at > departure_at",
              """printf('observed_at %s, departure_at %s', "observed_at$raw", "departure_at$raw")"""),
-            ("duration_positive", "duration_minutes", "not positive",
-             "duration_minutes <= 0", "duration_minutes"),
+            ("duration_range", "duration_minutes", f"outside {durations}",
+             f"duration_minutes NOT BETWEEN {durations.replace('..', ' AND ')}",
+             "duration_minutes"),
             ("seats_remaining_range", "seats_remaining", f"outside 0..{MAX_SEATS}",
              f"seats_remaining NOT BETWEEN 0 AND {MAX_SEATS}", "seats_remaining"),
-            ("price_range", "price", f"outside (0, {MAX_PRICE:.0f}]",
-             f"NOT (price > 0 AND price <= {MAX_PRICE})", "price"),
-            ("currency", "currency", "not a supported currency",
-             f"currency NOT IN ({currencies})", "currency"),
+            ("price_positive", "price", "not positive", "price <= 0", "price"),
+            # In USD, at the observation date's rate; a fare with no rate fails `currency`.
+            ("price_range", "price", f"outside [{MIN_PRICE_USD:g}, {MAX_PRICE:.0f}] USD",
+             f"price > 0 AND NOT {usd} BETWEEN {MIN_PRICE_USD} AND {MAX_PRICE}",
+             f"format('{{}} {{}} = {{:.2f}} USD', price, currency, {usd})"),
+            ("currency", "currency", "with no rate on or before observed_at",
+             'currency IS NOT NULL AND observed_at IS NOT NULL AND "rate$usd" IS NULL',
+             no_rate),
         ]  # fmt: skip
     return checks
 

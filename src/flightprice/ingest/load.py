@@ -18,6 +18,9 @@ or not at all, and the next run retries it. Rows failing a row check are rejecte
 that cannot be read, breaks the layout, or has more than `IngestPolicy.max_reject_share` of
 its rows rejected moves whole to `quarantine/<key>` next to `<key>.reason.json` and gets a
 `fail` DATA_QUALITY_LOG row. A file that was valid but failed to load stays put (retried).
+
+Fares are checked in USD at dated rates: the shipped history overlaid by the rates feed
+loaded so far, this run's included (see `_rates`).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import pyarrow.csv as pa_csv
 
 from flightprice.clock import utc_now
 from flightprice.exit_codes import ExitCode
+from flightprice.ingest import _rates
 from flightprice.ingest._rejects import IngestPolicy, top_reasons
 from flightprice.ingest._validate import (
     FEED_COLUMNS,
@@ -65,7 +69,8 @@ __all__ = [
     "validate_file",
 ]
 
-RAW_TABLES = {"schedules": "RAW.SCHEDULES", "fares": "RAW.FARES"}
+RAW_TABLES = {"schedules": "RAW.SCHEDULES", "fares": "RAW.FARES",
+              "currency_rates": _rates.RATES_TABLE}  # fmt: skip
 MANIFEST_TABLE = "RAW.LOAD_MANIFEST"
 REJECTS_TABLE = "RAW.REJECTED_ROWS"
 SUFFIXES = {".csv": "csv", ".parquet": "parquet"}
@@ -140,11 +145,13 @@ def load_raw_files(
     *,
     progress: Progress | None = None,
     run_id: str | None = None,
+    rates_seed: Path = _rates.SEED_RATES,
     policy: IngestPolicy | None = None,
 ) -> IngestReport:
     """Load every new raw file without its rejected rows, or quarantine it whole.
 
-    One bad file never stops the others.
+    One bad file never stops the others. `rates_seed` is the shipped rate history
+    (`date, currency, rate_to_usd`) fares are converted with, under the rates feed.
     """
     started = time.monotonic()
     report = IngestReport(run_id=run_id or f"ingest-{uuid.uuid4().hex[:12]}")
@@ -153,8 +160,11 @@ def load_raw_files(
     _remember_fingerprints(warehouse, scan.refreshed)
     for key in report.skipped_already_loaded:
         logger.info("skipped %s: already loaded", key)
+    rates = _rates.overlay(_rates.shipped_rates(rates_seed), _rates.warehouse_rates(warehouse))
     for done, raw_file in enumerate(new, start=1):
-        _ingest_one(store, warehouse, raw_file, report, policy)
+        loaded = _ingest_one(store, warehouse, raw_file, report, rates, policy)
+        if loaded is not None and raw_file.feed == "currency_rates":
+            rates = _rates.overlay(rates, loaded)  # key order: before the fares of its day
         if progress is not None:
             progress(done, len(new), raw_file.key)
     report.duration_seconds = time.monotonic() - started
@@ -219,17 +229,19 @@ def _ingest_one(
     warehouse: Warehouse,
     raw_file: RawFile,
     report: IngestReport,
+    rates: pa.Table | None = None,
     policy: IngestPolicy | None = None,
-) -> None:
+) -> pa.Table | None:
+    """Load or quarantine one file; return the rows it loaded (rates: see validate_file)."""
     key = raw_file.key
     try:
         with store.local_copy(key) as path:
             # Hash what is validated: the object may have been replaced since discovery.
             raw_file = replace(raw_file, content_hash=_sha256(path))
-            result = validate_file(raw_file, path, policy)
+            result = validate_file(raw_file, path, rates, policy)
         if isinstance(result, Rejection):
             _quarantine(store, warehouse, result, report)
-            return
+            return None
         rows = _load(warehouse, result, report.run_id)
         if rows is not None and result.rows_rejected:
             _record_rejects(store, warehouse, result, report)
@@ -237,15 +249,16 @@ def _ingest_one(
         logger.error("failed %s: %s: %s", key, type(exc).__name__, exc)
         logger.debug("traceback of %s", key, exc_info=True)
         report.failed.append((key, f"{type(exc).__name__}: {exc}"))
-        return
+        return None
     if rows is None:
         logger.info("skipped %s: already loaded (by a concurrent run)", key)
         report.skipped_already_loaded.append(key)
-        return
+        return None
     ignored = f", ignored columns {list(result.ignored_columns)}" if result.ignored_columns else ""
     rejected = f", rejected {result.rows_rejected} rows" if result.rows_rejected else ""
     logger.info("loaded %s: %d %s rows%s%s", key, rows, raw_file.feed, rejected, ignored)
     report.loaded.append((key, raw_file.feed, rows))
+    return result.table
 
 
 def _load(warehouse: Warehouse, validated: ValidatedFile, run_id: str) -> int | None:

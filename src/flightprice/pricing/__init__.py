@@ -3,13 +3,15 @@
 from flightprice._exports import lazy_exports
 
 _EXPORTS = {
-    "PricingParams": ".engine",
+    "PricingParams": ".params",
+    "CabinBounds": ".params",
+    "CabinBoundsByCabin": ".params",
     "PriceResult": ".engine",
     "price_flights": ".engine",
-    "explain": ".engine",
-    "reasons_json": ".engine",
     "Guardrail": ".engine",
     "GUARDRAILS": ".engine",
+    "explain": ".reasons",
+    "reasons_json": ".reasons",
 }
 
 __all__ = [*_EXPORTS]  # noqa: PLE0604 (the names of the lazy exports above)

@@ -1,4 +1,4 @@
-"""Dynamic pricing: the model's market fare -> adjustments -> guardrails -> rounded price + reasons.
+"""Dynamic pricing: the model's market fare -> adjustments -> guardrails -> rounded price.
 
 One vectorised implementation, `price_flights`, prices a single API request (1-row arrays)
 and a batch of millions of flights alike, so the API and batch scoring cannot disagree.
@@ -31,57 +31,32 @@ The final price is therefore always finite, > 0 and within the cabin's [floor, c
 row records the guardrail that set its price: "none", "floor", "ceiling", "max_increase" or
 "max_decrease" (floor or ceiling where a change limit applied first and a bound then overrode it).
 
-Parameters (`PricingParams`; out-of-range values are rejected):
-
-| parameter | default | meaning |
-|---|---|---|
-| demand_sensitivity | 0.5 | price change per unit of load factor ahead of the curve (0.1 → +5%) |
-| max_demand_adjustment | 0.15 | cap on the demand adjustment either way (±15%) |
-| final_load_factor | 0.82 | booking curve at departure |
-| half_booked_days | 28 | days out at which the curve is half of final_load_factor |
-| booking_curve_shape | 1.5 | steepness of the curve; higher = bookings come later |
-| urgency_window_days | 7 | urgency applies inside this many days of departure (0 = off) |
-| max_urgency_adjustment | 0.08 | urgency uplift at departure, falling linearly to 0 at the window |
-| max_increase | 0.15 | largest rise over the last published price per cycle (+15%) |
-| max_decrease | 0.15 | largest fall below the last published price per cycle (−15%) |
-| cabin_bounds | see below | floor_usd and ceiling_usd per cabin (ceiling ≥ floor + 1, floor ≥ 1) |
-| rounding | "charm" | "charm", "whole", "cents" or "none" |
-
-Default cabin bounds (USD, floor / ceiling), wide enough to bind only on a model glitch in the
-synthetic market: economy 19 / 6,000; premium_economy 29 / 10,000; business 49 / 25,000; first
-99 / 40,000.
-
-`explain(result, i)` gives one row's reasons as sentences; `reasons_json(result)` gives every
-row's reasons as compact JSON for ML_PREDICTIONS.FLIGHT_PRICES.reasons.
+The parameters and their defaults are in `params.PricingParams`; `reasons.explain(result, i)`
+gives one row's reasons as sentences, `reasons.reasons_json(result)` every row's as JSON.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from flightprice.contract import CABINS
+from flightprice.pricing.params import PricingParams
 
 __all__ = [
     "CABINS",
     "GUARDRAILS",
-    "CabinBounds",
-    "CabinBoundsByCabin",
     "Guardrail",
     "PriceResult",
     "PricingParams",
-    "explain",
     "price_flights",
-    "reasons_json",
 ]
 
 GUARDRAILS: tuple[str, ...] = ("none", "floor", "ceiling", "max_increase", "max_decrease")
@@ -102,113 +77,6 @@ class Guardrail(IntEnum):
     CEILING = 2
     MAX_INCREASE = 3
     MAX_DECREASE = 4
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-
-class CabinBounds(_Frozen):
-    """The lowest and highest price a cabin may be sold at."""
-
-    floor_usd: float = Field(ge=1, description="Lowest recommended price in USD (at least 1).")
-    ceiling_usd: float = Field(
-        description="Highest recommended price in USD; at least floor_usd + 1, so every rounding "
-        "rule has a value inside the bounds."
-    )
-
-    @model_validator(mode="after")
-    def _floor_below_ceiling(self) -> CabinBounds:
-        if self.ceiling_usd < self.floor_usd + 1:
-            raise ValueError(
-                f"ceiling_usd {self.ceiling_usd} must be at least floor_usd + 1 "
-                f"= {self.floor_usd + 1}"
-            )
-        return self
-
-
-class CabinBoundsByCabin(_Frozen):
-    """Floor and ceiling for each cabin; override one cabin and keep the others' defaults."""
-
-    economy: CabinBounds = Field(
-        default=CabinBounds(floor_usd=19, ceiling_usd=6_000), description="Economy bounds."
-    )
-    premium_economy: CabinBounds = Field(
-        default=CabinBounds(floor_usd=29, ceiling_usd=10_000), description="Premium economy bounds."
-    )
-    business: CabinBounds = Field(
-        default=CabinBounds(floor_usd=49, ceiling_usd=25_000), description="Business bounds."
-    )
-    first: CabinBounds = Field(
-        default=CabinBounds(floor_usd=99, ceiling_usd=40_000), description="First class bounds."
-    )
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """Return floors and ceilings indexed by cabin code (position in `CABINS`)."""
-        bounds = [getattr(self, cabin) for cabin in CABINS]
-        return np.array([b.floor_usd for b in bounds]), np.array([b.ceiling_usd for b in bounds])
-
-
-class PricingParams(_Frozen):
-    """Every knob of the dynamic-pricing policy; the module docstring gives the order of steps."""
-
-    demand_sensitivity: float = Field(
-        default=0.5, ge=0, le=5,
-        description="Relative price change per unit of load factor above (below) the expected "
-        "booking curve: 0.5 and a load factor 0.10 ahead of the curve give +5%.",
-    )  # fmt: skip
-    max_demand_adjustment: float = Field(
-        default=0.15, ge=0, lt=1,
-        description="Cap on the demand adjustment in either direction (0.15 = at most ±15%).",
-    )  # fmt: skip
-    final_load_factor: float = Field(
-        default=0.82, gt=0, le=1,
-        description="Expected load factor at departure: the booking curve's end point.",
-    )  # fmt: skip
-    half_booked_days: float = Field(
-        default=28.0, gt=0, le=365,
-        description="Days before departure at which the expected load factor is half of "
-        "final_load_factor.",
-    )  # fmt: skip
-    booking_curve_shape: float = Field(
-        default=1.5, gt=0, le=10,
-        description="Steepness of the booking curve final / (1 + (days / half_booked_days) ^ "
-        "shape); higher means bookings come later and faster.",
-    )  # fmt: skip
-    urgency_window_days: float = Field(
-        default=7.0, ge=0, le=90,
-        description="Urgency applies within this many days of departure (0 turns it off).",
-    )  # fmt: skip
-    max_urgency_adjustment: float = Field(
-        default=0.08, ge=0, le=1,
-        description="Urgency uplift at departure; it falls linearly to 0 at urgency_window_days.",
-    )  # fmt: skip
-    max_increase: float = Field(
-        default=0.15, ge=0, le=10,
-        description="Largest rise over the last published price in one pricing cycle "
-        "(0.15 = +15%).",
-    )  # fmt: skip
-    max_decrease: float = Field(
-        default=0.15, ge=0, lt=1,
-        description="Largest fall below the last published price in one pricing cycle "
-        "(0.15 = -15%).",
-    )  # fmt: skip
-    cabin_bounds: CabinBoundsByCabin = Field(
-        default_factory=CabinBoundsByCabin,
-        description="Floor and ceiling in USD per cabin; they win over the change limit.",
-    )
-    rounding: Literal["charm", "whole", "cents", "none"] = Field(
-        default="charm",
-        description="Applied last: 'charm' = nearest X.99, 'whole' = nearest dollar, 'cents' = "
-        "nearest cent, 'none' = unrounded. Never moves a price outside the cabin bounds.",
-    )
-
-    def expected_load_factor(self, days_to_departure: Any) -> np.ndarray:
-        """Return the usual load factor this many days before departure (the booking curve)."""
-        days = np.maximum(np.asarray(days_to_departure, dtype=np.float64), 0.0)
-        return self.final_load_factor / (
-            1.0 + (days / self.half_booked_days) ** self.booking_curve_shape
-        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -324,116 +192,6 @@ def price_flights(
     )  # fmt: skip
 
 
-def explain(result: PriceResult, i: int) -> list[str]:
-    """Return the reasons for row `i`'s price as sentences, one per step."""
-    p, days = result.params, float(result.days_to_departure[i])
-    urgency = float(result.urgency_adjustment[i])
-    if urgency > 0:
-        urgency_reason = f"urgency {urgency:+.1%}: {days:.1f} days to departure"
-    else:
-        window = p.urgency_window_days
-        urgency_reason = f"urgency: none ({days:.1f} days to departure, window {window:g} days)"
-    return [
-        f"market fare {result.market_fare[i]:.2f} USD",
-        _demand_reason(result, i),
-        urgency_reason,
-        _guardrail_reason(result, i),
-        _rounding_reason(result, i),
-    ]
-
-
-def _demand_reason(result: PriceResult, i: int) -> str:
-    p, load = result.params, float(result.load_factor[i])
-    if np.isnan(load):
-        return "demand: no adjustment (load factor unknown)"
-    expected, days = float(result.expected_load_factor[i]), float(result.days_to_departure[i])
-    reason = (
-        f"demand {result.demand_adjustment[i]:+.1%}: load factor {load:.2f} "
-        f"vs {expected:.2f} expected at {days:.1f} days"
-    )
-    if abs(p.demand_sensitivity * (load - expected)) > p.max_demand_adjustment:
-        reason += f" (capped at ±{_pct(p.max_demand_adjustment)})"
-    return reason
-
-
-def _guardrail_reason(result: PriceResult, i: int) -> str:
-    p, last, cabin = result.params, float(result.last_price[i]), CABINS[result.cabin[i]]
-    bounds: CabinBounds = getattr(p.cabin_bounds, cabin)
-    multiplier = (1 + result.demand_adjustment[i]) * (1 + result.urgency_adjustment[i])
-    adjusted = f"adjusted price {result.market_fare[i] * multiplier:.2f}"
-    match Guardrail(result.guardrail[i]):
-        case Guardrail.NONE if np.isnan(last):
-            return "guardrail: none (no last published price, so no change limit)"
-        case Guardrail.NONE:
-            return f"guardrail: none (within the change limit vs last published {last:.2f})"
-        case Guardrail.MAX_INCREASE:
-            limit = f"+{_pct(p.max_increase)}"
-            return f"guardrail: limited to {limit} of last published {last:.2f} ({adjusted})"
-        case Guardrail.MAX_DECREASE:
-            limit = f"-{_pct(p.max_decrease)}"
-            return f"guardrail: limited to {limit} of last published {last:.2f} ({adjusted})"
-        case Guardrail.FLOOR:
-            return f"guardrail: cabin floor {bounds.floor_usd:.2f} ({cabin}, {adjusted})"
-        case _:
-            return f"guardrail: cabin ceiling {bounds.ceiling_usd:.2f} ({cabin}, {adjusted})"
-
-
-def _rounding_reason(result: PriceResult, i: int) -> str:
-    mode, price = result.params.rounding, float(result.price[i])
-    if mode == "none":
-        return f"not rounded: {price:.2f}"
-    reason = f"rounded ({mode}) to {price:.2f}"
-    nearest = float(result._nearest_rounded[i])
-    if nearest != price:
-        bounds: CabinBounds = getattr(result.params.cabin_bounds, CABINS[result.cabin[i]])
-        crossed = (
-            "cabin ceiling" if nearest > bounds.ceiling_usd
-            else "cabin floor" if nearest < bounds.floor_usd
-            else "change limit vs last published"
-        )  # fmt: skip
-        reason += f" (nearest {nearest:.2f} would cross the {crossed})"
-    return reason
-
-
-def reasons_json(result: PriceResult) -> pd.Series:
-    """Return one compact JSON object per row for FLIGHT_PRICES.reasons (Arrow-backed strings).
-
-    Trade-off: the warehouse gets the codes and numbers behind the reasons, not `explain`'s
-    sentences. Sentences need per-row Python formatting (about 10 s per million rows) and ~300
-    bytes a row; this JSON is built with Arrow compute kernels from the rows each key applies
-    to (under a second per million rows), averages ~80 bytes, and stays queryable (Snowflake
-    PARSE_JSON, DuckDB ->>).
-    Keys: ``demand_pct``, ``load_factor``, ``expected_load_factor`` (or ``"demand":
-    "no_load_factor"``); ``urgency_pct`` when > 0; ``guardrail`` and ``bound_usd`` (the price it
-    set, before rounding) when one applied. Price, market fare and rounding are columns or
-    parameters of their own. `explain` gives the sentences for any single row.
-    """
-    r = result
-    demand = _only_where(
-        ~np.isnan(r.load_factor),
-        lambda i: _concat(
-            '"demand_pct":', _number(r.demand_adjustment[i] * 100, 1),
-            ',"load_factor":', _number(r.load_factor[i], 3),
-            ',"expected_load_factor":', _number(r.expected_load_factor[i], 3),
-        ),
-        otherwise='"demand":"no_load_factor"',
-    )  # fmt: skip
-    urgency = _only_where(
-        r.urgency_adjustment > 0,
-        lambda i: _concat(',"urgency_pct":', _number(r.urgency_adjustment[i] * 100, 1)),
-    )
-    names = pa.array(GUARDRAILS)
-    guardrail = _only_where(
-        r.guardrail != Guardrail.NONE,
-        lambda i: _concat(
-            ',"guardrail":"', pc.take(names, pa.array(r.guardrail[i])),
-            '","bound_usd":', _number(r.unrounded_price[i], 2),
-        ),
-    )  # fmt: skip
-    joined = _concat("{", demand, urgency, guardrail, "}")
-    return pd.Series(pd.array(joined, dtype="str"), name="reasons", copy=False)
-
-
 def _float_array(values: Any, n: int | None, name: str) -> np.ndarray:
     """Return a float64 copy of `values` with missing as NaN, repeated to length n if length 1."""
     if values is None:
@@ -526,28 +284,3 @@ def _round_within(price: np.ndarray, mode: str, low: np.ndarray, high: np.ndarra
         np.subtract(rounded, step, out=rounded, where=rounded > high)
         np.add(rounded, step, out=rounded, where=rounded < low)
     return rounded
-
-
-def _number(values: np.ndarray, decimals: int) -> pa.Array:
-    """Return values rounded to `decimals` as shortest JSON number strings ("4.2", "-15")."""
-    rounded = np.round(values, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
-    return pc.cast(pa.array(rounded), pa.string())
-
-
-def _only_where(
-    mask: np.ndarray, build: Callable[[np.ndarray], pa.Array], otherwise: str = ""
-) -> pa.Array:
-    """Return `build(rows)` at the masked rows and `otherwise` elsewhere, formatting only those."""
-    rows = np.flatnonzero(mask)
-    base = pa.repeat(pa.scalar(otherwise), len(mask))
-    if len(rows) == 0:
-        return base
-    return pc.replace_with_mask(base, pa.array(mask), build(rows))
-
-
-def _concat(*parts: Any) -> pa.Array:
-    return pc.binary_join_element_wise(*parts, "")
-
-
-def _pct(fraction: float) -> str:
-    return f"{fraction * 100:g}%"

@@ -4,8 +4,8 @@ Rows of ANALYTICS.ML_SCORING_FEATURES stream out of the warehouse in chunks (mem
 bounded by the chunk size), each joined to its last published price in FLIGHT_PRICES, the
 change limit's reference. A chunk is priced by `serving.quote`, the function the API runs:
 in-process with the champion (mode `local`) or by the deployed API's Arrow batch endpoint,
-several requests in flight, each retried with back-off (mode `api`). Pricing of the next
-chunk overlaps the writing of the last.
+several requests in flight, each retried with back-off (mode `api`); see `_scorers`. Pricing
+of the next chunk overlaps the writing of the last.
 
 A run appends its PRICE_HISTORY rows chunk by chunk (each chunk committed, so the engine's
 memory stays bounded too), then publishes them in one transaction: one MERGE into
@@ -27,34 +27,26 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flightprice import registry
 from flightprice.clock import new_run_id, utc_now
 from flightprice.registry import NoChampionError
-from flightprice.serve._request_table import REQUEST_COLUMNS, request_frame
-from flightprice.serve.client import ApiError, PricingClient
-from flightprice.serve.quote import (
-    PRICED_SCHEMA,
-    model_version_of,
-    quote,
-)
+from flightprice.score._scorers import Mode, Scorer, open_scorer
+from flightprice.serve.client import ApiError
+from flightprice.serve.quoting import PRICED_SCHEMA, model_version_of
 from flightprice.store import open_store
 from flightprice.train.model import ArtifactChecksumError
 from flightprice.warehouse import open_warehouse
 
 if TYPE_CHECKING:
-    from flightprice.pricing.engine import PricingParams
     from flightprice.settings import Settings
-    from flightprice.train.model import LoadedModel
     from flightprice.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
-Mode = Literal["api", "local"]
 Progress = Callable[[int, int], None]
 """Called after each chunk is written with (rows done, rows to score)."""
 
@@ -107,55 +99,6 @@ def _retryable(exc: BaseException) -> bool:
     if isinstance(exc, ApiError):
         return exc.retryable
     return not isinstance(exc, NoChampionError | ArtifactChecksumError | ValueError)
-
-
-class Scorer(Protocol):
-    """Prices a table of scoring rows: the PRICED_SCHEMA columns and the model version, either
-    as a `model_version` column or in the schema metadata (`serving.model_version_of`)."""
-
-    mode: Mode
-
-    def price(self, rows: pa.Table) -> pa.Table: ...
-
-    def close(self) -> None: ...
-
-
-class LocalScorer:
-    """Price with a model in this process."""
-
-    mode: Mode = "local"
-
-    def __init__(self, model: LoadedModel, params: PricingParams) -> None:
-        self.model, self.params = model, params
-
-    def price(self, rows: pa.Table) -> pa.Table:
-        return quote(self.model, request_frame(rows), self.params).to_arrow()
-
-    def close(self) -> None:
-        pass
-
-
-class ApiScorer:
-    """Price through the API's Arrow batch endpoint, `concurrency` requests in flight."""
-
-    mode: Mode = "api"
-
-    def __init__(self, client: PricingClient, request_rows: int, concurrency: int) -> None:
-        self.client, self.request_rows = client, request_rows
-        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="score-api")
-
-    def price(self, rows: pa.Table) -> pa.Table:
-        requests = rows.select([c for c in REQUEST_COLUMNS if c in rows.column_names])
-        slices = [
-            requests.slice(start, self.request_rows)
-            for start in range(0, requests.num_rows, self.request_rows)
-        ]
-        priced = self._pool.map(self.client.price_arrow, slices)
-        return pa.concat_tables([_with_version_column(table) for table in priced])
-
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
-        self.client.close()
 
 
 @dataclass
@@ -246,7 +189,7 @@ def run_scoring(
             # The embedded engine runs in this process: bound it as the chunks bound pandas.
             warehouse.execute(f"SET memory_limit = '{limit}'")
         try:
-            scorer = _scorer(settings, mode, warehouse, open_store(settings))
+            scorer = open_scorer(settings, mode, warehouse, open_store(settings))
         except Exception as exc:
             report = ScoringReport(run_id=run_id, mode=mode, error=f"{type(exc).__name__}: {exc}")
             _finish(report, "failed", time.perf_counter())
@@ -260,21 +203,6 @@ def run_scoring(
             )
         finally:
             scorer.close()
-
-
-def _scorer(settings: Settings, mode: Mode, warehouse: Warehouse, store) -> Scorer:
-    if mode == "local":
-        return LocalScorer(registry.load_champion(warehouse, store), settings.pricing)
-    if mode != "api":
-        raise ValueError(f"mode must be 'api' or 'local', not {mode!r}")
-    client = PricingClient(
-        settings.api_url,
-        timeout=settings.scoring_timeout_seconds,
-        retries=settings.scoring_retries,
-        max_connections=settings.scoring_concurrency,
-    )
-    request_rows = min(settings.scoring_request_rows, settings.api_arrow_batch_limit)
-    return ApiScorer(client, request_rows, settings.scoring_concurrency)
 
 
 def _priced(
@@ -318,12 +246,6 @@ def _history_rows(rows: pa.Table, priced: pa.Table, run_id: str, scored_at: date
         "run_id": pa.repeat(pa.scalar(run_id), n),
     }
     return pa.table({name: columns[name] for name in PRICE_COLUMNS})
-
-
-def _with_version_column(priced: pa.Table) -> pa.Table:
-    # Each API answer names its model: a reload may land between two requests of a chunk.
-    version = pa.repeat(pa.scalar(model_version_of(priced)), priced.num_rows)
-    return priced.replace_schema_metadata(None).append_column("model_version", version)
 
 
 def _versions(priced: pa.Table) -> set[str]:

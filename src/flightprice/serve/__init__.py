@@ -3,13 +3,13 @@
 from flightprice._exports import lazy_exports
 
 _EXPORTS = {
-    "quote": ".quote",
-    "Quotes": ".quote",
-    "ModelHolder": ".quote",
-    "NoChampionError": ".quote",
-    "load_served_model": ".quote",
-    "model_version_of": ".quote",
-    "PRICED_SCHEMA": ".quote",
+    "quote": ".quoting",
+    "Quotes": ".quoting",
+    "ModelHolder": ".quoting",
+    "NoChampionError": ".quoting",
+    "load_served_model": ".quoting",
+    "model_version_of": ".quoting",
+    "PRICED_SCHEMA": ".quoting",
     "request_frame": "._request_table",
     "RequestTableError": "._request_table",
     "REQUEST_COLUMNS": "._request_table",

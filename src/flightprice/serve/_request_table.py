@@ -30,6 +30,7 @@ from flightprice.contract import (
     MAX_PRICE,
     MAX_SEATS,
     MAX_STOPS,
+    MIN_DURATION_MINUTES,
 )
 
 REQUIRED_COLUMNS: dict[str, pa.DataType] = {
@@ -163,7 +164,7 @@ def _check_values(columns: dict[str, pa.ChunkedArray], problems: list[RequestPro
             f"not 1 to {MAX_FLIGHT_NUMBER_LENGTH} characters",
         )
     _range(problems, c, "stops", 0, MAX_STOPS)
-    _range(problems, c, "duration_minutes", 1, MAX_DURATION_MINUTES)
+    _range(problems, c, "duration_minutes", MIN_DURATION_MINUTES, MAX_DURATION_MINUTES)
     _range(problems, c, "seats_remaining", 0, MAX_SEATS)
     _range(problems, c, "capacity", 1, MAX_SEATS)
     if "last_price" in c:

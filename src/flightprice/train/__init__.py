@@ -18,6 +18,7 @@ _EXPORTS = {
     "TrainedModel": ".model",
     "ArtifactChecksumError": ".model",
     "ArtifactNotFoundError": ".model",
+    "InsufficientDataError": ".model",
     "build_report": ".report",
     "ReportFiles": ".report",
 }

@@ -46,9 +46,11 @@ __all__ = [
     "ArtifactChecksumError",
     "ArtifactInfo",
     "ArtifactNotFoundError",
+    "InsufficientDataError",
     "LoadedModel",
     "TimeSplit",
     "TrainedModel",
+    "empty_training_data",
     "evaluate",
     "load_model",
     "new_version",
@@ -93,6 +95,14 @@ class ArtifactChecksumError(RuntimeError):
 
 class ArtifactNotFoundError(FileNotFoundError):
     """No model artifact is stored under the requested version."""
+
+
+class InsufficientDataError(ValueError):
+    """Too few rows to train on or to evaluate with; `hint` says which setting to change."""
+
+    def __init__(self, found: str, hint: str) -> None:
+        super().__init__(f"{found}; {hint}")
+        self.hint = hint
 
 
 class TimeSplit(NamedTuple):
@@ -141,16 +151,13 @@ def train_model(
         raise ValueError(f"target_transform must be 'log' or 'identity': {options}")
     _check_training_frame(frame)
 
+    if frame.empty:
+        raise empty_training_data(holdout_days)
     split = split_by_time(frame, holdout_days)
-    if split.train.empty or split.holdout.empty:
-        raise ValueError(
-            f"time split at {split.cutoff} leaves {len(split.train)} train and "
-            f"{len(split.holdout)} holdout rows; need data on both sides"
-        )
     train = split.train.sort_values(TIME_COLUMN, kind="stable")
     n_valid = max(1, math.ceil(len(train) * options["validation_fraction"]))
-    if len(train) - n_valid < 1:
-        raise ValueError(f"train window has only {len(train)} rows")
+    if split.holdout.empty or len(train) - n_valid < 1:
+        raise _too_few_rows(split, holdout_days)
     fit, valid = train.iloc[:-n_valid], train.iloc[-n_valid:]
 
     spec = build_spec(train)
@@ -277,6 +284,27 @@ class _ProgressCallback(xgb.callback.TrainingCallback):
         done = getattr(self, "_done", 0)
         self._progress(done, done)
         return model
+
+
+def empty_training_data(holdout_days: int, table: str = "the training frame") -> InsufficientDataError:
+    """Return the error for a training run that found no rows at all."""
+    return InsufficientDataError(
+        f"{table} has 0 rows", f"ingest and transform more days than "
+        f"FLIGHTPRICE_HOLDOUT_DAYS (now {holdout_days}) before training")
+
+
+def _too_few_rows(split: TimeSplit, holdout_days: int) -> InsufficientDataError:
+    observed = pd.to_datetime(pd.concat([split.train, split.holdout])[TIME_COLUMN])
+    first, last = observed.min(), observed.max()
+    days = (last.normalize() - first.normalize()).days + 1
+    found = (f"the time split at {split.cutoff:%Y-%m-%d} leaves {len(split.train):,} train and "
+             f"{len(split.holdout):,} holdout rows (need data on both sides, 2+ train rows): "
+             f"{len(observed):,} rows over {days} day(s), {first:%Y-%m-%d} to {last:%Y-%m-%d}, "
+             f"and the holdout is the last FLIGHTPRICE_HOLDOUT_DAYS={holdout_days} day(s)")
+    hint = (f"set FLIGHTPRICE_HOLDOUT_DAYS below {days} or load more days" if days > 1
+            else "load more days: the training part needs days before the holdout "
+                 "(FLIGHTPRICE_HOLDOUT_DAYS)")
+    return InsufficientDataError(found, hint)
 
 
 def _check_training_frame(frame: pd.DataFrame) -> None:

@@ -11,12 +11,15 @@ import pandas as pd
 
 from flightprice import registry
 from flightprice.clock import utc_now
+from flightprice.features import derive_request_features
 from flightprice.settings import Settings
 from flightprice.store import ObjectStore
 from flightprice.synth.generate import read_market_summary
 from flightprice.train._evaluation import fit_baselines
 from flightprice.train.model import (
+    InsufficientDataError,
     TrainedModel,
+    empty_training_data,
     evaluate,
     load_model,
     new_version,
@@ -30,10 +33,6 @@ from flightprice.warehouse import Warehouse
 log = logging.getLogger(__name__)
 
 TRAINING_TABLE = "ANALYTICS.ML_TRAINING_FEATURES"
-
-
-class TrainingSkipped(RuntimeError):
-    """Training did not run because its precondition (data quality) failed."""
 
 
 @dataclass
@@ -71,7 +70,11 @@ class TrainingOutcome:
 
 
 def load_training_frame(warehouse: Warehouse, max_rows: int | None = None) -> pd.DataFrame:
-    """Read the training features (the latest `max_rows` observations when given)."""
+    """Read the training rows (the latest `max_rows` when given) and derive their features.
+
+    The table holds request columns and the target; the features come from
+    `derive_request_features`, the function the API and batch scoring run.
+    """
     source = TRAINING_TABLE
     if max_rows:
         source = (f"(SELECT * FROM {TRAINING_TABLE} "
@@ -79,7 +82,7 @@ def load_training_frame(warehouse: Warehouse, max_rows: int | None = None) -> pd
     # The warehouse sorts (in parallel, on typed columns): cheaper than pandas on strings.
     frame = warehouse.query_df(f"SELECT * FROM {source} ORDER BY observed_at, quote_id")
     frame.columns = [c.lower() for c in frame.columns]
-    return frame
+    return derive_request_features(frame)
 
 
 def quality_gate(warehouse: Warehouse) -> str | None:
@@ -126,7 +129,10 @@ def run_training(
         outcome.status, outcome.reason = "failed", f"{type(exc).__name__}: {exc}"
         registry.log_training(warehouse, run_id, "failed", started_at=started,
                               model_version=outcome.version, reason=outcome.reason)
-        log.exception("training failed")
+        if isinstance(exc, InsufficientDataError):
+            log.error("training failed: %s", exc)  # a data condition: no traceback
+        else:
+            log.exception("training failed")
         raise
     finally:
         outcome.seconds = round((utc_now() - started).total_seconds(), 2)
@@ -145,7 +151,7 @@ def _train_and_decide(settings, warehouse, store, outcome, compare, promote, par
     current = registry.load_champion(warehouse, store, required=False)
     frame = load_training_frame(warehouse, settings.max_training_rows)
     if frame.empty:
-        raise ValueError(f"{TRAINING_TABLE} is empty: ingest and transform data first")
+        raise empty_training_data(settings.holdout_days, TRAINING_TABLE)
     trained: TrainedModel = train_model(frame, params, settings.holdout_days, progress)
     outcome.metrics, outcome.baselines = dict(trained.metrics), dict(trained.baselines)
     outcome.rows, outcome.window = dict(trained.rows), dict(trained.window)

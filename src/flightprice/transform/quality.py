@@ -31,7 +31,7 @@ NULL_RATE_CHECKS = (
     ("RAW.FARES", "seats_remaining", 0.10),
     ("RAW.FARES", "price", 0.0),
     ("ANALYTICS.ML_TRAINING_FEATURES", "capacity", 0.05),
-    ("ANALYTICS.ML_TRAINING_FEATURES", "load_factor", 0.10),
+    ("ANALYTICS.FCT_FARE_OBSERVATION", "load_factor", 0.10),
 )
 
 FRESHNESS_WARN_HOURS = 36.0

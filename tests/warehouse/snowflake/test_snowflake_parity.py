@@ -31,7 +31,7 @@ pytestmark = pytest.mark.snowflake
 
 START, DAYS, ROUTES, SEED = date(2026, 9, 1), 6, 3, 11
 COMMON_ENV = {"FLIGHTPRICE_HOLDOUT_DAYS": "2", "FLIGHTPRICE_STORE": "local"}
-RAW_TABLES = ("RAW.FARES", "RAW.SCHEDULES", "RAW.LOAD_MANIFEST")
+RAW_TABLES = ("RAW.FARES", "RAW.SCHEDULES", "RAW.CURRENCY_RATES", "RAW.LOAD_MANIFEST")
 PRICE_COLUMNS = ["flight_id", "cabin", "departure_at", "days_to_departure", "price_usd",
                  "market_fare_usd", "demand_adjustment", "urgency_adjustment", "guardrail",
                  "previous_price_usd", "as_of"]  # fmt: skip
@@ -129,7 +129,10 @@ def test_same_row_counts_in_raw_and_every_dbt_table(duckdb_run, snowflake_run):
     assert len(duckdb_run.counts) > len(RAW_TABLES) + 10  # seeds, staging, intermediate, marts, ml
     assert {"STAGING.STG_RAW__FARES", "STAGING.INT_FARES_DEDUPLICATED"} <= set(duckdb_run.counts)
     assert snowflake_run.counts == duckdb_run.counts
-    assert all(n > 0 for n in duckdb_run.counts.values())
+    # The clean market delivers no rates feed: the shipped seed converts its USD fares.
+    feed = {"RAW.CURRENCY_RATES", "STAGING.STG_RAW__CURRENCY_RATES"}
+    assert {name: duckdb_run.counts[name] for name in feed} == dict.fromkeys(feed, 0)
+    assert all(n > 0 for name, n in duckdb_run.counts.items() if name not in feed)
 
 
 def test_same_dbt_results(duckdb_run, snowflake_run):

@@ -23,13 +23,9 @@ import pyarrow as pa
 from flightprice import registry
 from flightprice.clock import utc_now
 from flightprice.features import Columns, derive_request_columns, derive_request_features
-from flightprice.pricing.engine import (
-    GUARDRAILS,
-    PriceResult,
-    PricingParams,
-    price_flights,
-    reasons_json,
-)
+from flightprice.pricing.engine import GUARDRAILS, PriceResult, price_flights
+from flightprice.pricing.params import PricingParams
+from flightprice.pricing.reasons import reasons_json
 from flightprice.registry import NoChampionError
 from flightprice.store import open_store
 from flightprice.train.model import LoadedModel

@@ -1,0 +1,98 @@
+"""How a chunk of scoring rows gets priced: in this process (`local`) or through the API (`api`).
+
+Both run `serving.quote`, the function the API runs: `LocalScorer` with the registry's champion
+loaded here, `ApiScorer` through the deployed API's Arrow batch endpoint, several requests in
+flight, each retried with back-off by `PricingClient`.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Literal, Protocol
+
+import pyarrow as pa
+
+from flightprice import registry
+from flightprice.serve._request_table import REQUEST_COLUMNS, request_frame
+from flightprice.serve.client import PricingClient
+from flightprice.serve.quoting import model_version_of, quote
+
+if TYPE_CHECKING:
+    from flightprice.pricing.params import PricingParams
+    from flightprice.settings import Settings
+    from flightprice.store import ObjectStore
+    from flightprice.train.model import LoadedModel
+    from flightprice.warehouse import Warehouse
+
+Mode = Literal["api", "local"]
+
+
+class Scorer(Protocol):
+    """Prices a table of scoring rows: the PRICED_SCHEMA columns and the model version, either
+    as a `model_version` column or in the schema metadata (`serving.model_version_of`)."""
+
+    mode: Mode
+
+    def price(self, rows: pa.Table) -> pa.Table: ...
+
+    def close(self) -> None: ...
+
+
+class LocalScorer:
+    """Price with a model in this process."""
+
+    mode: Mode = "local"
+
+    def __init__(self, model: LoadedModel, params: PricingParams) -> None:
+        self.model, self.params = model, params
+
+    def price(self, rows: pa.Table) -> pa.Table:
+        return quote(self.model, request_frame(rows), self.params).to_arrow()
+
+    def close(self) -> None:
+        pass
+
+
+class ApiScorer:
+    """Price through the API's Arrow batch endpoint, `concurrency` requests in flight."""
+
+    mode: Mode = "api"
+
+    def __init__(self, client: PricingClient, request_rows: int, concurrency: int) -> None:
+        self.client, self.request_rows = client, request_rows
+        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="score-api")
+
+    def price(self, rows: pa.Table) -> pa.Table:
+        requests = rows.select([c for c in REQUEST_COLUMNS if c in rows.column_names])
+        slices = [
+            requests.slice(start, self.request_rows)
+            for start in range(0, requests.num_rows, self.request_rows)
+        ]
+        priced = self._pool.map(self.client.price_arrow, slices)
+        return pa.concat_tables([_with_version_column(table) for table in priced])
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self.client.close()
+
+
+def open_scorer(settings: Settings, mode: Mode, warehouse: Warehouse, store: ObjectStore) -> Scorer:
+    """Return the scorer for `mode`: the registry's champion in-process, or the API's client."""
+    if mode == "local":
+        return LocalScorer(registry.load_champion(warehouse, store), settings.pricing)
+    if mode != "api":
+        raise ValueError(f"mode must be 'api' or 'local', not {mode!r}")
+    client = PricingClient(
+        settings.api_url,
+        timeout=settings.scoring_timeout_seconds,
+        retries=settings.scoring_retries,
+        max_connections=settings.scoring_concurrency,
+    )
+    request_rows = min(settings.scoring_request_rows, settings.api_arrow_batch_limit)
+    return ApiScorer(client, request_rows, settings.scoring_concurrency)
+
+
+def _with_version_column(priced: pa.Table) -> pa.Table:
+    # Each API answer names its model: a reload may land between two requests of a chunk.
+    version = pa.repeat(pa.scalar(model_version_of(priced)), priced.num_rows)
+    return priced.replace_schema_metadata(None).append_column("model_version", version)
