@@ -6,7 +6,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
 from flightprice.clock import new_run_id
-from flightprice.ingest.load import discover_new_files, load_raw_files
+from flightprice.ingest.load import IngestPolicy, discover_new_files, load_raw_files
 from flightprice.orchestrate.notify import notify
 from flightprice.orchestrate.retries import task_retries
 from flightprice.orchestrate.writer_slot import warehouse_writer
@@ -30,7 +30,10 @@ def check_new_files(settings: Settings) -> list[str]:
 @task(**RETRY)
 def load_raw(settings: Settings, run_id: str) -> dict:
     with warehouse_writer(settings), open_warehouse(settings) as warehouse:
-        return load_raw_files(open_store(settings), warehouse, run_id=run_id).to_dict()
+        return load_raw_files(
+            open_store(settings), warehouse, run_id=run_id,
+            policy=IngestPolicy.from_settings(settings),
+        ).to_dict()  # fmt: skip
 
 
 @task(**RETRY)

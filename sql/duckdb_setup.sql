@@ -64,6 +64,21 @@ CREATE TABLE IF NOT EXISTS RAW.LOAD_MANIFEST (
 -- Warehouses set up before source_fingerprint existed get it here (no-op otherwise).
 ALTER TABLE RAW.LOAD_MANIFEST ADD COLUMN IF NOT EXISTS source_fingerprint VARCHAR;
 
+-- One row per rejected row of a loaded file (its good rows are in RAW.FARES/SCHEDULES),
+-- written in the load's transaction; a file quarantined whole has none (see its reason.json).
+CREATE TABLE IF NOT EXISTS RAW.REJECTED_ROWS (
+    path             VARCHAR   NOT NULL,
+    content_hash     VARCHAR   NOT NULL,
+    row_number       BIGINT    NOT NULL,
+    check_name       VARCHAR   NOT NULL,
+    column_name      VARCHAR,
+    value            VARCHAR,
+    reason           VARCHAR   NOT NULL,
+    run_id           VARCHAR   NOT NULL,
+    rejected_at      TIMESTAMP NOT NULL,
+    PRIMARY KEY (path, content_hash, row_number)
+);
+
 -- One row per scoring run.
 CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.SCORING_LOG (
     run_id           VARCHAR   NOT NULL,

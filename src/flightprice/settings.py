@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from flightprice.contract import MAX_DAYS_AHEAD
 from flightprice.pricing.params import PricingParams
 
 ENV_PREFIX = "FLIGHTPRICE_"
@@ -94,6 +95,20 @@ class Settings(BaseSettings):
     quality_freshness_hours: float = Field(
         36.0, gt=0, description="No file loaded for this long: warn."
     )
+    # Ingest: row-level rejects and temporal sanity (flightprice.ingest).
+    ingest_max_reject_share: float = Field(
+        0.10, ge=0, le=1,
+        description="Quarantine a file whole when more than this share of its rows is rejected.",
+    )  # fmt: skip
+    ingest_future_tolerance_hours: float = Field(
+        24.0, ge=0,
+        description="Reject a fare observed later than its delivery folder's day plus this long "
+        "(a day covers local business dates west of UTC and late-closed folders).",
+    )  # fmt: skip
+    ingest_max_days_ahead: int = Field(
+        MAX_DAYS_AHEAD, ge=1,
+        description="Reject a fare departing more than this many days after it was observed.",
+    )  # fmt: skip
 
     # Training and promotion.
     holdout_days: int = Field(7, ge=1, le=60, description="Days at the end held out for evaluation.")

@@ -40,7 +40,10 @@ def csv_bytes(rows: list[dict]) -> bytes:
 def validate(tmp_path, rows: list[dict], rates=None) -> ValidatedFile | Rejection:
     path = tmp_path / "fares.csv"
     path.write_bytes(csv_bytes(rows))
-    return validate_file(RawFile(FARES_KEY, "fares", "csv", "h"), path, rates)
+    # Delivered in the folder of the latest observation below: a fare observed after its
+    # folder's day is rejected (issue 10 item 4), which these tests are not about.
+    key = FARES_KEY.replace("2026-09-03", "2026-09-10")
+    return validate_file(RawFile(key, "fares", "csv", "h"), path, rates)
 
 
 def count(warehouse, table: str, where: str = "true") -> int:

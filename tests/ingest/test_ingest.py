@@ -449,11 +449,12 @@ def test_rejection_counts_bad_rows_and_lists_every_failed_check(store, warehouse
         ("type", "price", 1), ("currency", "currency", 1), ("airport_code", "origin", 1),
         ("unique_quote_id", "quote_id", 1),
     }  # fmt: skip
-    assert saved["rows_checked"] == 6 and saved["bad_rows"] == 4  # rows 1 and 6 share Q0
+    # Rows 1 and 6 share Q0: the first occurrence is kept, so 3 rows (2, 5, 6) are bad.
+    assert saved["rows_checked"] == 6 and saved["bad_rows"] == 3
     (log,) = warehouse.query_arrow(
         "SELECT failures, rows_checked FROM ML_PREDICTIONS.DATA_QUALITY_LOG"
     ).to_pylist()
-    assert log == {"failures": 4, "rows_checked": 6}
+    assert log == {"failures": 3, "rows_checked": 6}
 
 
 # -- load failures ------------------------------------------------------------------------
@@ -518,8 +519,9 @@ def test_progress_report_and_one_log_line_per_file(store, warehouse, caplog):
         f"loaded {SCHEDULES_KEY}: 2 schedules rows",
     ]
     data = json.loads(json.dumps(report.to_dict()))
-    assert data["totals"] == {"files_loaded": 2, "rows_loaded": 5, "files_skipped": 0,
-                              "files_quarantined": 0, "files_failed": 0}  # fmt: skip
+    assert data["totals"] == {"files_loaded": 2, "rows_loaded": 5, "rows_rejected": 0,
+                              "files_skipped": 0, "files_quarantined": 0,
+                              "files_failed": 0}  # fmt: skip
     assert data["exit_code"] == ExitCode.OK and data["run_id"].startswith("ingest-")
 
 

@@ -121,12 +121,13 @@ def generate(
 
 
 def ingest(ctx: typer.Context, json_out: JsonOption = False) -> None:
-    """Load new raw files into RAW (whole file or nothing); quarantine bad files with a reason.
+    """Load new raw files into RAW without their bad rows; quarantine unreadable files whole.
 
-    Exit code 0 when every new file loaded, 3 when any file was quarantined, 4 when a
-    valid file failed to load (it is retried on the next run).
+    A file whose rejected share exceeds FLIGHTPRICE_INGEST_MAX_REJECT_SHARE is quarantined
+    whole too. Exit code 0 when every new file loaded (rejected rows are a warning), 3 when
+    any file was quarantined, 4 when a valid file failed to load (retried on the next run).
     """
-    from flightprice.ingest.load import load_raw_files
+    from flightprice.ingest.load import IngestPolicy, load_raw_files
     from flightprice.store import open_store
     from flightprice.warehouse import open_warehouse
 
@@ -135,7 +136,8 @@ def ingest(ctx: typer.Context, json_out: JsonOption = False) -> None:
         "loading files", enabled=not json_out
     ) as progress:
         report = load_raw_files(
-            open_store(settings), warehouse, progress=progress, run_id=new_run_id("ingest")
+            open_store(settings), warehouse, progress=progress, run_id=new_run_id("ingest"),
+            policy=IngestPolicy.from_settings(settings),
         )
     if not json_out:
         _print_ingest(report)
@@ -149,10 +151,14 @@ def _print_ingest(report) -> None:
     table.add_column("files", justify="right")
     table.add_column("rows", justify="right")
     table.add_row("loaded", str(len(report.loaded)), f"{sum(r[2] for r in report.loaded):,}")
+    table.add_row("rows rejected", str(len(report.rejected)), f"{report.totals['rows_rejected']:,}")
     table.add_row("already loaded (skipped)", str(len(report.skipped_already_loaded)), "")
     table.add_row("quarantined", str(len(report.quarantined)), "")
     table.add_row("failed (will retry)", str(len(report.failed)), "")
     console.print(table)
+    for key, (n, reasons) in report.rejected.items():
+        top = ", ".join(f"{r['column']} {r['check']} ({r['rows']})" for r in reasons)
+        console.print(f"[yellow]rejected[/] {n:,} rows of {key}: {top}")
     for key, reason in report.quarantined:
         console.print(f"[yellow]quarantined[/] {key}: {reason}")
     for key, error in report.failed:

@@ -22,7 +22,8 @@ def status(
     limit: Annotated[int, typer.Option(min=1, help="Runs or rows per table.")] = 5,
     json_out: JsonOption = False,
 ) -> None:
-    """Show loaded files, data-quality runs, failed checks, models, training and scoring runs."""
+    """Show loaded files (rows loaded and rejected, top reasons), data-quality runs, failed
+    checks, models, training and scoring runs."""
     from flightprice.orchestrate.status import monitoring_snapshot
     from flightprice.warehouse import open_warehouse
 

@@ -4,6 +4,7 @@ from flightprice._exports import lazy_exports
 
 _EXPORTS = {
     "load_raw_files": ".load",
+    "IngestPolicy": ".load",
     "discover_new_files": ".load",
     "validate_file": ".load",
     "RawFile": ".load",

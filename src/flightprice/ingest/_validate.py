@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from flightprice.contract import (
     AIRPORT_PATTERN,
@@ -41,6 +42,7 @@ from flightprice.contract import (
     MIN_PRICE_USD,
 )
 from flightprice.ingest._rates import shipped_rates
+from flightprice.ingest._rejects import IngestPolicy, reject_rows, tag_rows, temporal_checks
 
 FEEDS = ("currency_rates", "schedules", "fares")
 EXAMPLES = 5  # offending rows kept per failed check; the message shows three
@@ -111,15 +113,29 @@ class CheckFailure:
 
 @dataclass(frozen=True)
 class ValidatedFile:
-    """A file that meets the contract: `table` has exactly the contract columns and types."""
+    """A file that meets the contract: `table` has exactly the contract columns and types.
+
+    Its rows that fail a row check are in `rejects` (row, check, column, value, reason) and
+    summarised per check in `checks`; they are not in `table`.
+    """
 
     raw_file: RawFile
     table: pa.Table
     ignored_columns: tuple[str, ...] = ()
+    rejects: pa.Table | None = None
+    checks: tuple[CheckFailure, ...] = ()
 
     @property
     def rows(self) -> int:
         return self.table.num_rows
+
+    @property
+    def rows_rejected(self) -> int:
+        return 0 if self.rejects is None else self.rejects.num_rows
+
+    @property
+    def rejects_summary(self) -> str:
+        return "; ".join(c.message for c in self.checks)
 
 
 @dataclass(frozen=True)
@@ -130,6 +146,7 @@ class Rejection:
     checks: tuple[CheckFailure, ...]
     rows_checked: int | None = None
     bad_rows: int | None = None  # rows failing at least one row-level check, when known
+    max_reject_share: float | None = None  # set when the file failed on its share of bad rows
     reason: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -152,12 +169,17 @@ def parse_key(key: str) -> tuple[date | None, str | None]:
 
 
 def validate_file(
-    raw_file: RawFile, local_path: Path, rates: pa.Table | None = None
+    raw_file: RawFile,
+    local_path: Path,
+    rates: pa.Table | None = None,
+    policy: IngestPolicy | None = None,
 ) -> ValidatedFile | Rejection:
     """Check `local_path` (the content of `raw_file`) against the contract of its feed.
 
     `rates` (`date, currency, rate_to_usd`, one row per date and currency) converts fares
-    to USD; the default is the shipped history alone.
+    to USD; the default is the shipped history alone. Rows failing a row check are set
+    aside; the file is rejected whole when it cannot be read, breaks the layout, or more
+    than `policy.max_reject_share` of its rows fail.
     """
     if raw_file.layout_error:
         return Rejection(raw_file, (CheckFailure("key_layout", raw_file.layout_error),))
@@ -170,9 +192,9 @@ def validate_file(
             return Rejection(raw_file, (unreadable,))
         if raw_file.feed == "fares":
             con.register("rates", shipped_rates() if rates is None else rates)
-        return _check(con, raw_file)
+        return _check(con, raw_file, policy or IngestPolicy())
     finally:
-        con.execute("DROP TABLE IF EXISTS src; DROP TABLE IF EXISTS t")
+        con.execute("DROP TABLE IF EXISTS src; DROP TABLE IF EXISTS t; DROP TABLE IF EXISTS bad")
         con.close()
 
 
@@ -231,7 +253,9 @@ def _read_failure(fmt: str, exc: duckdb.Error, path: Path) -> CheckFailure:
     return CheckFailure("unreadable", f"malformed CSV: {detail}")
 
 
-def _check(con: duckdb.DuckDBPyConnection, raw: RawFile) -> ValidatedFile | Rejection:
+def _check(
+    con: duckdb.DuckDBPyConnection, raw: RawFile, policy: IngestPolicy
+) -> ValidatedFile | Rejection:
     contract = FEED_COLUMNS[raw.feed]
     source_types = {name: typ for name, typ, *_ in con.execute("DESCRIBE src").fetchall()}
     (rows,) = con.execute("SELECT count(*) FROM src").fetchall()[0]
@@ -248,12 +272,24 @@ def _check(con: duckdb.DuckDBPyConnection, raw: RawFile) -> ValidatedFile | Reje
     con.execute(f"CREATE TEMP TABLE t AS SELECT rowid + 1 AS _row, {typed}{nulls} FROM src")
     if raw.feed == "fares":
         _attach_rates(con)
-    failures, bad_rows = _row_failures(con, raw.feed, contract)
-    if failures:
-        return Rejection(raw, failures, rows, bad_rows)
+    delivery = raw.delivery_date or parse_key(raw.key)[0]
+    checks = _row_checks(raw.feed, contract) + temporal_checks(raw.feed, delivery, policy)
+    failures, duplicates, raw_text = _row_failures(con, checks, raw.feed, contract)
+    ignored = tuple(c for c in source_types if c not in contract)
     # Insertion order is preserved, so the rows come out in file order without a sort.
-    table = con.sql(f"SELECT {', '.join(map(_id, contract))} FROM t").to_arrow_table()
-    return ValidatedFile(raw, table, tuple(c for c in source_types if c not in contract))
+    if not failures:
+        table = con.sql(f"SELECT {', '.join(map(_id, contract))} FROM t").to_arrow_table()
+        return ValidatedFile(raw, table, ignored)
+    # Only checks that failed somewhere can tag a row: fewer CASE branches per row.
+    failed = {(f.check, f.column) for f in failures}
+    failing = [c for c in checks if (c[0], c[1]) in failed]
+    bad_rows = tag_rows(con, failing, duplicates)
+    if bad_rows > policy.max_reject_share * rows:
+        return Rejection(raw, failures, rows, bad_rows, policy.max_reject_share)
+    rejects = reject_rows(con, failing, raw_text)
+    table = con.sql(f"SELECT _row, {', '.join(map(_id, contract))} FROM t").to_arrow_table()
+    keep = pc.invert(pc.is_in(table["_row"], value_set=rejects["row_number"]))
+    return ValidatedFile(raw, table.filter(keep).drop_columns("_row"), ignored, rejects, failures)
 
 
 def _attach_rates(con: duckdb.DuckDBPyConnection) -> None:
@@ -286,10 +322,12 @@ def _shape_failures(
 
 
 def _row_failures(
-    con: duckdb.DuckDBPyConnection, feed: str, contract: dict[str, str]
-) -> tuple[tuple[CheckFailure, ...], int]:
-    """Count each row check's failures in one pass over `t`; fetch examples of the failing."""
-    checks = _row_checks(feed, contract)
+    con: duckdb.DuckDBPyConnection, checks: list, feed: str, contract: dict[str, str]
+) -> tuple[tuple[CheckFailure, ...], int, str]:
+    """Count each row check's failures in one pass over `t`; fetch examples of the failing.
+
+    Return the failed checks, the count of duplicate quote_ids, and the SQL of the raw text.
+    """
     dup_sql = "count(quote_id) - count(DISTINCT quote_id)" if feed == "fares" else "0"
     counts = ", ".join(f"count_if({cond})" for *_, cond, _ in checks)
     *per_check, duplicates = con.execute(f"SELECT {counts}, {dup_sql} FROM t").fetchall()[0]
@@ -306,14 +344,9 @@ def _row_failures(
                 f"SELECT _row, {shown} FROM {with_raw} WHERE {cond} ORDER BY _row LIMIT {EXAMPLES}"
             ).fetchall()
             failures.append(_failure(name, column, problem, n, examples))
-    any_bad = " OR ".join(f"coalesce({cond}, false)" for *_, cond, _ in checks)
     if duplicates:
         failures.append(_duplicates(con, duplicates))
-        any_bad += " OR quote_id IN (SELECT quote_id FROM t GROUP BY ALL HAVING count(*) > 1)"
-    if not failures:
-        return (), 0
-    (bad_rows,) = con.execute(f"SELECT count_if({any_bad}) FROM t").fetchall()[0]
-    return tuple(failures), bad_rows
+    return tuple(failures), int(duplicates), raw_text
 
 
 def _typed_sql(column: str, contract_type: str, source_type: str) -> str:
@@ -400,7 +433,7 @@ def _row_checks(feed: str, contract: dict[str, str]) -> list[tuple[str, str, str
         checks += [
             ("observed_before_departure", "observed_at", "after departure_at",
              "observed_at > departure_at",
-             "printf('observed_at %s, departure_at %s', observed_at, departure_at)"),
+             """printf('observed_at %s, departure_at %s', "observed_at$raw", "departure_at$raw")"""),
             ("duration_range", "duration_minutes", f"outside {durations}",
              f"duration_minutes NOT BETWEEN {durations.replace('..', ' AND ')}",
              "duration_minutes"),

@@ -11,10 +11,13 @@ marker still matches its manifest row is skipped without being read again. Any c
 marker only means the file is hashed again; the (key, hash) pair still decides. A local file
 changed in the last two seconds gets no marker (file times tick coarsely), so it is read.
 
-Each valid file loads in one warehouse transaction together with its manifest row, so a crash
-leaves the file either fully loaded and recorded or not at all, and the next run retries it.
-A file that breaks the contract moves to `quarantine/<key>` next to `<key>.reason.json` and
-gets a DATA_QUALITY_LOG row. A file that was valid but failed to load stays put (retried).
+Each valid file loads in one warehouse transaction together with its manifest row and its
+rejected rows (RAW.REJECTED_ROWS), so a crash leaves the file either fully loaded and recorded
+or not at all, and the next run retries it. Rows failing a row check are rejected one by one
+(also listed in `quarantine/<key>.rejects.csv`, with a `warn` DATA_QUALITY_LOG row); a file
+that cannot be read, breaks the layout, or has more than `IngestPolicy.max_reject_share` of
+its rows rejected moves whole to `quarantine/<key>` next to `<key>.reason.json` and gets a
+`fail` DATA_QUALITY_LOG row. A file that was valid but failed to load stays put (retried).
 
 Fares are checked in USD at dated rates: the shipped history overlaid by the rates feed
 loaded so far, this run's included (see `_rates`).
@@ -33,10 +36,12 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from flightprice.clock import utc_now
 from flightprice.exit_codes import ExitCode
 from flightprice.ingest import _rates
+from flightprice.ingest._rejects import IngestPolicy, top_reasons
 from flightprice.ingest._validate import (
     FEED_COLUMNS,
     FEEDS,
@@ -54,6 +59,7 @@ from flightprice.warehouse import Warehouse
 __all__ = [
     "FEED_COLUMNS",
     "CheckFailure",
+    "IngestPolicy",
     "IngestReport",
     "RawFile",
     "Rejection",
@@ -66,6 +72,7 @@ __all__ = [
 RAW_TABLES = {"schedules": "RAW.SCHEDULES", "fares": "RAW.FARES",
               "currency_rates": _rates.RATES_TABLE}  # fmt: skip
 MANIFEST_TABLE = "RAW.LOAD_MANIFEST"
+REJECTS_TABLE = "RAW.REJECTED_ROWS"
 SUFFIXES = {".csv": "csv", ".parquet": "parquet"}
 
 logger = logging.getLogger(__name__)
@@ -79,6 +86,8 @@ class IngestReport:
 
     run_id: str
     loaded: list[tuple[str, str, int]] = field(default_factory=list)  # (key, feed, rows)
+    # key of a loaded file -> (rows rejected, top reasons), for files with rejected rows
+    rejected: dict[str, tuple[int, list[dict[str, Any]]]] = field(default_factory=dict)
     skipped_already_loaded: list[str] = field(default_factory=list)
     quarantined: list[tuple[str, str]] = field(default_factory=list)  # (key, reason)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (key, error)
@@ -89,6 +98,7 @@ class IngestReport:
         return {
             "files_loaded": len(self.loaded),
             "rows_loaded": sum(rows for *_, rows in self.loaded),
+            "rows_rejected": sum(n for n, _ in self.rejected.values()),
             "files_skipped": len(self.skipped_already_loaded),
             "files_quarantined": len(self.quarantined),
             "files_failed": len(self.failed),
@@ -104,13 +114,23 @@ class IngestReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
-            "loaded": [{"key": k, "feed": f, "rows": n} for k, f, n in self.loaded],
+            "loaded": [self._loaded_dict(*loaded) for loaded in self.loaded],
             "skipped_already_loaded": list(self.skipped_already_loaded),
             "quarantined": [{"key": k, "reason": r} for k, r in self.quarantined],
             "failed": [{"key": k, "error": e} for k, e in self.failed],
             "totals": self.totals,
             "duration_seconds": round(self.duration_seconds, 3),
             "exit_code": int(self.exit_code),
+        }
+
+    def _loaded_dict(self, key: str, feed: str, rows: int) -> dict[str, Any]:
+        rejected, reasons = self.rejected.get(key, (0, []))
+        return {
+            "key": key,
+            "feed": feed,
+            "rows": rows,
+            "rows_rejected": rejected,
+            "top_reasons": reasons,
         }
 
 
@@ -126,11 +146,12 @@ def load_raw_files(
     progress: Progress | None = None,
     run_id: str | None = None,
     rates_seed: Path = _rates.SEED_RATES,
+    policy: IngestPolicy | None = None,
 ) -> IngestReport:
-    """Load every new raw file whole, or quarantine it; one bad file never stops the others.
+    """Load every new raw file without its rejected rows, or quarantine it whole.
 
-    `rates_seed` is the shipped rate history (`date, currency, rate_to_usd`) fares are
-    converted with, under the rates feed.
+    One bad file never stops the others. `rates_seed` is the shipped rate history
+    (`date, currency, rate_to_usd`) fares are converted with, under the rates feed.
     """
     started = time.monotonic()
     report = IngestReport(run_id=run_id or f"ingest-{uuid.uuid4().hex[:12]}")
@@ -141,7 +162,7 @@ def load_raw_files(
         logger.info("skipped %s: already loaded", key)
     rates = _rates.overlay(_rates.shipped_rates(rates_seed), _rates.warehouse_rates(warehouse))
     for done, raw_file in enumerate(new, start=1):
-        loaded = _ingest_one(store, warehouse, raw_file, report, rates)
+        loaded = _ingest_one(store, warehouse, raw_file, report, rates, policy)
         if loaded is not None and raw_file.feed == "currency_rates":
             rates = _rates.overlay(rates, loaded)  # key order: before the fares of its day
         if progress is not None:
@@ -209,6 +230,7 @@ def _ingest_one(
     raw_file: RawFile,
     report: IngestReport,
     rates: pa.Table | None = None,
+    policy: IngestPolicy | None = None,
 ) -> pa.Table | None:
     """Load or quarantine one file; return the rows it loaded (rates: see validate_file)."""
     key = raw_file.key
@@ -216,11 +238,13 @@ def _ingest_one(
         with store.local_copy(key) as path:
             # Hash what is validated: the object may have been replaced since discovery.
             raw_file = replace(raw_file, content_hash=_sha256(path))
-            result = validate_file(raw_file, path, rates)
+            result = validate_file(raw_file, path, rates, policy)
         if isinstance(result, Rejection):
             _quarantine(store, warehouse, result, report)
             return None
-        rows = _load(warehouse, result)
+        rows = _load(warehouse, result, report.run_id)
+        if rows is not None and result.rows_rejected:
+            _record_rejects(store, warehouse, result, report)
     except Exception as exc:  # one file's failure must not stop the run
         logger.error("failed %s: %s: %s", key, type(exc).__name__, exc)
         logger.debug("traceback of %s", key, exc_info=True)
@@ -231,15 +255,18 @@ def _ingest_one(
         report.skipped_already_loaded.append(key)
         return None
     ignored = f", ignored columns {list(result.ignored_columns)}" if result.ignored_columns else ""
-    logger.info("loaded %s: %d %s rows%s", key, rows, raw_file.feed, ignored)
+    rejected = f", rejected {result.rows_rejected} rows" if result.rows_rejected else ""
+    logger.info("loaded %s: %d %s rows%s%s", key, rows, raw_file.feed, rejected, ignored)
     report.loaded.append((key, raw_file.feed, rows))
     return result.table
 
 
-def _load(warehouse: Warehouse, validated: ValidatedFile) -> int | None:
-    """Insert the rows and the manifest row in one transaction; None if already loaded."""
+def _load(warehouse: Warehouse, validated: ValidatedFile, run_id: str) -> int | None:
+    """Insert the rows, the rejects and the manifest row in one transaction; None if already
+    loaded."""
     raw_file = validated.raw_file
     loaded_at = utc_now()
+    rejects = _rejects_rows(validated, run_id, loaded_at)
     n = validated.rows
     rows = validated.table.append_column(
         "_source_file", pa.repeat(pa.scalar(raw_file.key, pa.string()), n)
@@ -257,8 +284,47 @@ def _load(warehouse: Warehouse, validated: ValidatedFile) -> int | None:
         if already.column(0)[0].as_py():
             return None
         warehouse.insert_arrow(RAW_TABLES[raw_file.feed], rows)
+        if rejects is not None:
+            warehouse.insert_arrow(REJECTS_TABLE, rejects)
         warehouse.insert_arrow(MANIFEST_TABLE, manifest_row)
     return n
+
+
+def _rejects_rows(validated: ValidatedFile, run_id: str, rejected_at: Any) -> pa.Table | None:
+    """Return the RAW.REJECTED_ROWS rows of `validated`, or None when it has none."""
+    if not validated.rows_rejected:
+        return None
+    raw_file, rejects = validated.raw_file, validated.rejects
+    n = rejects.num_rows
+
+    def constant(value: Any, arrow_type: pa.DataType) -> pa.Array:
+        return pa.repeat(pa.scalar(value, arrow_type), n)
+
+    return pa.table({
+        "path": constant(raw_file.key, pa.string()),
+        "content_hash": constant(raw_file.content_hash, pa.string()),
+        **{name: rejects[name] for name in rejects.column_names},
+        "run_id": constant(run_id, pa.string()),
+        "rejected_at": constant(rejected_at, pa.timestamp("us")),
+    })  # fmt: skip
+
+
+def _record_rejects(
+    store: ObjectStore, warehouse: Warehouse, validated: ValidatedFile, report: IngestReport
+) -> None:
+    """List a loaded file's rejected rows beside the quarantine and log them as a warning."""
+    raw_file, rejects, n = validated.raw_file, validated.rejects, validated.rows_rejected
+    sink = pa.BufferOutputStream()
+    pa_csv.write_csv(rejects, sink)
+    store.write_bytes(
+        QUARANTINE_PREFIX + raw_file.key + ".rejects.csv", sink.getvalue().to_pybytes()
+    )
+    report.rejected[raw_file.key] = (n, top_reasons(rejects))
+    logger.warning("rejected %d rows of %s: %s", n, raw_file.key, validated.rejects_summary)
+    write_quality_rows(warehouse, [quality_row(
+        report.run_id, "ingest_rejects", "ingest", raw_file.key, "warn",
+        failures=n, rows_checked=validated.rows + n, details=validated.rejects_summary,
+    )])  # fmt: skip
 
 
 def _quarantine(
@@ -275,13 +341,18 @@ def _quarantine(
         "checks": [c.to_dict() for c in rejection.checks],
         "rows_checked": rejection.rows_checked,
         "bad_rows": rejection.bad_rows,
+        "max_reject_share": rejection.max_reject_share,
         "row_numbers": "1-based data rows; the CSV header is not counted",
         "quarantined_at": now.isoformat(),
         "run_id": report.run_id,
     }
     store.write_bytes(target + ".reason.json", json.dumps(reason, indent=2).encode())
     store.move(raw_file.key, target)
-    logger.warning("quarantined %s: %s", raw_file.key, rejection.reason)
+    share = ""
+    if rejection.max_reject_share is not None:
+        share = (f" ({rejection.bad_rows} of {rejection.rows_checked} rows rejected, over the"
+                 f" {rejection.max_reject_share:.0%} limit)")  # fmt: skip
+    logger.warning("quarantined %s%s: %s", raw_file.key, share, rejection.reason)
     report.quarantined.append((raw_file.key, rejection.reason))
     write_quality_rows(warehouse, [quality_row(
         report.run_id, "ingest_contract", "ingest", raw_file.key, "fail", checked_at=now,

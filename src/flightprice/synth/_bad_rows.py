@@ -100,7 +100,9 @@ def _broken_cell(
         day_first = f"{stamp[8:10]}/{stamp[5:7]}/{stamp[:4]} {stamp[11:16]}"
         return column, pick(day_first, stamp[:5] + "13" + stamp[7:])
     if kind == "duplicate_quote_id":
-        lender = int(good[rng.integers(len(good))])
+        # A duplicate is the later occurrence (ingest keeps the first): lend from above.
+        earlier = good[good < row] if (good < row).any() else good
+        lender = int(earlier[rng.integers(len(earlier))])
         return "quote_id", columns["quote_id"][lender]
     if kind == "stops_out_of_range":
         return "stops", pick("-1", "99")

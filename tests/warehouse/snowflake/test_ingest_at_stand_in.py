@@ -16,6 +16,7 @@ import pytest
 # pytest happened to collect it first, so put it there explicitly.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "ingest"))
 import test_ingest as embedded
+import test_rejects as rejects
 
 from flightprice.warehouse import open_warehouse, setup_warehouse
 
@@ -72,3 +73,14 @@ def test_a_big_file_goes_through_the_stage_and_rolls_back_whole(store, warehouse
     assert report.loaded == [(embedded.FARES_KEY, "fares", 400)]
     assert embedded.count(warehouse, "RAW.FARES") == 400
     assert warehouse.query_df("LIST @RAW.RAW_STAGE").empty
+
+
+# Row-level rejects (issue 10 item 1): loaded rows, rejects and the manifest in one transaction.
+
+
+def test_bad_rows_are_rejected_with_their_reason_and_the_rest_loads(store, warehouse):
+    rejects.test_bad_rows_are_rejected_with_their_reason_and_the_rest_loads(store, warehouse)
+
+
+def test_rerunning_records_good_rows_and_rejects_once(store, warehouse):
+    rejects.test_rerunning_records_good_rows_and_rejects_once(store, warehouse)
