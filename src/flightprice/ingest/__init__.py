@@ -7,6 +7,7 @@ _EXPORTS = {
     "IngestPolicy": ".load",
     "discover_new_files": ".load",
     "validate_file": ".load",
+    "IngestReport": "._report",
     "RawFile": ".load",
     "ValidatedFile": ".load",
     "Rejection": ".load",

@@ -51,7 +51,7 @@ class IngestPolicy:
 def temporal_checks(
     feed: str, delivery_date: date | None, policy: IngestPolicy
 ) -> list[tuple[str, str, str, str, str]]:
-    """Return the time checks of a fare, in the shape of `_validate._row_checks`."""
+    """Return the time checks of a fare, in the shape of `_validate.row_checks`."""
     if feed != "fares":
         return []
     now = naive_utc(policy.now or utc_now())

@@ -24,62 +24,31 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from flightprice.contract import (
-    AIRPORT_PATTERN,
-    CABINS,
-    CARRIER_PATTERN,
-    MAX_DURATION_MINUTES,
-    MAX_PRICE,
-    MAX_SEATS,
-    MAX_STOPS,
-    MIN_DURATION_MINUTES,
-    MIN_PRICE_USD,
+from flightprice.ingest._checks import (
+    EXAMPLES,
+    FEED_COLUMNS,
+    FEEDS,
+    SOURCE_TYPES,
+    TYPE_WORDS,
+    CheckFailure,
+    check_failure,
+    duplicates_failure,
+    row_checks,
+    sql_id,
+    sql_literal,
+    typed_sql,
 )
 from flightprice.ingest._rates import shipped_rates
 from flightprice.ingest._rejects import IngestPolicy, reject_rows, tag_rows, temporal_checks
 
-FEEDS = ("currency_rates", "schedules", "fares")
-EXAMPLES = 5  # offending rows kept per failed check; the message shows three
 _ENGINE: duckdb.DuckDBPyConnection | None = None  # see _engine()
-
-_COMMON = {
-    "carrier": "VARCHAR",
-    "flight_number": "VARCHAR",
-    "origin": "VARCHAR",
-    "destination": "VARCHAR",
-    "departure_at": "TIMESTAMP",
-}
-FEED_COLUMNS: dict[str, dict[str, str]] = {
-    "schedules": {**_COMMON, "arrival_at": "TIMESTAMP", "cabin": "VARCHAR",
-                  "stops": "INTEGER", "capacity": "INTEGER"},
-    "fares": {"quote_id": "VARCHAR", "observed_at": "TIMESTAMP", **_COMMON,
-              "cabin": "VARCHAR", "stops": "INTEGER", "duration_minutes": "INTEGER",
-              "seats_remaining": "INTEGER", "price": "DOUBLE", "currency": "VARCHAR"},
-    # USD per unit of `currency` from `date` on, until the currency's next dated rate.
-    "currency_rates": {"date": "DATE", "currency": "VARCHAR", "rate_to_usd": "DOUBLE"},
-}  # fmt: skip
-NULLABLE_COLUMNS = frozenset({"seats_remaining"})
-_FREE_TEXT = frozenset({"quote_id", "flight_number"})  # text columns with no format check
-
 _KEY = re.compile(r"raw-data/(?P<feed>[^/]+)/(?P<day>[^/]+)/(?P<name>[^/]+)")
-_TYPE_WORDS = {"TIMESTAMP": "an ISO 8601 timestamp", "INTEGER": "an integer",
-               "DOUBLE": "a finite number", "DATE": "an ISO 8601 date"}  # fmt: skip
-CURRENCY_PATTERN = r"^[A-Z]{3}$"  # ISO 4217 code
-# Parquet physical types (as DuckDB names them) that may hold each contract type.
-_INTS = r"U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?"
-_SOURCE_TYPES = {
-    "VARCHAR": re.compile(rf'VARCHAR|{_INTS}|"NULL"'),
-    "TIMESTAMP": re.compile(r'VARCHAR|DATE|TIMESTAMP.*|"NULL"'),
-    "DATE": re.compile(r'VARCHAR|DATE|"NULL"'),
-    "INTEGER": re.compile(rf'VARCHAR|{_INTS}|FLOAT|DOUBLE|DECIMAL.*|"NULL"'),
-    "DOUBLE": re.compile(rf'VARCHAR|{_INTS}|FLOAT|DOUBLE|DECIMAL.*|"NULL"'),
-}
 
 
 @dataclass(frozen=True)
@@ -93,22 +62,6 @@ class RawFile:
     delivery_date: date | None = None
     layout_error: str | None = None  # why the key does not fit raw-data/<feed>/<day>/<name>
     fingerprint: str | None = None  # the store's size/mtime or size/ETag marker when listed
-
-
-@dataclass(frozen=True)
-class CheckFailure:
-    """One failed contract check, with the first offending rows when it is row-level."""
-
-    check: str
-    message: str
-    column: str | None = None
-    failures: int | None = None
-    examples: tuple[tuple[int, str], ...] = ()  # (row number, offending value)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"check": self.check, "column": self.column, "failures": self.failures,
-                "message": self.message,
-                "examples": [{"row": r, "value": v} for r, v in self.examples]}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -222,13 +175,13 @@ def _read_source(con: duckdb.DuckDBPyConnection, raw: RawFile, path: Path) -> Ch
         if len(set(names)) != len(names):
             dupes = sorted({n for n in names if names.count(n) > 1})
             return CheckFailure("header", f"duplicate column names in header: {dupes}")
-        columns = ", ".join(f"{_lit(n)}: 'VARCHAR'" for n in names)
+        columns = ", ".join(f"{sql_literal(n)}: 'VARCHAR'" for n in names)
         source = (
-            f"read_csv({_lit(str(path))}, columns={{{columns}}}, header=true, auto_detect=false,"
+            f"read_csv({sql_literal(str(path))}, columns={{{columns}}}, header=true, auto_detect=false,"
             " delim=',', quote='\"', escape='\"', strict_mode=true, encoding='utf-8')"
         )
     else:
-        source = f"read_parquet({_lit(str(path))})"
+        source = f"read_parquet({sql_literal(str(path))})"
     try:
         con.execute(f"CREATE TEMP TABLE src AS SELECT * FROM {source}")
     except duckdb.Error as exc:
@@ -266,19 +219,19 @@ def _check(
     # the raw text too would double the cost, so examples join back to `src` by row.
     cast = [c for c, t in contract.items() if t != "VARCHAR"]
     typed = ", ".join(
-        f"{_typed_sql(c, t, source_types[c])} AS {_id(c)}" for c, t in contract.items()
+        f"{typed_sql(c, t, source_types[c])} AS {sql_id(c)}" for c, t in contract.items()
     )
-    nulls = "".join(f", {_id(c)} IS NULL AS {_id(c + '$null')}" for c in cast)
+    nulls = "".join(f", {sql_id(c)} IS NULL AS {sql_id(c + '$null')}" for c in cast)
     con.execute(f"CREATE TEMP TABLE t AS SELECT rowid + 1 AS _row, {typed}{nulls} FROM src")
     if raw.feed == "fares":
         _attach_rates(con)
     delivery = raw.delivery_date or parse_key(raw.key)[0]
-    checks = _row_checks(raw.feed, contract) + temporal_checks(raw.feed, delivery, policy)
+    checks = row_checks(raw.feed, contract) + temporal_checks(raw.feed, delivery, policy)
     failures, duplicates, raw_text = _row_failures(con, checks, raw.feed, contract)
     ignored = tuple(c for c in source_types if c not in contract)
     # Insertion order is preserved, so the rows come out in file order without a sort.
     if not failures:
-        table = con.sql(f"SELECT {', '.join(map(_id, contract))} FROM t").to_arrow_table()
+        table = con.sql(f"SELECT {', '.join(map(sql_id, contract))} FROM t").to_arrow_table()
         return ValidatedFile(raw, table, ignored)
     # Only checks that failed somewhere can tag a row: fewer CASE branches per row.
     failed = {(f.check, f.column) for f in failures}
@@ -287,7 +240,7 @@ def _check(
     if bad_rows > policy.max_reject_share * rows:
         return Rejection(raw, failures, rows, bad_rows, policy.max_reject_share)
     rejects = reject_rows(con, failing, raw_text)
-    table = con.sql(f"SELECT _row, {', '.join(map(_id, contract))} FROM t").to_arrow_table()
+    table = con.sql(f"SELECT _row, {', '.join(map(sql_id, contract))} FROM t").to_arrow_table()
     keep = pc.invert(pc.is_in(table["_row"], value_set=rejects["row_number"]))
     return ValidatedFile(raw, table.filter(keep).drop_columns("_row"), ignored, rejects, failures)
 
@@ -313,8 +266,8 @@ def _shape_failures(
     unfit = tuple(
         CheckFailure("type", f"column {c}: Parquet type {source_types[c]} cannot hold {word}", c)
         for c, t in contract.items()
-        if not _SOURCE_TYPES[t].fullmatch(source_types[c])
-        for word in [_TYPE_WORDS.get(t, "text")]
+        if not SOURCE_TYPES[t].fullmatch(source_types[c])
+        for word in [TYPE_WORDS.get(t, "text")]
     )
     if unfit or rows:
         return unfit
@@ -332,7 +285,7 @@ def _row_failures(
     counts = ", ".join(f"count_if({cond})" for *_, cond, _ in checks)
     *per_check, duplicates = con.execute(f"SELECT {counts}, {dup_sql} FROM t").fetchall()[0]
     raw_text = "".join(
-        f", CAST({_id(c)} AS VARCHAR) AS {_id(c + '$raw')}"
+        f", CAST({sql_id(c)} AS VARCHAR) AS {sql_id(c + '$raw')}"
         for c, t in contract.items()
         if t != "VARCHAR"
     )
@@ -343,143 +296,7 @@ def _row_failures(
             examples = con.execute(
                 f"SELECT _row, {shown} FROM {with_raw} WHERE {cond} ORDER BY _row LIMIT {EXAMPLES}"
             ).fetchall()
-            failures.append(_failure(name, column, problem, n, examples))
+            failures.append(check_failure(name, column, problem, n, examples))
     if duplicates:
-        failures.append(_duplicates(con, duplicates))
+        failures.append(duplicates_failure(con, duplicates))
     return tuple(failures), int(duplicates), raw_text
-
-
-def _typed_sql(column: str, contract_type: str, source_type: str) -> str:
-    col = _id(column)
-    if contract_type == "VARCHAR":
-        return col if source_type == "VARCHAR" else f"CAST({col} AS VARCHAR)"
-    if contract_type == "TIMESTAMP" and source_type == "VARCHAR":
-        # A plain cast drops a UTC offset; TIMESTAMPTZ applies it but parses 3x slower, so
-        # only text longer than `YYYY-MM-DDTHH:MM:SS` (room for an offset) takes that path.
-        return (
-            f"CASE WHEN length({col}) <= 19 THEN TRY_CAST({col} AS TIMESTAMP)"
-            f" ELSE TRY_CAST(TRY_CAST({col} AS TIMESTAMPTZ) AS TIMESTAMP) END"
-        )
-    if contract_type == "TIMESTAMP":
-        return f"TRY_CAST({col} AS TIMESTAMP)"  # the session is UTC, so TIMESTAMPTZ converts
-    if contract_type == "DATE":
-        # A plain YYYY-MM-DD only: a cast would also take a timestamp and drop its time.
-        if source_type == "DATE":
-            return col
-        iso = "'[0-9]{4}-[0-9]{2}-[0-9]{2}'"
-        return f"CASE WHEN regexp_full_match({col}, {iso}) THEN TRY_CAST({col} AS DATE) END"
-    number = f"TRY_CAST({col} AS DOUBLE)"
-    if contract_type == "INTEGER":
-        return f"CASE WHEN {number} = trunc({number}) THEN TRY_CAST({number} AS INTEGER) END"
-    return f"CASE WHEN isfinite({number}) THEN {number} END"
-
-
-def _row_checks(feed: str, contract: dict[str, str]) -> list[tuple[str, str, str, str, str]]:
-    """Return (check, column, problem, failing-row condition, shown value) per row check."""
-    checks = []
-    for c, t in contract.items():
-        col = _id(c)
-        # A blank number, timestamp or code fails its own check; only free text needs a trim.
-        if t != "VARCHAR":
-            blank, shown = _id(c + "$null"), _id(c + "$raw")
-        else:
-            blank = f"({col} IS NULL OR trim({col}) = '')" if c in _FREE_TEXT else f"{col} IS NULL"
-            shown = col
-        if c not in NULLABLE_COLUMNS:
-            checks.append(("not_null", c, "empty", blank, shown))
-        if t != "VARCHAR":
-            checks.append(
-                ("type", c, f"not {_TYPE_WORDS[t]}", f"NOT {blank} AND {col} IS NULL", shown)
-            )
-    if feed == "currency_rates":
-        repeated = (
-            "(date, currency) IN (SELECT (date, currency) FROM t GROUP BY ALL HAVING count(*) > 1)"
-        )
-        return checks + [
-            ("currency_code", "currency", f"not a currency code {CURRENCY_PATTERN.strip('^$')}",
-             f"NOT regexp_full_match(currency, {_lit(CURRENCY_PATTERN)})", "currency"),
-            ("rate_positive", "rate_to_usd", "not positive", "rate_to_usd <= 0", "rate_to_usd"),
-            ("unique_date_currency", "currency", "repeating a date and currency of this file",
-             repeated, "printf('%s %s', date, currency)"),
-        ]  # fmt: skip
-    checks += [
-        ("carrier_code", "carrier", f"not a carrier code {CARRIER_PATTERN.strip('^$')}",
-         f"NOT regexp_full_match(carrier, {_lit(CARRIER_PATTERN)})", "carrier"),
-        ("airport_code", "origin", f"not an airport code {AIRPORT_PATTERN.strip('^$')}",
-         f"NOT regexp_full_match(origin, {_lit(AIRPORT_PATTERN)})", "origin"),
-        ("airport_code", "destination", f"not an airport code {AIRPORT_PATTERN.strip('^$')}",
-         f"NOT regexp_full_match(destination, {_lit(AIRPORT_PATTERN)})", "destination"),
-        ("same_origin_destination", "destination", "equal to origin",
-         "origin = destination", "destination"),
-        ("cabin", "cabin", f"not one of {', '.join(CABINS)}",
-         f"cabin NOT IN ({', '.join(map(_lit, CABINS))})", "cabin"),
-        ("stops_range", "stops", f"outside 0..{MAX_STOPS}",
-         f"stops NOT BETWEEN 0 AND {MAX_STOPS}", "stops"),
-    ]  # fmt: skip
-    if feed == "schedules":
-        checks += [
-            ("arrival_after_departure", "arrival_at", "not after departure_at",
-             "arrival_at <= departure_at",
-             "printf('departure_at %s, arrival_at %s', departure_at, arrival_at)"),
-            ("capacity_positive", "capacity", "not positive", "capacity <= 0", "capacity"),
-            # Requests cap capacity too: a bigger one would fail every scoring run.
-            ("capacity_range", "capacity", f"over {MAX_SEATS}", f"capacity > {MAX_SEATS}",
-             "capacity"),
-        ]  # fmt: skip
-    else:
-        usd = 'price * "rate$usd"'
-        durations = f"{MIN_DURATION_MINUTES}..{MAX_DURATION_MINUTES}"
-        no_rate = "printf('currency %s has no rate on or before %s', currency, observed_at::DATE)"
-        checks += [
-            ("observed_before_departure", "observed_at", "after departure_at",
-             "observed_at > departure_at",
-             """printf('observed_at %s, departure_at %s', "observed_at$raw", "departure_at$raw")"""),
-            ("duration_range", "duration_minutes", f"outside {durations}",
-             f"duration_minutes NOT BETWEEN {durations.replace('..', ' AND ')}",
-             "duration_minutes"),
-            ("seats_remaining_range", "seats_remaining", f"outside 0..{MAX_SEATS}",
-             f"seats_remaining NOT BETWEEN 0 AND {MAX_SEATS}", "seats_remaining"),
-            ("price_positive", "price", "not positive", "price <= 0", "price"),
-            # In USD, at the observation date's rate; a fare with no rate fails `currency`.
-            ("price_range", "price", f"outside [{MIN_PRICE_USD:g}, {MAX_PRICE:.0f}] USD",
-             f"price > 0 AND NOT {usd} BETWEEN {MIN_PRICE_USD} AND {MAX_PRICE}",
-             f"format('{{}} {{}} = {{:.2f}} USD', price, currency, {usd})"),
-            ("currency", "currency", "with no rate on or before observed_at",
-             'currency IS NOT NULL AND observed_at IS NOT NULL AND "rate$usd" IS NULL',
-             no_rate),
-        ]  # fmt: skip
-    return checks
-
-
-def _failure(name: str, column: str, problem: str, n: int, examples: list) -> CheckFailure:
-    shown = [(int(row), "NULL" if v is None else str(v)) for row, v in examples]
-    message = f"column {column}: {n} row{'s' if n != 1 else ''} {problem} ({_examples(shown, n)})"
-    return CheckFailure(name, message, column, int(n), tuple(shown))
-
-
-def _duplicates(con: duckdb.DuckDBPyConnection, duplicates: int) -> CheckFailure:
-    groups = con.execute(
-        f"SELECT quote_id, list(_row ORDER BY _row)[:{EXAMPLES}] FROM t WHERE quote_id NOT NULL"
-        f" GROUP BY quote_id HAVING count(*) > 1 ORDER BY min(_row) LIMIT {EXAMPLES}"
-    ).fetchall()
-    shown = "; ".join(f"{v!r} at rows {', '.join(map(str, rows))}" for v, rows in groups[:3])
-    more = ", …" if len(groups) > 3 else ""
-    message = f"column quote_id: {duplicates} duplicate row{'s' if duplicates != 1 else ''} ({shown}{more})"
-    examples = tuple((rows[1], v) for v, rows in groups)
-    return CheckFailure("unique_quote_id", message, "quote_id", int(duplicates), examples)
-
-
-def _examples(shown: list[tuple[int, str]], n: int) -> str:
-    rows = ", ".join(str(r) for r, _ in shown[:3])
-    values = ", ".join(repr(v[:80]) if v != "NULL" else v for _, v in shown[:3])
-    more = ", …" if n > 3 else ""
-    word = "rows" if n > 1 else "row"
-    return f"{word} {rows}{more}: {values}{more}"
-
-
-def _id(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
