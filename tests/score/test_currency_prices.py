@@ -14,7 +14,6 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from conftest import market_settings, register_model
 from flightprice.ingest.load import load_raw_files
 from flightprice.project import init_project
 from flightprice.score import run_scoring
@@ -54,7 +53,7 @@ def requote_in_inr(source_lake, target_lake) -> None:
     )
 
 
-def build_and_score(settings) -> pd.DataFrame:
+def build_and_score(settings, register_model) -> pd.DataFrame:
     with open_warehouse(settings) as wh:
         report = load_raw_files(open_store(settings), wh, run_id="currency-test")
     assert report.totals["rows_rejected"] == 0 and not report.quarantined, report.to_dict()
@@ -67,8 +66,9 @@ def build_and_score(settings) -> pd.DataFrame:
 
 
 def test_usd_and_inr_quotes_of_the_same_fares_publish_the_same_prices(
-    market_template, tmp_path
+    market_template, make_settings, train_and_register, tmp_path
 ):
+    market_settings = make_settings
     usd_home, inr_home = tmp_path / "usd", tmp_path / "inr"
     for home in (usd_home, inr_home):
         init_project(market_settings(home))
@@ -76,8 +76,8 @@ def test_usd_and_inr_quotes_of_the_same_fares_publish_the_same_prices(
                     dirs_exist_ok=True)  # fmt: skip
     requote_in_inr(market_template / "lake", inr_home / "lake")
 
-    usd = build_and_score(market_settings(usd_home))
-    inr = build_and_score(market_settings(inr_home))
+    usd = build_and_score(market_settings(usd_home), train_and_register)
+    inr = build_and_score(market_settings(inr_home), train_and_register)
     with open_warehouse(market_settings(inr_home), read_only=True) as wh:
         currencies = wh.query_arrow(
             "SELECT DISTINCT currency FROM ANALYTICS.FCT_FARE_OBSERVATION"
