@@ -44,6 +44,7 @@ class UnseenInputs:
 
     unseen: np.ndarray  # object array of str
     confidence: np.ndarray  # object array of "high" | "medium" | "low"
+    masks: dict[str, np.ndarray]  # input name -> bool per row: unseen
 
     @property
     def any(self) -> np.ndarray:
@@ -61,9 +62,10 @@ def unseen_inputs(model: LoadedModel, features: pd.DataFrame | Columns) -> Unsee
     spec = model.spec
     names = [c for c in spec.columns if c in spec.categories]
     n = len(features[spec.columns[0]])
+    masks = {name: np.isnan(spec.codes(name, features[name])) for name in names}
     pattern = np.zeros(n, dtype=np.int64)
     for bit, name in enumerate(names):
-        pattern |= np.isnan(spec.codes(name, features[name])).astype(np.int64) << bit
+        pattern |= masks[name].astype(np.int64) << bit
     # A batch holds few distinct patterns: name each once, then spread them to the rows.
     uniques, inverse = np.unique(pattern, return_inverse=True)
     text, level = [], []
@@ -73,7 +75,7 @@ def unseen_inputs(model: LoadedModel, features: pd.DataFrame | Columns) -> Unsee
         level.append(_confidence(flagged))
     inverse = inverse.reshape(-1)
     return UnseenInputs(
-        np.asarray(text, dtype=object)[inverse], np.asarray(level, dtype=object)[inverse]
+        np.asarray(text, dtype=object)[inverse], np.asarray(level, dtype=object)[inverse], masks
     )
 
 
@@ -87,7 +89,8 @@ def baseline_fares(
     if medians is None:
         _warn_no_medians(model)
         return fares
-    rows = np.flatnonzero(flags.any & (flags.confidence != "low"))
+    known = [~flags.masks[name] for name in ("route", "cabin") if name in flags.masks]
+    rows = np.flatnonzero(np.logical_and.reduce([flags.any, *known]))
     if rows.size:
         # Positional arrays: a frame's index may not be 0..n-1.
         routes = np.asarray(features["route"], dtype=object)[rows]
