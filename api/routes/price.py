@@ -266,10 +266,14 @@ def _refused_columns(quotes: Quotes) -> list[dict[str, Any]]:
     return [
         {"loc": ["body", name], "type": "unseen_input",
          "msg": f"never seen in training by model {quotes.model_version} "
-                f"(FLIGHTPRICE_UNSEEN_POLICY=refuse) in {len(rows)} rows: "
-                f"{', '.join(map(str, rows[:_LISTED_ROWS]))}{', ...' if len(rows) > _LISTED_ROWS else ''}"}
+                f"(FLIGHTPRICE_UNSEEN_POLICY=refuse) in {len(rows)} rows: {_listed(rows)}"}
         for name, rows in rows_by_input.items()
     ]  # fmt: skip
+
+
+def _listed(rows: list[int]) -> str:
+    more = ", ..." if len(rows) > _LISTED_ROWS else ""
+    return ", ".join(map(str, rows[:_LISTED_ROWS])) + more
 
 
 def _finite_or_none(value: float) -> float | None:
