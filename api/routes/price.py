@@ -22,7 +22,7 @@ from flightprice.pricing.engine import GUARDRAILS
 from flightprice.pricing.params import PricingParams
 from flightprice.pricing.reasons import explain
 from flightprice.serve._request_table import REQUEST_COLUMNS, RequestTableError, request_frame
-from flightprice.serve.client import ARROW_STREAM
+from flightprice.serve.client import ARROW_STREAM, MARK_REFUSED_HEADER
 from flightprice.serve.quoting import Quotes, quote
 from flightprice.serve.unseen import UnseenPolicy
 from flightprice.train.model import LoadedModel
@@ -82,7 +82,9 @@ async def price(flight: PriceRequest, request: Request) -> dict[str, Any]:
     "for row, and the model version in the X-Model-Version header and the schema metadata. "
     "With FLIGHTPRICE_UNSEEN_POLICY=refuse, any flight with unseen inputs refuses the whole "
     "batch: 422 naming each row and input (JSON: loc body.flights.<i>.<input>; Arrow: "
-    "loc body.<input>, the rows in the message).",
+    "loc body.<input>, the rows in the message); with the header `X-Unseen-Refused: mark` an "
+    "Arrow batch is answered whole instead, refused rows with null prices and a `refused` "
+    "column (batch scoring skips them).",
     responses={
         200: {"content": {ARROW_STREAM: _BINARY}},
         413: {"description": "More flights than the batch limit."},
@@ -143,8 +145,9 @@ async def price_arrow(request: Request) -> Response:
             detail=f"{table.num_rows} rows: at most {limit} per Arrow request",
         )
     settings = state.settings
+    mark = request.headers.get(MARK_REFUSED_HEADER, "").lower() == "mark"
     payload = await run_in_threadpool(
-        _price_table, model, table, settings.pricing, state.metrics, settings.unseen_policy
+        _price_table, model, table, settings.pricing, state.metrics, settings.unseen_policy, mark
     )
     return Response(payload, media_type=ARROW_STREAM, headers={"x-model-version": model.version})
 
@@ -155,15 +158,16 @@ def _price_table(
     params: PricingParams,
     metrics: ApiMetrics,
     unseen_policy: UnseenPolicy,
+    mark_refused: bool = False,
 ) -> bytes:
     try:
         frame = request_frame(table)
     except RequestTableError as exc:
         raise RequestValidationError([p.to_error() for p in exc.problems]) from None
     quotes = _quote(model, frame, params, metrics, unseen_policy)
-    if quotes.refused.any():
+    if quotes.refused.any() and not mark_refused:
         raise RequestValidationError(_refused_columns(quotes))
-    priced = quotes.to_arrow()
+    priced = quotes.to_arrow(mark_refused)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, priced.schema) as writer:
         writer.write_table(priced)

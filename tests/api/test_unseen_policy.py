@@ -13,7 +13,7 @@ import httpx
 import pyarrow as pa
 import pytest
 
-from flightprice.serve.client import ARROW_STREAM, _ipc_bytes
+from flightprice.serve.client import ARROW_STREAM, PricingClient, _ipc_bytes
 from flightprice.serve.quoting import load_served_model
 from flightprice.serve.smoke import known_flight
 
@@ -114,6 +114,15 @@ def test_refuse_policy_refuses_an_arrow_batch_naming_rows_and_inputs(clients, fl
     (error,) = detail
     assert error["loc"] == ["body", "carrier"] and error["type"] == "unseen_input"
     assert error["msg"].endswith("in 1 rows: 2")
+
+
+def test_refuse_policy_marks_refused_arrow_rows_when_asked(clients, flight):
+    table = _table([flight, {**flight, "carrier": "Z9"}])
+    with PricingClient(str(clients["refuse"].base_url), retries=0) as api:
+        priced = api.price_arrow(table, mark_refused=True).to_pydict()
+    assert priced["refused"] == [False, True]
+    assert priced["price_usd"][0] > 0 and priced["price_usd"][1] is None
+    assert priced["market_fare_usd"][1] is None and priced["unseen"] == ["", "carrier"]
 
 
 def test_batches_carry_the_flags_in_json_and_arrow(clients, flight):

@@ -83,6 +83,19 @@ def test_local_scoring_under_refuse_skips_the_rows_and_logs_how_many(settings):
     assert report.details["refused_rows"] == len(flagged)
 
 
+def test_api_mode_under_refuse_skips_the_rows_local_mode_skips(settings, serve_api):
+    refusing = settings.model_copy(update={"unseen_policy": "refuse"})
+    run_scoring(refusing, mode="local", run_id="refuse")
+    local = history(settings, "refuse")
+    with serve_api(refusing) as url:
+        report = run_scoring(
+            refusing.model_copy(update={"api_url": url}), mode="api", run_id="refuse"
+        )
+    assert report.status == "success" and report.rows == len(local)
+    assert report.details["refused_rows"] == len(new_carrier_rows(settings)) > 10
+    pd.testing.assert_frame_equal(history(settings, "refuse")[FLAGGED], local[FLAGGED])
+
+
 def test_local_and_api_mode_agree_on_flags_and_baseline_fares(settings, serve_api):
     baseline = settings.model_copy(update={"unseen_policy": "baseline"})
     run_scoring(baseline, mode="local", run_id="baseline")

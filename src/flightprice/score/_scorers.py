@@ -51,10 +51,8 @@ class LocalScorer:
 
     def price(self, rows: pa.Table) -> pa.Table:
         quotes = quote(self.model, request_frame(rows), self.params, self.unseen_policy)
-        priced = quotes.to_arrow()
-        if quotes.refused.any():  # the caller skips these rows (score.batch._without_refused)
-            priced = priced.append_column("refused", pa.array(quotes.refused))
-        return priced
+        # Refused rows come back marked, as from the API: score.batch skips them.
+        return quotes.to_arrow(mark_refused=True)
 
     def close(self) -> None:
         pass
@@ -75,7 +73,9 @@ class ApiScorer:
             requests.slice(start, self.request_rows)
             for start in range(0, requests.num_rows, self.request_rows)
         ]
-        priced = self._pool.map(self.client.price_arrow, slices)
+        priced = self._pool.map(
+            lambda requests: self.client.price_arrow(requests, mark_refused=True), slices
+        )
         return pa.concat_tables([_with_version_column(table) for table in priced])
 
     def close(self) -> None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from flightprice import registry
 from flightprice.clock import utc_now
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MODEL_VERSION_KEY = b"model_version"  # Arrow schema metadata of a priced table
+REFUSED_COLUMN = "refused"  # to_arrow(mark_refused=True): the unseen policy refused the row
 PRICED_SCHEMA = pa.schema(
     [
         ("price_usd", pa.float64()),
@@ -81,8 +83,12 @@ class Quotes:
     def __len__(self) -> int:
         return len(self.result)
 
-    def to_arrow(self) -> pa.Table:
-        """Return the priced columns (PRICED_SCHEMA) with the model version in the metadata."""
+    def to_arrow(self, mark_refused: bool = False) -> pa.Table:
+        """Return the priced columns (PRICED_SCHEMA) with the model version in the metadata.
+
+        `mark_refused`: add a `refused` column and leave the price columns of refused rows
+        null (batch scoring skips them), rather than leave refusing to the caller.
+        """
         r = self.result
         table = pa.Table.from_arrays(
             [
@@ -99,6 +105,8 @@ class Quotes:
             ],
             schema=PRICED_SCHEMA,
         )
+        if mark_refused:
+            table = _mark_refused(table, self.refused)
         return table.replace_schema_metadata({MODEL_VERSION_KEY: self.model_version.encode()})
 
     @property
@@ -144,6 +152,17 @@ def quote(
     )
     refused = flags.any if unseen_policy == "refuse" else np.zeros(len(fare), dtype=bool)
     return Quotes(model.version, features, result, flags, from_baseline, refused)
+
+
+def _mark_refused(table: pa.Table, refused: np.ndarray) -> pa.Table:
+    mask = pa.array(refused)
+    if refused.any():
+        kept = ("unseen", "confidence")  # what the refusal is about
+        table = pa.table({
+            name: column if name in kept else pc.if_else(mask, pa.nulls(1, column.type)[0], column)
+            for name, column in zip(table.column_names, table.columns, strict=True)
+        })  # fmt: skip
+    return table.append_column(REFUSED_COLUMN, mask)
 
 
 def model_version_of(table: pa.Table) -> str:
