@@ -39,7 +39,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     holder = ModelHolder(lambda: load_served_model(settings))
     app_metrics = ApiMetrics()
     batcher = QuoteBatcher(
-        functools.partial(price.quote_flights, params=settings.pricing, metrics=app_metrics)
+        functools.partial(
+            price.quote_flights,
+            params=settings.pricing,
+            metrics=app_metrics,
+            unseen_policy=settings.unseen_policy,
+        )
     )
 
     @asynccontextmanager

@@ -29,25 +29,29 @@ from flightprice.contract import (
     MIN_DURATION_MINUTES,
 )
 from flightprice.pricing.engine import GUARDRAILS
+from flightprice.serve.unseen import FARE_SOURCES
 
 # An enum, not a Literal: OpenAPI names it `Cabin`, and the routes read `.value`.
 Cabin = Enum("Cabin", {cabin: cabin for cabin in CABINS}, type=str)
 
 Guardrail = Literal[GUARDRAILS]  # type: ignore[valid-type]
+Confidence = Literal["high", "medium", "low"]
+FareSource = Literal[FARE_SOURCES]  # type: ignore[valid-type]
 Airport = Annotated[str, Field(pattern=AIRPORT_PATTERN, description="IATA airport code.")]
 
+# As docs/example-quote.json: a flight of the demo market (`flightprice generate` defaults).
 PRICE_REQUEST_EXAMPLE: dict[str, Any] = {
     "carrier": "BA",
-    "flight_number": "117",
-    "origin": "LHR",
-    "destination": "JFK",
+    "flight_number": "278",
+    "origin": "CDG",
+    "destination": "LAX",
     "cabin": "economy",
     "observed_at": "2026-09-20T12:00:00",
-    "departure_at": "2026-10-15T18:30:00",
+    "departure_at": "2026-10-15T17:05:00",
     "stops": 0,
-    "duration_minutes": 480,
+    "duration_minutes": 710,
     "seats_remaining": 42,
-    "capacity": 150,
+    "capacity": 158,
     "last_price": 540.0,
 }
 
@@ -152,6 +156,21 @@ class Quote(BaseModel):
     model_version: str
     observed_at: datetime
     days_to_departure: float
+    unseen: list[str] = Field(
+        description="Model inputs whose value the model never saw in training (route, origin, "
+        "destination, carrier, cabin, and the flight if it is an input); a missing value "
+        "counts as unseen. Empty: every input was seen."
+    )
+    confidence: Confidence = Field(
+        description="high: nothing unseen; medium: something unseen, but the route, carrier "
+        "and cabin are known (the flight, say); low: the route, carrier or cabin is unseen "
+        "(an unseen airport makes its route unseen)."
+    )
+    fare_source: FareSource = Field(
+        description="model: the model's market fare; baseline: the route x cabin median of "
+        "the training prices (FLIGHTPRICE_UNSEEN_POLICY=baseline, something unseen, route and "
+        "cabin known)."
+    )
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -164,6 +183,7 @@ class Quote(BaseModel):
                     "reasons": ["market fare 528.40 USD", "demand +6.3%: ..."],
                     "model_version": "v20261126T070102Z-3fa9c1",
                     "observed_at": "2026-09-20T12:00:00", "days_to_departure": 25.27,
+                    "unseen": [], "confidence": "high", "fare_source": "model",
                 }
             ]
         }
@@ -201,6 +221,14 @@ class ModelInfo(BaseModel):
     metrics: dict[str, Any]
     training_window: dict[str, Any]
     pricing: dict[str, Any] = Field(description="The dynamic-pricing parameters in force.")
+    unseen_policy: Literal["price", "baseline", "refuse"] = Field(
+        description="FLIGHTPRICE_UNSEEN_POLICY: what a request with unseen inputs gets."
+    )
+    known_flight: dict[str, Any] | None = Field(
+        None,
+        description="The most quoted flight of the training rows (request fields and its "
+        "departure_time, HH:MM UTC): priced with nothing unseen. None for older models.",
+    )
 
 
 class Reloaded(BaseModel):

@@ -89,8 +89,11 @@ CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.SCORING_LOG (
     status           VARCHAR   NOT NULL,
     error            VARCHAR,
     started_at       TIMESTAMP NOT NULL,
-    finished_at      TIMESTAMP
+    finished_at      TIMESTAMP,
+    details          VARCHAR               -- JSON: unseen-input counts (serve/unseen.py)
 );
+-- Warehouses set up before details existed get the column here (no-op otherwise).
+ALTER TABLE ML_PREDICTIONS.SCORING_LOG ADD COLUMN IF NOT EXISTS details VARCHAR;
 
 -- One row per model version ever trained; exactly one has status 'champion'.
 CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.MODEL_REGISTRY (
@@ -157,8 +160,16 @@ CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.FLIGHT_PRICES (
     model_version      VARCHAR   NOT NULL,
     as_of              TIMESTAMP NOT NULL,   -- the data clock the features describe
     scored_at          TIMESTAMP NOT NULL,
-    run_id             VARCHAR   NOT NULL
+    run_id             VARCHAR   NOT NULL,
+    unseen             VARCHAR,              -- inputs unseen in training, comma-joined; '' = none
+    confidence         VARCHAR,                -- high | medium | low
+    fare_source        VARCHAR                 -- model | baseline (route x cabin training median)
 );
+-- Warehouses set up before the unseen-input flags get them here (no-op otherwise); null:
+-- priced before the flags existed.
+ALTER TABLE ML_PREDICTIONS.FLIGHT_PRICES ADD COLUMN IF NOT EXISTS unseen VARCHAR;
+ALTER TABLE ML_PREDICTIONS.FLIGHT_PRICES ADD COLUMN IF NOT EXISTS confidence VARCHAR;
+ALTER TABLE ML_PREDICTIONS.FLIGHT_PRICES ADD COLUMN IF NOT EXISTS fare_source VARCHAR;
 
 -- One row per scoring run, flight and cabin: every published price (same columns as
 -- FLIGHT_PRICES). Re-running a run id replaces that run's rows, never adds to them.
@@ -177,5 +188,13 @@ CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.PRICE_HISTORY (
     model_version      VARCHAR   NOT NULL,
     as_of              TIMESTAMP NOT NULL,
     scored_at          TIMESTAMP NOT NULL,
-    run_id             VARCHAR   NOT NULL
+    run_id             VARCHAR   NOT NULL,
+    unseen             VARCHAR,              -- inputs unseen in training, comma-joined; '' = none
+    confidence         VARCHAR,                -- high | medium | low
+    fare_source        VARCHAR                 -- model | baseline (route x cabin training median)
 );
+-- Warehouses set up before the unseen-input flags get them here (no-op otherwise); null:
+-- priced before the flags existed.
+ALTER TABLE ML_PREDICTIONS.PRICE_HISTORY ADD COLUMN IF NOT EXISTS unseen VARCHAR;
+ALTER TABLE ML_PREDICTIONS.PRICE_HISTORY ADD COLUMN IF NOT EXISTS confidence VARCHAR;
+ALTER TABLE ML_PREDICTIONS.PRICE_HISTORY ADD COLUMN IF NOT EXISTS fare_source VARCHAR;

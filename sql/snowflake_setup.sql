@@ -125,8 +125,11 @@ CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.SCORING_LOG (
     status           VARCHAR       NOT NULL,
     error            VARCHAR,
     started_at       TIMESTAMP_NTZ NOT NULL,
-    finished_at      TIMESTAMP_NTZ
+    finished_at      TIMESTAMP_NTZ,
+    details          VARCHAR               -- JSON: unseen-input counts (serve/unseen.py)
 );
+-- Warehouses set up before details existed get the column here (no-op otherwise).
+ALTER TABLE ML_PREDICTIONS.SCORING_LOG ADD COLUMN IF NOT EXISTS details VARCHAR;
 
 CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.MODEL_REGISTRY (
     version          VARCHAR       NOT NULL PRIMARY KEY,
@@ -187,8 +190,16 @@ CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.FLIGHT_PRICES (
     model_version      VARCHAR       NOT NULL,
     as_of              TIMESTAMP_NTZ NOT NULL,
     scored_at          TIMESTAMP_NTZ NOT NULL,
-    run_id             VARCHAR       NOT NULL
+    run_id             VARCHAR       NOT NULL,
+    unseen             VARCHAR,              -- inputs unseen in training, comma-joined; '' = none
+    confidence         VARCHAR,                -- high | medium | low
+    fare_source        VARCHAR                 -- model | baseline (route x cabin training median)
 );
+-- Warehouses set up before the unseen-input flags get them here (no-op otherwise); null:
+-- priced before the flags existed.
+ALTER TABLE ML_PREDICTIONS.FLIGHT_PRICES ADD COLUMN IF NOT EXISTS unseen VARCHAR;
+ALTER TABLE ML_PREDICTIONS.FLIGHT_PRICES ADD COLUMN IF NOT EXISTS confidence VARCHAR;
+ALTER TABLE ML_PREDICTIONS.FLIGHT_PRICES ADD COLUMN IF NOT EXISTS fare_source VARCHAR;
 
 -- One row per scoring run, flight and cabin: every published price.
 CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.PRICE_HISTORY (
@@ -206,8 +217,16 @@ CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.PRICE_HISTORY (
     model_version      VARCHAR       NOT NULL,
     as_of              TIMESTAMP_NTZ NOT NULL,
     scored_at          TIMESTAMP_NTZ NOT NULL,
-    run_id             VARCHAR       NOT NULL
+    run_id             VARCHAR       NOT NULL,
+    unseen             VARCHAR,              -- inputs unseen in training, comma-joined; '' = none
+    confidence         VARCHAR,                -- high | medium | low
+    fare_source        VARCHAR                 -- model | baseline (route x cabin training median)
 );
+-- Warehouses set up before the unseen-input flags get them here (no-op otherwise); null:
+-- priced before the flags existed.
+ALTER TABLE ML_PREDICTIONS.PRICE_HISTORY ADD COLUMN IF NOT EXISTS unseen VARCHAR;
+ALTER TABLE ML_PREDICTIONS.PRICE_HISTORY ADD COLUMN IF NOT EXISTS confidence VARCHAR;
+ALTER TABLE ML_PREDICTIONS.PRICE_HISTORY ADD COLUMN IF NOT EXISTS fare_source VARCHAR;
 
 -- Least privilege for DATA_ENGINEER ----------------------------------------------------------
 -- Run the warehouse; read and write the rows of RAW and ML_PREDICTIONS (whose tables this

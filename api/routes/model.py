@@ -25,6 +25,8 @@ async def model_info(model: ModelDep, holder: HolderDep, settings: SettingsDep) 
         metrics=meta.get("metrics", {}),
         training_window=meta.get("training_window", {}),
         pricing=settings.pricing.model_dump(),
+        unseen_policy=settings.unseen_policy,
+        known_flight=model.known_flight,
     )
 
 

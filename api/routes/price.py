@@ -22,13 +22,15 @@ from flightprice.pricing.engine import GUARDRAILS
 from flightprice.pricing.params import PricingParams
 from flightprice.pricing.reasons import explain
 from flightprice.serve._request_table import REQUEST_COLUMNS, RequestTableError, request_frame
-from flightprice.serve.client import ARROW_STREAM
+from flightprice.serve.client import ARROW_STREAM, MARK_REFUSED_HEADER
 from flightprice.serve.quoting import Quotes, quote
+from flightprice.serve.unseen import UnseenPolicy
 from flightprice.train.model import LoadedModel
 
 MAX_ARROW_BYTES = 256 * 1024 * 1024
 _NUMBERS = ("stops", "duration_minutes", "seats_remaining", "capacity", "last_price")
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
+_LISTED_ROWS = 20  # rows named per unseen input in an Arrow batch's 422
 
 
 class ArrowOrJsonRoute(APIRoute):
@@ -54,7 +56,11 @@ batch_router = APIRouter(tags=["price"], route_class=ArrowOrJsonRoute)
     "/v1/price",
     response_model=Quote,
     summary="Quote one flight",
-    responses={503: {"description": "No model loaded yet."}},
+    responses={
+        422: {"description": "Invalid input; or, with FLIGHTPRICE_UNSEEN_POLICY=refuse, "
+              "inputs the model never saw (type `unseen_input`, loc naming each)."},
+        503: {"description": "No model loaded yet."},
+    },
 )
 async def price(flight: PriceRequest, request: Request) -> dict[str, Any]:
     # Concurrent quotes are priced together (api/batching.py): same function, fewer calls.
@@ -72,11 +78,17 @@ async def price(flight: PriceRequest, request: Request) -> dict[str, Any]:
     "one row per flight with the PriceRequest fields as columns, at most "
     "FLIGHTPRICE_API_ARROW_BATCH_LIMIT rows (default 100000); the answer is an Arrow IPC "
     "stream of price_usd, market_fare_usd, demand_adjustment, urgency_adjustment, guardrail, "
-    "reasons (JSON), days_to_departure, row for row, and the model version in the "
-    "X-Model-Version header and the schema metadata.",
+    "reasons (JSON), days_to_departure, unseen (comma-joined), confidence, fare_source, row "
+    "for row, and the model version in the X-Model-Version header and the schema metadata. "
+    "With FLIGHTPRICE_UNSEEN_POLICY=refuse, any flight with unseen inputs refuses the whole "
+    "batch: 422 naming each row and input (JSON: loc body.flights.<i>.<input>; Arrow: "
+    "loc body.<input>, the rows in the message); with the header `X-Unseen-Refused: mark` an "
+    "Arrow batch is answered whole instead, refused rows with null prices and a `refused` "
+    "column (batch scoring skips them).",
     responses={
         200: {"content": {ARROW_STREAM: _BINARY}},
         413: {"description": "More flights than the batch limit."},
+        422: {"description": "Invalid input, or unseen inputs under the refuse policy."},
         503: {"description": "No model loaded yet."},
     },
     openapi_extra={"requestBody": {"content": {ARROW_STREAM: _BINARY}}},
@@ -95,7 +107,17 @@ def price_batch(
             detail=f"{len(batch.flights)} flights: at most {limit} per JSON request "
             "(send Arrow IPC for larger batches)",
         )
-    quotes = quote_flights(model, batch.flights, params=params, metrics=metrics)
+    quotes = quote_flights(
+        model, batch.flights, params=params, metrics=metrics, unseen_policy=settings.unseen_policy
+    )
+    refused = [
+        {**err, "loc": ["body", "flights", i, *err["loc"][1:]]}
+        for i, q in enumerate(quotes)
+        if isinstance(q, RequestValidationError)
+        for err in q.errors()
+    ]
+    if refused:
+        raise RequestValidationError(refused)
     return {"model_version": model.version, "count": len(quotes), "quotes": quotes}
 
 
@@ -122,21 +144,30 @@ async def price_arrow(request: Request) -> Response:
             status.HTTP_413_CONTENT_TOO_LARGE,
             detail=f"{table.num_rows} rows: at most {limit} per Arrow request",
         )
+    settings = state.settings
+    mark = request.headers.get(MARK_REFUSED_HEADER, "").lower() == "mark"
     payload = await run_in_threadpool(
-        _price_table, model, table, state.settings.pricing, state.metrics
+        _price_table, model, table, settings.pricing, state.metrics, settings.unseen_policy, mark
     )
     return Response(payload, media_type=ARROW_STREAM, headers={"x-model-version": model.version})
 
 
 def _price_table(
-    model: LoadedModel, table: pa.Table, params: PricingParams, metrics: ApiMetrics
+    model: LoadedModel,
+    table: pa.Table,
+    params: PricingParams,
+    metrics: ApiMetrics,
+    unseen_policy: UnseenPolicy,
+    mark_refused: bool = False,
 ) -> bytes:
     try:
         frame = request_frame(table)
     except RequestTableError as exc:
         raise RequestValidationError([p.to_error() for p in exc.problems]) from None
-    quotes = _quote(model, frame, params, metrics)
-    priced = quotes.to_arrow()
+    quotes = _quote(model, frame, params, metrics, unseen_policy)
+    if quotes.refused.any() and not mark_refused:
+        raise RequestValidationError(_refused_columns(quotes))
+    priced = quotes.to_arrow(mark_refused)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, priced.schema) as writer:
         writer.write_table(priced)
@@ -149,12 +180,18 @@ def quote_flights(
     *,
     params: PricingParams,
     metrics: ApiMetrics,
-) -> list[dict[str, Any]]:
-    """Price validated requests with one `quote` call; one response body per request."""
-    quotes = _quote(model, _columns(flights), params, metrics)
-    r = quotes.result
+    unseen_policy: UnseenPolicy = "price",
+) -> list[dict[str, Any] | RequestValidationError]:
+    """Price validated requests with one `quote` call; one response body per request.
+
+    A request the unseen policy refuses gets its 422 (loc `body.<input>`) instead of a body.
+    """
+    quotes = _quote(model, _columns(flights), params, metrics, unseen_policy)
+    r, flags, sources = quotes.result, quotes.flags, quotes.fare_sources
     return [
-        {
+        _refused_row(quotes, i)
+        if quotes.refused[i]
+        else {
             "price": float(r.price[i]),
             "currency": "USD",
             "market_fare": float(r.market_fare[i]),
@@ -170,16 +207,23 @@ def quote_flights(
             "model_version": quotes.model_version,
             "observed_at": flight.observed_at,
             "days_to_departure": float(r.days_to_departure[i]),
+            "unseen": flags.names(i),
+            "confidence": flags.confidence[i],
+            "fare_source": sources[i],
         }
         for i, flight in enumerate(flights)
     ]
 
 
 def _quote(
-    model: LoadedModel, requests: pd.DataFrame | Columns, params: PricingParams, metrics: ApiMetrics
+    model: LoadedModel,
+    requests: pd.DataFrame | Columns,
+    params: PricingParams,
+    metrics: ApiMetrics,
+    unseen_policy: UnseenPolicy,
 ) -> Quotes:
     try:
-        quotes = quote(model, requests, params)
+        quotes = quote(model, requests, params, unseen_policy)
     except (FeatureError, ValueError) as exc:  # schema checks should have caught it first
         raise _invalid("body", str(exc)) from None
     codes, counts = np.unique(quotes.result.guardrail, return_counts=True)
@@ -205,6 +249,35 @@ def _columns(flights: list[PriceRequest]) -> dict[str, np.ndarray]:
                 values = [v.value for v in values]
             columns[name] = np.array(values, dtype=object)
     return columns
+
+
+def _refused_row(quotes: Quotes, i: int) -> RequestValidationError:
+    """Return the 422 of one refused request: one error per unseen input."""
+    return RequestValidationError([
+        {"loc": ["body", name], "type": "unseen_input",
+         "msg": f"{quotes.features[name][i]!s} was never seen in training by model "
+                f"{quotes.model_version} (FLIGHTPRICE_UNSEEN_POLICY=refuse)"}
+        for name in quotes.flags.names(i)
+    ])  # fmt: skip
+
+
+def _refused_columns(quotes: Quotes) -> list[dict[str, Any]]:
+    """Return the 422 errors of a refused Arrow batch: per unseen input, the rows it hits."""
+    rows_by_input: dict[str, list[int]] = {}
+    for i in np.flatnonzero(quotes.refused).tolist():
+        for name in quotes.flags.names(i):
+            rows_by_input.setdefault(name, []).append(i)
+    return [
+        {"loc": ["body", name], "type": "unseen_input",
+         "msg": f"never seen in training by model {quotes.model_version} "
+                f"(FLIGHTPRICE_UNSEEN_POLICY=refuse) in {len(rows)} rows: {_listed(rows)}"}
+        for name, rows in rows_by_input.items()
+    ]  # fmt: skip
+
+
+def _listed(rows: list[int]) -> str:
+    more = ", ..." if len(rows) > _LISTED_ROWS else ""
+    return ", ".join(map(str, rows[:_LISTED_ROWS])) + more
 
 
 def _finite_or_none(value: float) -> float | None:

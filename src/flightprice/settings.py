@@ -135,6 +135,12 @@ class Settings(BaseSettings):
         description="While the API has no model (no champion yet, warehouse busy), try to load "
         "the champion again this often; 0 = only at start and on POST /admin/reload.",
     )  # fmt: skip
+    unseen_policy: Literal["price", "baseline", "refuse"] = Field(
+        "price",
+        description="A request with inputs the model never saw in training (route, carrier, "
+        "...): price: the model's price, flagged; baseline: the route x cabin training median "
+        "when route and cabin are known, else price; refuse: 422 (batch scoring skips the row).",
+    )
     smoke_latency_budget_ms: float = Field(
         250.0, gt=0, description="Smoke test: highest acceptable p95 latency of /v1/price."
     )

@@ -278,7 +278,7 @@ def test_openapi_documents_examples_and_the_arrow_body(client):
     spec = client.get("/openapi.json").json()
     batch = spec["paths"]["/v1/price/batch"]["post"]
     assert {"application/json", ARROW_STREAM} <= set(batch["requestBody"]["content"])
-    assert spec["components"]["schemas"]["PriceRequest"]["examples"][0]["origin"] == "LHR"
+    assert spec["components"]["schemas"]["PriceRequest"]["examples"][0]["origin"] == "CDG"
 
 
 # What the schema admits, at the edges where column arrays and frames could price apart.

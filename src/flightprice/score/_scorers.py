@@ -19,6 +19,7 @@ from flightprice.serve.quoting import model_version_of, quote
 
 if TYPE_CHECKING:
     from flightprice.pricing.params import PricingParams
+    from flightprice.serve.unseen import UnseenPolicy
     from flightprice.settings import Settings
     from flightprice.store import ObjectStore
     from flightprice.train.model import LoadedModel
@@ -43,11 +44,15 @@ class LocalScorer:
 
     mode: Mode = "local"
 
-    def __init__(self, model: LoadedModel, params: PricingParams) -> None:
-        self.model, self.params = model, params
+    def __init__(
+        self, model: LoadedModel, params: PricingParams, unseen_policy: UnseenPolicy = "price"
+    ) -> None:
+        self.model, self.params, self.unseen_policy = model, params, unseen_policy
 
     def price(self, rows: pa.Table) -> pa.Table:
-        return quote(self.model, request_frame(rows), self.params).to_arrow()
+        quotes = quote(self.model, request_frame(rows), self.params, self.unseen_policy)
+        # Refused rows come back marked, as from the API: score.batch skips them.
+        return quotes.to_arrow(mark_refused=True)
 
     def close(self) -> None:
         pass
@@ -68,7 +73,9 @@ class ApiScorer:
             requests.slice(start, self.request_rows)
             for start in range(0, requests.num_rows, self.request_rows)
         ]
-        priced = self._pool.map(self.client.price_arrow, slices)
+        priced = self._pool.map(
+            lambda requests: self.client.price_arrow(requests, mark_refused=True), slices
+        )
         return pa.concat_tables([_with_version_column(table) for table in priced])
 
     def close(self) -> None:
@@ -79,7 +86,8 @@ class ApiScorer:
 def open_scorer(settings: Settings, mode: Mode, warehouse: Warehouse, store: ObjectStore) -> Scorer:
     """Return the scorer for `mode`: the registry's champion in-process, or the API's client."""
     if mode == "local":
-        return LocalScorer(registry.load_champion(warehouse, store), settings.pricing)
+        model = registry.load_champion(warehouse, store)
+        return LocalScorer(model, settings.pricing, settings.unseen_policy)
     if mode != "api":
         raise ValueError(f"mode must be 'api' or 'local', not {mode!r}")
     client = PricingClient(

@@ -27,11 +27,12 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from flightprice._json import dumps
 from flightprice.clock import new_run_id, utc_now
 from flightprice.registry import NoChampionError
 from flightprice.score._scorers import Mode, Scorer, open_scorer
@@ -57,7 +58,7 @@ LOG_TABLE = "ML_PREDICTIONS.SCORING_LOG"
 PRICE_COLUMNS = (
     "flight_id", "cabin", "departure_at", "days_to_departure", "price_usd", "market_fare_usd",
     "demand_adjustment", "urgency_adjustment", "guardrail", "reasons", "previous_price_usd",
-    "model_version", "as_of", "scored_at", "run_id",
+    "model_version", "as_of", "scored_at", "run_id", "unseen", "confidence", "fare_source",
 )  # fmt: skip
 # The request columns a scoring row supplies, plus its key, clock and last published price.
 READ_SQL = f"""
@@ -116,6 +117,9 @@ class ScoringReport:
     error: str | None = None
     as_of: datetime | None = None
     guardrails: dict[str, int] = field(default_factory=dict)
+    # Rows with inputs the model never saw (serve/unseen.py): how many, which inputs, how
+    # many priced from the baseline, how many refused (skipped); SCORING_LOG.details.
+    details: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -137,12 +141,15 @@ def score_flights(
     start = time.perf_counter()
     versions: set[str] = set()
     guardrails: Counter[str] = Counter()
+    unseen: Counter[str] = Counter()
     try:
         total = _count(warehouse, FEATURES_TABLE)
         warehouse.execute(f"delete from {HISTORY_TABLE} where run_id = ?", [run_id])
         chunks = warehouse.query_batches(READ_SQL, [run_id], batch_rows=chunk_rows)
         with contextlib.closing(_priced(chunks, scorer)) as priced_chunks:
-            for rows, priced in priced_chunks:
+            for all_rows, all_priced in priced_chunks:
+                unseen.update(_unseen_counts(all_priced))
+                rows, priced = _without_refused(all_rows, all_priced)
                 history = _history_rows(rows, priced, run_id, report.started_at)
                 warehouse.insert_arrow(HISTORY_TABLE, history)
                 versions.update(_versions(priced))
@@ -151,11 +158,12 @@ def score_flights(
                 if report.as_of is None:
                     report.as_of = rows.column("as_of")[0].as_py()
                 if progress is not None:
-                    progress(report.rows, total)
+                    progress(report.rows + unseen["refused_rows"], total)
         with warehouse.transaction():
             warehouse.execute(PUBLISH_SQL, [run_id])
             report.model_version = ",".join(sorted(versions)) or None
             report.guardrails = dict(guardrails)
+            report.details = _details(unseen)
             _finish(report, "success", start)
             _log(warehouse, report)
     except Exception as exc:
@@ -248,6 +256,33 @@ def _history_rows(rows: pa.Table, priced: pa.Table, run_id: str, scored_at: date
     return pa.table({name: columns[name] for name in PRICE_COLUMNS})
 
 
+def _unseen_counts(priced: pa.Table) -> Counter[str]:
+    """Count a chunk's rows with unseen inputs, by input, from the baseline, and refused."""
+    counts: Counter[str] = Counter()
+    for pattern, n in _value_counts(priced.column("unseen")).items():
+        if pattern:
+            counts["unseen_rows"] += n
+            counts.update({f"unseen:{name}": n for name in pattern.split(",")})
+    counts["baseline_rows"] += _value_counts(priced.column("fare_source")).get("baseline", 0)
+    if "refused" in priced.column_names:
+        counts["refused_rows"] += int(pc.sum(priced.column("refused")).as_py() or 0)
+    return counts
+
+
+def _without_refused(rows: pa.Table, priced: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """Drop the rows the unseen policy refuses (`refused`, LocalScorer under `refuse`)."""
+    if "refused" not in priced.column_names:
+        return rows, priced
+    keep = pc.invert(priced.column("refused"))
+    return rows.filter(keep), priced.filter(keep).drop_columns(["refused"])
+
+
+def _details(unseen: Counter[str]) -> dict[str, Any]:
+    by_input = {k.split(":", 1)[1]: v for k, v in sorted(unseen.items()) if ":" in k}
+    totals = {k: unseen[k] for k in ("unseen_rows", "baseline_rows", "refused_rows")}
+    return {**totals, "unseen_inputs": by_input}
+
+
 def _versions(priced: pa.Table) -> set[str]:
     if "model_version" in priced.column_names:
         return {str(v) for v in pc.unique(priced.column("model_version")).to_pylist()}
@@ -271,10 +306,10 @@ def _finish(report: ScoringReport, status: str, start: float) -> None:
 def _log(warehouse: Warehouse, report: ScoringReport) -> None:
     warehouse.execute(
         f"insert into {LOG_TABLE} (run_id, mode, model_version, rows_scored, duration_seconds, "
-        "status, error, started_at, finished_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "status, error, started_at, finished_at, details) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             report.run_id, report.mode, report.model_version, report.rows,
             report.duration_seconds, report.status, report.error, report.started_at,
-            report.finished_at,
+            report.finished_at, dumps(report.details) if report.details else None,
         ],
     )  # fmt: skip

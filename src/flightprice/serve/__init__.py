@@ -16,6 +16,8 @@ _EXPORTS = {
     "PricingClient": ".client",
     "ApiError": ".client",
     "run_smoke_test": ".smoke",
+    "UnseenPolicy": ".unseen",
+    "UNSEEN_POLICIES": ".unseen",
 }
 
 __all__ = [*_EXPORTS]  # noqa: PLE0604 (the names of the lazy exports above)

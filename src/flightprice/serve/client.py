@@ -19,6 +19,7 @@ import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
+MARK_REFUSED_HEADER = "x-unseen-refused"  # "mark": refused rows marked, not a 422
 ARROW_STREAM = "application/vnd.apache.arrow.stream"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
@@ -84,10 +85,16 @@ class PricingClient:
         body = {"flights": flights}
         return self._json(self.request("POST", "/v1/price/batch", json=body), "/v1/price/batch")
 
-    def price_arrow(self, requests: pa.Table) -> pa.Table:
-        """Quote a table of requests as Arrow IPC; return the priced table, row for row."""
+    def price_arrow(self, requests: pa.Table, mark_refused: bool = False) -> pa.Table:
+        """Quote a table of requests as Arrow IPC; return the priced table, row for row.
+
+        `mark_refused`: rows the API's unseen policy refuses come back marked (a `refused`
+        column, their prices null) instead of refusing the whole batch with a 422.
+        """
         payload = _ipc_bytes(requests)
         headers = {"content-type": ARROW_STREAM, "accept": ARROW_STREAM}
+        if mark_refused:
+            headers[MARK_REFUSED_HEADER] = "mark"
         response = self.request("POST", "/v1/price/batch", content=payload, headers=headers)
         _raise_for_status(response, "/v1/price/batch")
         with pa.ipc.open_stream(response.content) as reader:

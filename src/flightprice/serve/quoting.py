@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from flightprice import registry
 from flightprice.clock import utc_now
@@ -27,6 +28,14 @@ from flightprice.pricing.engine import GUARDRAILS, PriceResult, price_flights
 from flightprice.pricing.params import PricingParams
 from flightprice.pricing.reasons import reasons_json
 from flightprice.registry import NoChampionError
+from flightprice.serve.unseen import (
+    FARE_SOURCES,
+    UNSEEN_POLICIES,
+    UnseenInputs,
+    UnseenPolicy,
+    baseline_fares,
+    unseen_inputs,
+)
 from flightprice.store import open_store
 from flightprice.train.model import LoadedModel
 from flightprice.warehouse import open_warehouse
@@ -37,6 +46,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MODEL_VERSION_KEY = b"model_version"  # Arrow schema metadata of a priced table
+REFUSED_COLUMN = "refused"  # to_arrow(mark_refused=True): the unseen policy refused the row
 PRICED_SCHEMA = pa.schema(
     [
         ("price_usd", pa.float64()),
@@ -46,23 +56,39 @@ PRICED_SCHEMA = pa.schema(
         ("guardrail", pa.string()),
         ("reasons", pa.string()),
         ("days_to_departure", pa.float64()),
+        # serve/unseen.py: the inputs the model never saw ("" for none), how much to trust
+        # the price, and whether the model or the route x cabin median set the market fare.
+        ("unseen", pa.string()),
+        ("confidence", pa.string()),
+        ("fare_source", pa.string()),
     ]
 )
 
 
 @dataclass(frozen=True, eq=False)
 class Quotes:
-    """Priced rows, positionally matching the requests, and the model that priced them."""
+    """Priced rows, positionally matching the requests, and the model that priced them.
+
+    `refused` marks the rows FLIGHTPRICE_UNSEEN_POLICY=refuse turns away (priced all the same:
+    the API answers 422, batch scoring skips them).
+    """
 
     model_version: str
     features: pd.DataFrame | Columns
     result: PriceResult
+    flags: UnseenInputs
+    from_baseline: np.ndarray  # bool: the market fare is the route x cabin training median
+    refused: np.ndarray  # bool
 
     def __len__(self) -> int:
         return len(self.result)
 
-    def to_arrow(self) -> pa.Table:
-        """Return the priced columns (PRICED_SCHEMA) with the model version in the metadata."""
+    def to_arrow(self, mark_refused: bool = False) -> pa.Table:
+        """Return the priced columns (PRICED_SCHEMA) with the model version in the metadata.
+
+        `mark_refused`: add a `refused` column and leave the price columns of refused rows
+        null (batch scoring skips them), rather than leave refusing to the caller.
+        """
         r = self.result
         table = pa.Table.from_arrays(
             [
@@ -73,24 +99,48 @@ class Quotes:
                 pa.array(np.asarray(GUARDRAILS, dtype=object)[r.guardrail], pa.string()),
                 pa.array(reasons_json(r), pa.string()),
                 pa.array(r.days_to_departure),
+                pa.array(self.flags.unseen, pa.string()),
+                pa.array(self.flags.confidence, pa.string()),
+                pa.array(self.fare_sources, pa.string()),
             ],
             schema=PRICED_SCHEMA,
         )
+        if mark_refused:
+            table = _mark_refused(table, self.refused)
         return table.replace_schema_metadata({MODEL_VERSION_KEY: self.model_version.encode()})
 
+    @property
+    def fare_sources(self) -> np.ndarray:
+        """Return "model" or "baseline" per row: what set the market fare."""
+        return np.asarray(FARE_SOURCES, dtype=object)[self.from_baseline.astype(np.int8)]
 
-def quote(model: LoadedModel, requests: pd.DataFrame | Columns, params: PricingParams) -> Quotes:
+
+def quote(
+    model: LoadedModel,
+    requests: pd.DataFrame | Columns,
+    params: PricingParams,
+    unseen_policy: UnseenPolicy = "price",
+) -> Quotes:
     """Price every request row: derive features, predict the market fare, apply the policy.
 
     `requests` holds the request columns (`_request_table.REQUEST_COLUMNS`), as a frame or as
     column name -> array (`features.derive_request_columns`); `last_price` is the last
     published price (the change limit's reference), absent or NaN when there is none.
+    `unseen_policy` says what inputs the model never saw change (serve/unseen.py).
     """
+    if unseen_policy not in UNSEEN_POLICIES:
+        raise ValueError(f"unseen_policy must be one of {UNSEEN_POLICIES}, not {unseen_policy!r}")
     if isinstance(requests, pd.DataFrame):
         features = derive_request_features(requests)
     else:
         features = derive_request_columns(requests)
     fare = model.predict(features)
+    flags = unseen_inputs(model, features)
+    from_baseline = np.zeros(len(fare), dtype=bool)
+    if unseen_policy == "baseline" and flags.any.any():
+        baseline = baseline_fares(model, features, flags)
+        from_baseline = np.isfinite(baseline)
+        fare = np.where(from_baseline, baseline, fare)
     last = requests.get("last_price")  # a frame or a mapping: None when absent
     result = price_flights(
         fare,
@@ -100,7 +150,19 @@ def quote(model: LoadedModel, requests: pd.DataFrame | Columns, params: PricingP
         last_price=last,
         params=params,
     )
-    return Quotes(model.version, features, result)
+    refused = flags.any if unseen_policy == "refuse" else np.zeros(len(fare), dtype=bool)
+    return Quotes(model.version, features, result, flags, from_baseline, refused)
+
+
+def _mark_refused(table: pa.Table, refused: np.ndarray) -> pa.Table:
+    mask = pa.array(refused)
+    if refused.any():
+        kept = ("unseen", "confidence")  # what the refusal is about
+        table = pa.table({
+            name: column if name in kept else pc.if_else(mask, pa.nulls(1, column.type)[0], column)
+            for name, column in zip(table.column_names, table.columns, strict=True)
+        })  # fmt: skip
+    return table.append_column(REFUSED_COLUMN, mask)
 
 
 def model_version_of(table: pa.Table) -> str:

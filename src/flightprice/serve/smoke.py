@@ -41,14 +41,31 @@ class SmokeReport:
         return {"url": self.url, "passed": self.passed, "checks": [asdict(c) for c in self.checks]}
 
 
-def known_flight(now: datetime | None = None) -> dict[str, Any]:
-    """Return a fixed flight, observed at the start of this hour, departing 30 days later."""
+# A flight of the demo market (`flightprice generate` defaults: seed 7, 40 routes), for an
+# API that does not name one (GET /v1/model `known_flight`: models trained before it).
+DEMO_FLIGHT: dict[str, Any] = {
+    "carrier": "BA", "flight_number": "278", "origin": "CDG", "destination": "LAX",
+    "cabin": "economy", "departure_time": "17:05", "stops": 0, "duration_minutes": 710,
+    "capacity": 158,
+}  # fmt: skip
+
+
+def known_flight(now: datetime | None = None, trained: dict[str, Any] | None = None) -> dict:
+    """Return a flight the model knows, observed at the start of this hour, departing ~30 days on.
+
+    `trained` is the served model's `known_flight` (GET /v1/model), the most quoted flight of
+    its training rows; without it, DEMO_FLIGHT.
+    """
     observed = (now or utc_now()).replace(minute=0, second=0, microsecond=0)
+    known = {**DEMO_FLIGHT, **(trained or {})}
+    hour, minute = (int(part) for part in str(known.pop("departure_time")).split(":"))
+    departure = (observed + timedelta(days=30)).replace(hour=hour, minute=minute)
+    capacity = known.get("capacity")
     return {
-        "carrier": "BA", "flight_number": "117", "origin": "LHR", "destination": "JFK",
-        "cabin": "economy", "observed_at": observed.isoformat(),
-        "departure_at": (observed + timedelta(days=30, hours=6)).isoformat(),
-        "stops": 0, "duration_minutes": 480, "seats_remaining": 60, "capacity": 150,
+        **{name: known[name] for name in ("carrier", "flight_number", "origin", "destination",
+                                          "cabin", "stops", "duration_minutes")},
+        "observed_at": observed.isoformat(), "departure_at": departure.isoformat(),
+        "seats_remaining": int(capacity * 0.4) if capacity else None, "capacity": capacity,
     }  # fmt: skip
 
 
@@ -68,7 +85,7 @@ def run_smoke_test(
             for name in ("ready", "quote", "batch", "rejects bad input", "latency"):
                 report.checks.append(Check(name, False, "skipped: the API is not healthy"))
             return report
-        flight = known_flight()
+        flight = known_flight(trained=_trained_flight(client))
         _timed(report, "ready", lambda: _ready(client))
         single = _timed(report, "quote", lambda: _quote(client, flight, health["model_version"]))
         _timed(report, "batch", lambda: _batch(client, flight, single))
@@ -106,6 +123,15 @@ def _health(client: PricingClient, wait_seconds: float) -> tuple[str, dict]:
             time.sleep(0.5)
 
 
+def _trained_flight(client: PricingClient) -> dict[str, Any] | None:
+    """Return the served model's known flight (GET /v1/model), None when it names none."""
+    try:
+        response = client.request("GET", "/v1/model")
+    except ApiError:
+        return None
+    return response.json().get("known_flight") if response.status_code == 200 else None
+
+
 def _ready(client: PricingClient) -> tuple[str, None]:
     response = client.request("GET", "/ready")
     if response.status_code != 200:
@@ -122,6 +148,8 @@ def _quote(client: PricingClient, flight: dict, version: str) -> tuple[str, dict
         raise _Failed(f"currency or reasons missing: {body}")
     if body.get("model_version") != version:
         raise _Failed(f"priced by {body.get('model_version')}, /health says {version}")
+    if body.get("unseen"):
+        raise _Failed(f"the known flight has inputs the model never saw: {body['unseen']}")
     return f"{flight['origin']}-{flight['destination']} {flight['cabin']}: {price} USD", body
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import metadata as importlib_metadata
 from typing import Any
 
@@ -50,6 +51,7 @@ class TrainedModel(_Model):
     rows: dict[str, int] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     baselines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reference: dict[str, Any] = field(default_factory=dict)  # train/_reference.py
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -67,6 +69,7 @@ class TrainedModel(_Model):
             "row_counts": self.rows,
             "metrics": self.metrics,
             "baselines": self.baselines,
+            **self.reference,
             "feature_importance_gain": self.booster.get_score(importance_type="gain"),
             "library_versions": _library_versions(),
         }
@@ -79,6 +82,20 @@ class LoadedModel(_Model):
     version: str = ""
     sha256: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def route_cabin_medians(self) -> dict[tuple[str, str], float] | None:
+        """Return the training median price by (route, cabin); None for models without it."""
+        table = self.metadata.get("route_cabin_medians")
+        if not table:
+            return None
+        keys = zip(table["route"], table["cabin"], strict=True)
+        return dict(zip(keys, table["median_price_usd"], strict=True))
+
+    @property
+    def known_flight(self) -> dict[str, Any] | None:
+        """Return the most quoted training flight (request fields); None for older models."""
+        return self.metadata.get("known_flight")
 
 
 def _best_iteration(booster: xgb.Booster) -> int:

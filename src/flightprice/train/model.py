@@ -39,6 +39,7 @@ from flightprice.features import (
 from flightprice.store import MODELS_PREFIX, ObjectStore
 from flightprice.train._evaluation import evaluate, fit_baselines, score
 from flightprice.train._predictor import LoadedModel, TrainedModel
+from flightprice.train._reference import serving_reference
 
 __all__ = [
     "DEFAULT_OPTIONS",
@@ -200,6 +201,7 @@ def train_model(
         name: score(baseline.predict(split.holdout), split.holdout)
         for name, baseline in fit_baselines(train).items()
     }
+    trained.reference = serving_reference(train)
     return trained
 
 
