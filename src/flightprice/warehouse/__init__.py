@@ -28,7 +28,7 @@ def setup_warehouse(warehouse: Warehouse, settings: Settings) -> None:
     """Create schemas and log tables (idempotent)."""
     script = (settings.sql_dir / f"{warehouse.dialect}_setup.sql").read_text()
     if warehouse.dialect == "snowflake":
-        from flightprice.warehouse.snowflake import render_setup_sql
+        from flightprice.warehouse._snowflake_sql import render_setup_sql
 
         script = render_setup_sql(script, settings)
     warehouse.run_script(script)

@@ -21,18 +21,14 @@ import re
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
-from decimal import Decimal
 from io import StringIO
 from pathlib import Path
 from typing import Any, Self
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from flightprice.clock import naive_utc
 from flightprice.settings import Settings
 from flightprice.warehouse._snowflake_connect import (
     RetryPolicy,
@@ -40,6 +36,14 @@ from flightprice.warehouse._snowflake_connect import (
     connection_error,
     with_block_credentials,
     with_retries,
+)
+from flightprice.warehouse._snowflake_sql import (
+    STAND_IN_SKIPS,
+    bindable,
+    identifier,
+    loadable,
+    normalised,
+    statement_kind,
 )
 from flightprice.warehouse.base import naive_timestamps
 
@@ -49,17 +53,7 @@ STAGE = "RAW.RAW_STAGE"
 PARQUET_FORMAT = "RAW.PARQUET_FORMAT"
 # Up to this many bound values an insert is one multi-row INSERT; beyond it, PUT + COPY.
 MAX_BOUND_VALUES = 1000
-# What the stand-in cannot run: account-level objects and privileges (it has neither).
-STAND_IN_SKIPS = re.compile(
-    r"^\s*(create\s+(or\s+replace\s+)?(warehouse|role|user|resource\s+monitor)"
-    r"|alter\s+(warehouse|user|role)|grant|revoke)\b",
-    re.IGNORECASE,
-)
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 _READ = re.compile(r"^\s*(select|with|show|describe|desc|list)\b", re.IGNORECASE)
-# Object names in sql/snowflake_setup.sql, replaced by the configured ones.
-SETUP_NAMES = {"FLIGHT_PRICING": "snowflake_database", "COMPUTE_WH": "snowflake_warehouse",
-               "DATA_ENGINEER": "snowflake_role"}  # fmt: skip
 
 
 class SnowflakeWarehouse:
@@ -133,7 +127,7 @@ class SnowflakeWarehouse:
                 self._con = None  # a lost session: log in again (never mid-transaction)
             cursor = self.con.cursor()
             try:
-                cursor.execute(sql, _bindable(params))
+                cursor.execute(sql, bindable(params))
             except BaseException:
                 cursor.close()
                 raise
@@ -151,7 +145,7 @@ class SnowflakeWarehouse:
     def query_arrow(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         cursor = self._cursor(sql, params)
         try:
-            return _normalised(cursor.fetch_arrow_all(force_return_table=True))
+            return normalised(cursor.fetch_arrow_all(force_return_table=True))
         finally:
             cursor.close()
 
@@ -166,7 +160,7 @@ class SnowflakeWarehouse:
         cursor = self._cursor(sql, params)
         try:
             for table in cursor.fetch_arrow_batches():
-                for batch in _normalised(table).to_batches(max_chunksize=batch_rows):
+                for batch in normalised(table).to_batches(max_chunksize=batch_rows):
                     if batch.num_rows:
                         yield batch
         finally:
@@ -178,7 +172,7 @@ class SnowflakeWarehouse:
         if data.num_rows == 0:
             return 0
         data = naive_timestamps(data)
-        columns = [_identifier(c) for c in data.column_names]
+        columns = [identifier(c) for c in data.column_names]
         if data.num_rows * len(columns) <= MAX_BOUND_VALUES:
             row = "(" + ", ".join("?" * len(columns)) + ")"
             values = [v for record in data.to_pylist() for v in record.values()]
@@ -190,7 +184,7 @@ class SnowflakeWarehouse:
             return data.num_rows
         with tempfile.TemporaryDirectory(prefix="flightprice-stage-") as folder:
             path = Path(folder) / "rows.parquet"
-            pq.write_table(_loadable(data), path, coerce_timestamps="us",
+            pq.write_table(loadable(data), path, coerce_timestamps="us",
                            allow_truncated_timestamps=True)  # fmt: skip
             return self.copy_into(table, path, expected_rows=data.num_rows)
 
@@ -272,66 +266,4 @@ class SnowflakeWarehouse:
         if self.skipped_statements:
             log.info("stand-in: skipped %d account-level statements (%s)",
                      len(self.skipped_statements),
-                     ", ".join(sorted({_kind(s) for s in self.skipped_statements})))  # fmt: skip
-
-
-def render_setup_sql(sql: str, settings: Settings) -> str:
-    """Put the configured database, warehouse and role names into the setup script."""
-    for default, field in SETUP_NAMES.items():
-        configured = _identifier(getattr(settings, field))
-        if configured.upper() != default:
-            sql = re.sub(rf"\b{default}\b", configured, sql)
-    return sql
-
-
-def _kind(statement: str) -> str:
-    match = STAND_IN_SKIPS.match(statement)
-    return " ".join(match.group(1).split()).upper() if match else statement.split()[0].upper()
-
-
-def _identifier(name: str) -> str:
-    if not _IDENTIFIER.match(name):
-        raise ValueError(f"not a plain SQL identifier: {name!r}")
-    return name
-
-
-def _normalised(table: pa.Table) -> pa.Table:
-    """Lower-case names and DuckDB-like types: int64, float64, microsecond timestamps."""
-    fields = []
-    for field in table.schema:
-        kind = field.type
-        if pa.types.is_integer(kind):
-            kind = pa.int64()
-        elif pa.types.is_decimal(kind):
-            kind = pa.int64() if kind.scale == 0 else pa.float64()
-        elif pa.types.is_timestamp(kind):
-            kind = pa.timestamp("us", tz=kind.tz)
-        fields.append(pa.field(field.name.lower(), kind))
-    return table.rename_columns([f.name for f in fields]).cast(pa.schema(fields), safe=False)
-
-
-def _loadable(data: pa.Table) -> pa.Table:
-    # An all-null column has no type to load; leaving it out loads NULL just the same.
-    keep = [name for name, col in zip(data.column_names, data.columns, strict=True)
-            if not pa.types.is_null(col.type)]  # fmt: skip
-    return data.select(keep)
-
-
-def _bindable(params: Sequence[Any] | None) -> list[Any] | None:
-    """Turn numpy / pandas values into the Python types the connector binds."""
-    if params is None:
-        return None
-    values = []
-    for value in params:
-        if isinstance(value, np.generic):
-            value = value.item()
-        if isinstance(value, pd.Timestamp):
-            value = None if pd.isna(value) else value.to_pydatetime()
-        elif value is pd.NaT or value is pd.NA:
-            value = None
-        if isinstance(value, datetime):
-            value = naive_utc(value)  # columns are UTC, no offset
-        if isinstance(value, Decimal):
-            value = float(value)
-        values.append(value)
-    return values
+                     ", ".join(sorted({statement_kind(s) for s in self.skipped_statements})))  # fmt: skip

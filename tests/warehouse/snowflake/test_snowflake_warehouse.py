@@ -12,7 +12,8 @@ import pytest
 from snowflake.connector.errors import ProgrammingError
 
 from flightprice.warehouse import open_warehouse, setup_warehouse
-from flightprice.warehouse.snowflake import MAX_BOUND_VALUES, SnowflakeWarehouse, render_setup_sql
+from flightprice.warehouse._snowflake_sql import render_setup_sql
+from flightprice.warehouse.snowflake import MAX_BOUND_VALUES, SnowflakeWarehouse
 
 pytestmark = pytest.mark.snowflake
 
