@@ -61,3 +61,69 @@ def test_no_uncommented_function_level_import_of_own_code():
 def test_the_allow_list_names_only_current_offenders():
     clean = [n for n in sorted(ALLOWED) if not uncommented_function_imports(PACKAGE / n)]
     assert clean == [], "remove these from ALLOWED: they are clean now"
+
+
+def _module_name(path: Path) -> str:
+    parts = ("flightprice", *path.relative_to(PACKAGE).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def module_level_imports(path: Path, modules: set[str]) -> set[str]:
+    """Return the flightprice modules `path` imports when it is imported (not TYPE_CHECKING)."""
+    found = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                break
+            if isinstance(sub, ast.ImportFrom) and (sub.module or "").startswith("flightprice"):
+                for alias in sub.names:
+                    child = f"{sub.module}.{alias.name}"
+                    found.add(child if child in modules else sub.module)
+            elif isinstance(sub, ast.Import):
+                found |= {a.name for a in sub.names if a.name.startswith("flightprice")}
+    return found
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Return one cycle through each strongly connected group of modules (Tarjan)."""
+    index, low, stack, on_stack, cycles = {}, {}, [], set(), []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1 or node in graph.get(node, ()):
+                cycles.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return cycles
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert import_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert import_cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycles_between_modules():
+    paths = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph = {name: module_level_imports(path, set(paths)) & set(paths)
+             for name, path in paths.items()}  # fmt: skip
+    assert import_cycles(graph) == []
