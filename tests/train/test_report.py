@@ -286,16 +286,14 @@ def test_rejects_a_holdout_it_cannot_report_on(model, holdout, tmp_path) -> None
 
 
 def test_report_on_the_synthetic_market_shows_days_to_departure_matters(
-    champion_template, tmp_path
+    champion_template, make_settings, tmp_path
 ) -> None:
     """Mean gain per split ranked days to departure near zero; SHAP must not."""
-    from conftest import market_settings
-
     from flightprice.store import open_store
     from flightprice.train.run import build_model_report
     from flightprice.warehouse import open_warehouse
 
-    settings = market_settings(champion_template)
+    settings = make_settings(champion_template)
     with open_warehouse(settings, read_only=True) as wh:
         files = build_model_report(settings, wh, open_store(settings), out_dir=tmp_path)
     html = files.html.read_text(encoding="utf-8")

@@ -118,11 +118,8 @@ def _importance_table(importance: pd.Series, label: str) -> tuple[str, str]:
         f"<tr><td>{escape(str(name))}</td><td>{value:.4f}</td></tr>"
         for name, value in importance.items()
     )
-    return (
-        "<h2>Feature importance</h2>",
-        f"<table><thead><tr><th>feature</th><th>{escape(label)}</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>",
-    )
+    head = f"<thead><tr><th>feature</th><th>{escape(label)}</th></tr></thead>"
+    return "<h2>Feature importance</h2>", f"<table>{head}<tbody>{rows}</tbody></table>"
 
 
 def _bucket_table(buckets: Mapping[str, pd.DataFrame]) -> str:

@@ -55,8 +55,7 @@ FIGURES: dict[str, tuple[str, str]] = {
     ),
     "feature_importance": (
         "feature_importance.png",
-        "Mean absolute SHAP value of each feature on holdout rows: how far, on average, it "
-        "moves a prediction (log price for a log-target model); zero means never used.",
+        "Mean |SHAP value| per feature on holdout rows: how far it moves a prediction on average.",
     ),
     "fare_curves": (
         "fare_curves.png",
