@@ -131,3 +131,22 @@ def test_shap_importance_uses_a_bounded_seeded_sample(trained: TrainedModel) -> 
     assert sampled.equals(shap_importance(trained, holdout, sample_rows=200, seed=1))
     assert not sampled.equals(shap_importance(trained, holdout))
     assert shap_label(trained) == "mean |SHAP value| (log-price contribution)"
+
+
+def test_shap_sample_shrinks_for_large_boosters_but_keeps_a_floor(
+    trained: TrainedModel, monkeypatch
+) -> None:
+    from flightprice.train import _evaluation
+
+    holdout = make_training_frame(n=3000, seed=11)
+    assert shap_importance(trained, holdout).attrs["rows"] == len(holdout)  # small model: all
+
+    monkeypatch.setattr(_evaluation, "SHAP_WORK", 100)
+    assert _evaluation.shap_sample_rows(trained.booster) == _evaluation.SHAP_MIN_ROWS
+    assert shap_importance(trained, holdout).attrs["rows"] == _evaluation.SHAP_MIN_ROWS
+
+    monkeypatch.setattr(_evaluation, "SHAP_WORK", 150_000_000)
+    rounds = trained.booster.num_boosted_rounds()
+    full = _evaluation.shap_sample_rows(trained.booster)
+    half = _evaluation.shap_sample_rows(trained.booster[: rounds // 2])
+    assert _evaluation.SHAP_MIN_ROWS < full < half <= 5000, (full, half)

@@ -19,7 +19,6 @@ from flightprice._json import finite
 from flightprice.features import TARGET_COLUMN, TIME_COLUMN
 from flightprice.train._evaluation import (
     DTD_BUCKET_LABELS,
-    SHAP_SAMPLE_ROWS,
     SHAP_SEED,
     Predictor,
     dtd_bucket,
@@ -150,8 +149,8 @@ def build_report(
         "holdout": _holdout_window(holdout),
         "training window": _training_window(model),
         "scatter": f"{len(shown):,} of {len(holdout):,} rows (random sample, seed {SAMPLE_SEED})",
-        "feature importance": f"{shap_label(model)} on {min(len(holdout), SHAP_SAMPLE_ROWS):,} "
-        f"holdout rows (random sample, seed {SHAP_SEED})",
+        "feature importance": f"{shap_label(model)} on {importance.attrs['rows']:,} of "
+        f"{len(holdout):,} holdout rows (random sample, seed {SHAP_SEED})",
     }
     html_path.write_text(
         render_html(
