@@ -59,6 +59,39 @@ def test_first_model_becomes_champion_and_beats_the_baselines(first_two_runs):
     assert {"mae", "rmse", "mape", "r2", "mape_dtd_lt_7"} <= set(first["metrics"])
 
 
+def test_json_has_all_five_metrics_for_the_model_and_both_baselines(first_two_runs):
+    for run in first_two_runs:
+        columns = {"model": run["metrics"], **run["baselines"]}
+        assert set(columns) == {"model", "route_cabin_median", "route_cabin_dtd_median"}
+        for name, metrics in columns.items():
+            for key in ("r2", "mae", "rmse", "mape", "mape_dtd_lt_7"):
+                assert isinstance(metrics[key], float), (name, key)
+            assert 0 < metrics["r2"] < 1 and metrics["rmse"] >= metrics["mae"] > 0, name
+        assert run["metrics"]["r2"] > run["baselines"]["route_cabin_dtd_median"]["r2"]
+
+
+def test_models_show_json_carries_the_model_and_baseline_metrics(home, first_two_runs):
+    first = first_two_runs[0]
+    result = invoke(home, "models", "show", first["version"], "--json")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)["metrics"]
+    for key in ("r2", "mae", "rmse", "mape", "mape_dtd_lt_7"):
+        assert shown[key] == pytest.approx(first["metrics"][key]), key
+    assert shown["baselines"] == first["baselines"]  # JSON round-trips floats exactly
+
+
+def test_human_table_shows_every_metric_for_every_column(home, first_two_runs):
+    result = invoke(home, "train", "--compare")
+    assert result.exit_code == 0, result.output
+    rows = {line.strip("│ ").split("│")[0].strip(): line.split("│")[2:-1]
+            for line in result.stdout.splitlines() if line.startswith("│")}
+    # challenger, champion and the two baselines, every one with a value
+    for label in ("MAPE", "MAPE < 7 days", "MAE (USD)", "RMSE (USD)", "R²"):
+        cells = [cell.strip() for cell in rows[label]]
+        assert len(cells) == 4 and "–" not in cells, (label, cells)
+    assert all(0 < float(cell) < 1 for cell in rows["R²"]), rows["R²"]
+
+
 def test_holdout_mape_is_within_115_percent_of_the_noise_floor(first_two_runs):
     first = first_two_runs[0]
     assert first["noise_floor_mape"] == pytest.approx(0.08, abs=0.01)
@@ -171,6 +204,9 @@ def test_report_writes_self_contained_html_for_the_champion(home, first_two_runs
     assert out["version"] in html and html.count("data:image/png;base64,") >= 4
     assert {"predicted_vs_actual", "error_by_dtd", "feature_importance", "fare_curves"} <= set(
         out["pngs"])
+    assert "mean |SHAP value| (log-price contribution)" in html
+    for name in ("model", "route_cabin_median", "route_cabin_dtd_median"):
+        assert out["metrics"][name]["r2"] is not None, name
 
 
 def test_training_features_equal_the_serving_path_on_every_row(home, first_two_runs):

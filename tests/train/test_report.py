@@ -10,8 +10,10 @@ import struct
 import numpy as np
 import pandas as pd
 import pytest
+import xgboost as xgb
 from test_model import FAST_PARAMS, make_training_frame
 
+from flightprice.features import to_matrix
 from flightprice.store import LocalStore
 from flightprice.train._evaluation import DTD_BUCKET_LABELS, evaluate, fit_baselines
 from flightprice.train.model import LoadedModel, TrainedModel, load_model, save_model, split_by_time
@@ -220,15 +222,31 @@ def test_curve_routes_takes_the_busiest_routes_in_economy_when_present() -> None
     assert curve_routes(frame, n=1) == [("A-B", "economy")]
 
 
-def test_feature_importance_names_every_model_input(model: TrainedModel) -> None:
-    importance = feature_importance(model)
-    gain = model.booster.get_score(importance_type="gain")
+def test_feature_importance_is_mean_abs_shap_of_every_model_input(
+    model: TrainedModel, champion: LoadedModel, holdout: pd.DataFrame
+) -> None:
+    for predictor in (model, champion):  # fresh and loaded from its UBJ artifact
+        importance = feature_importance(predictor, holdout)
+        matrix = xgb.DMatrix(
+            to_matrix(holdout, predictor.spec), feature_names=list(predictor.spec.columns),
+            feature_types=predictor.spec.feature_types, enable_categorical=True,
+        )
+        shap = np.abs(predictor.booster.predict(matrix, pred_contribs=True)[:, :-1]).mean(axis=0)
 
-    assert sorted(importance.index) == sorted(model.spec.columns)
-    assert importance.is_monotonic_decreasing
-    for name, value in importance.items():
-        assert value == pytest.approx(gain.get(name, 0.0)), name
-    assert importance.iloc[0] > 0
+        assert sorted(importance.index) == sorted(predictor.spec.columns)
+        assert importance.is_monotonic_decreasing
+        for j, name in enumerate(predictor.spec.columns):
+            assert importance[name] == pytest.approx(shap[j], rel=1e-5), name
+        assert importance.iloc[0] > 0
+
+
+def test_html_labels_the_importance_as_shap_and_lists_every_feature(
+    model: TrainedModel, holdout: pd.DataFrame, html: str
+) -> None:
+    label = "mean |SHAP value| (log-price contribution)"
+    assert f"<th>{label}</th>" in html and "gain of the splits" not in html.lower()
+    for name, value in feature_importance(model, holdout).items():
+        assert f"<tr><td>{name}</td><td>{value:.4f}</td></tr>" in html, name
 
 
 def test_markdown_has_the_metrics_table_and_file_paths(report: ReportFiles) -> None:
@@ -265,3 +283,24 @@ def test_rejects_a_holdout_it_cannot_report_on(model, holdout, tmp_path) -> None
     with pytest.raises(ValueError, match="price_usd"):
         build_report(model, holdout.drop(columns="price_usd"), tmp_path)
     assert not (tmp_path / "report.html").exists()
+
+
+def test_report_on_the_synthetic_market_shows_days_to_departure_matters(
+    champion_template, make_settings, tmp_path
+) -> None:
+    """Mean gain per split ranked days to departure near zero; SHAP must not."""
+    from flightprice.store import open_store
+    from flightprice.train.run import build_model_report
+    from flightprice.warehouse import open_warehouse
+
+    settings = make_settings(champion_template)
+    with open_warehouse(settings, read_only=True) as wh:
+        files = build_model_report(settings, wh, open_store(settings), out_dir=tmp_path)
+    html = files.html.read_text(encoding="utf-8")
+    shown = dict(re.findall(r"<tr><td>([a-z_]+)</td><td>(\d+\.\d{4})</td></tr>", html))
+
+    assert "<th>mean |SHAP value| (log-price contribution)</th>" in html
+    assert float(shown["days_to_departure"]) > 0
+    assert {"route_cabin_median", "route_cabin_dtd_median"} <= set(files.metrics)
+    for name, metrics in files.metrics.items():
+        assert all(metrics[key] is not None for key in ("r2", "mae", "rmse", "mape")), name

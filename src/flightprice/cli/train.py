@@ -31,8 +31,14 @@ BASELINE_LABELS = {"route_cabin_median": "route×cabin median",
 
 
 def metrics_table(columns: dict[str, dict[str, Any] | None], title: str) -> Table:
-    """Render models side by side: one column per model, one row per metric."""
-    table = Table(title=title, title_justify="left")
+    """Render models side by side: one column per model, one row per metric.
+
+    A metric that could not be computed shows "–"; the caption says why.
+    """
+    notes = [f"{name}, {key}: {why}" for name, metrics in columns.items()
+             for key, why in ((metrics or {}).get("null_reasons") or {}).items()]
+    table = Table(title=title, title_justify="left", caption="\n".join(notes) or None,
+                  caption_justify="left")
     table.add_column("metric")
     for name in columns:
         table.add_column(name, justify="right")

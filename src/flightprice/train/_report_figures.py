@@ -81,13 +81,13 @@ def plot_error_by_dtd(buckets: Mapping[str, pd.DataFrame], path: Path) -> None:
     _save(fig, path)
 
 
-def plot_feature_importance(importance: pd.Series, path: Path) -> None:
-    """Horizontal bars of gain per feature, largest on top."""
+def plot_feature_importance(importance: pd.Series, label: str, path: Path) -> None:
+    """Horizontal bars of importance per feature (measured as `label` says), largest on top."""
     fig = _figure(7.0, 0.9 + 0.32 * len(importance))
     ax = fig.add_subplot()
     ordered = importance.sort_values()
     ax.barh(ordered.index.tolist(), ordered.to_numpy(), color=MODEL_COLOR)
-    ax.set(xlabel="gain (mean loss reduction per split)")
+    ax.set(xlabel=label)
     ax.set_title("Feature importance")
     ax.grid(True, axis="x", alpha=0.3)
     _save(fig, path)

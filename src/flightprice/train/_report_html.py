@@ -61,8 +61,12 @@ def render_html(
     metrics: Mapping[str, Mapping[str, Any]],
     buckets: Mapping[str, pd.DataFrame],
     figures: Sequence[tuple[bytes, str]],
+    importance: tuple[pd.Series, str] | None = None,
 ) -> str:
-    """Return the report page; `figures` are (PNG bytes, caption) in display order."""
+    """Return the report page; `figures` are (PNG bytes, caption) in display order.
+
+    `importance` is the value per feature and what it measures (the column heading).
+    """
     generated = utc_now().strftime("%Y-%m-%d %H:%M UTC")
     parts = [
         "<!DOCTYPE html>",
@@ -72,10 +76,12 @@ def render_html(
         _facts(facts),
         "<h2>Holdout metrics</h2>",
         _metrics_table(metrics),
+        _null_notes(metrics),
         "<h2>Figures</h2>",
         *(_figure(png, caption) for png, caption in figures),
         "<h2>Error by days to departure</h2>",
         _bucket_table(buckets),
+        *(_importance_table(*importance) if importance is not None else ()),
         f"<footer>Generated {generated} by flightprice.</footer>",
         "</body></html>",
     ]
@@ -96,6 +102,24 @@ def _metrics_table(metrics: Mapping[str, Mapping[str, Any]]) -> str:
         for name, values in metrics.items()
     )
     return f"<table><thead><tr><th></th>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _null_notes(metrics: Mapping[str, Mapping[str, Any]]) -> str:
+    notes = [
+        f"<li>{escape(name)}, {escape(key)}: {escape(str(why))}</li>"
+        for name, values in metrics.items()
+        for key, why in (values.get("null_reasons") or {}).items()
+    ]
+    return f"<ul>{''.join(notes)}</ul>" if notes else ""
+
+
+def _importance_table(importance: pd.Series, label: str) -> tuple[str, str]:
+    rows = "".join(
+        f"<tr><td>{escape(str(name))}</td><td>{value:.4f}</td></tr>"
+        for name, value in importance.items()
+    )
+    head = f"<thead><tr><th>feature</th><th>{escape(label)}</th></tr></thead>"
+    return "<h2>Feature importance</h2>", f"<table>{head}<tbody>{rows}</tbody></table>"
 
 
 def _bucket_table(buckets: Mapping[str, pd.DataFrame]) -> str:

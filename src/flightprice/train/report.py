@@ -17,7 +17,15 @@ import pandas as pd
 
 from flightprice._json import finite
 from flightprice.features import TARGET_COLUMN, TIME_COLUMN
-from flightprice.train._evaluation import DTD_BUCKET_LABELS, Predictor, dtd_bucket, score
+from flightprice.train._evaluation import (
+    DTD_BUCKET_LABELS,
+    SHAP_SEED,
+    Predictor,
+    dtd_bucket,
+    score,
+    shap_importance,
+    shap_label,
+)
 from flightprice.train._report_html import METRIC_COLUMNS, format_metric, render_html
 
 __all__ = [
@@ -46,7 +54,7 @@ FIGURES: dict[str, tuple[str, str]] = {
     ),
     "feature_importance": (
         "feature_importance.png",
-        "Average gain of the splits on each feature; zero means the trees never use it.",
+        "Mean |SHAP value| per feature on holdout rows: how far it moves a prediction on average.",
     ),
     "fare_curves": (
         "fare_curves.png",
@@ -130,7 +138,8 @@ def build_report(
         actual[shown], predicted[shown], cabin[shown], pngs["predicted_vs_actual"]
     )
     figures.plot_error_by_dtd(buckets, pngs["error_by_dtd"])
-    figures.plot_feature_importance(feature_importance(model), pngs["feature_importance"])
+    importance = feature_importance(model, holdout)
+    figures.plot_feature_importance(importance, shap_label(model), pngs["feature_importance"])
     figures.plot_fare_curves(_curves(holdout, predicted), pngs["fare_curves"])
 
     html_path = out_dir / REPORT_FILE
@@ -140,6 +149,8 @@ def build_report(
         "holdout": _holdout_window(holdout),
         "training window": _training_window(model),
         "scatter": f"{len(shown):,} of {len(holdout):,} rows (random sample, seed {SAMPLE_SEED})",
+        "feature importance": f"{shap_label(model)} on {importance.attrs['rows']:,} of "
+        f"{len(holdout):,} holdout rows (random sample, seed {SHAP_SEED})",
     }
     html_path.write_text(
         render_html(
@@ -147,6 +158,7 @@ def build_report(
             facts={k: v for k, v in facts.items() if v},
             metrics=metrics,
             buckets=buckets,
+            importance=(importance, shap_label(model)),
             figures=[(pngs[key].read_bytes(), caption) for key, (_, caption) in FIGURES.items()],
         ),
         encoding="utf-8",
@@ -186,14 +198,9 @@ def mape_by_dtd_bucket(frame: pd.DataFrame, predicted: np.ndarray) -> pd.DataFra
     return table
 
 
-def feature_importance(model: Any) -> pd.Series:
-    """Return the gain of every model input (0 when never split on), largest first."""
-    columns = list(model.spec.columns)
-    gain = model.booster.get_score(importance_type="gain")
-    # Boosters saved without feature names report f0, f1, ... in spec order.
-    named = {columns[int(k[1:])] if k not in columns else k: v for k, v in gain.items()}
-    values = pd.Series([float(named.get(c, 0.0)) for c in columns], index=columns, name="gain")
-    return values.sort_values(ascending=False, kind="stable")
+def feature_importance(model: Any, frame: pd.DataFrame) -> pd.Series:
+    """Return the mean |SHAP value| of every model input on (a sample of) `frame`, largest first."""
+    return shap_importance(model, frame)
 
 
 def curve_routes(frame: pd.DataFrame, n: int = CURVE_ROUTES) -> list[tuple[str, str]]:

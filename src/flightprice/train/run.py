@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from flightprice import registry
+from flightprice._json import finite
 from flightprice.clock import utc_now
 from flightprice.features import derive_request_features
 from flightprice.settings import Settings
@@ -66,7 +67,7 @@ class TrainingOutcome:
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items()}
         data["mape_to_noise_floor"] = self.mape_to_noise_floor
-        return data
+        return finite(data)  # a metric that could not be computed is null, never NaN
 
 
 def load_training_frame(warehouse: Warehouse, max_rows: int | None = None) -> pd.DataFrame:
@@ -163,14 +164,16 @@ def _train_and_decide(settings, warehouse, store, outcome, compare, promote, par
     info = save_model(trained, store, version)
     outcome.version, outcome.artifact_uri, outcome.sha256 = version, info.model_uri, info.sha256
     log.info("trained %s: holdout MAPE %.4f", version, trained.metrics["mape"])
+    # The registry row carries the baselines scored on the same rows, for `models show`.
+    entry_metrics = {**trained.metrics, "baselines": trained.baselines}
 
     if current is None:
-        registry.register(warehouse, version, trained.metrics, info.model_uri, info.sha256,
+        registry.register(warehouse, version, entry_metrics, info.model_uri, info.sha256,
                           status="champion")
         outcome.decision, outcome.promoted = "first_champion", True
         outcome.reason = registry.compare(trained.metrics, None, 0.0).reason
         return
-    registry.register(warehouse, version, trained.metrics, info.model_uri, info.sha256)
+    registry.register(warehouse, version, entry_metrics, info.model_uri, info.sha256)
     outcome.champion_version = current.version
     if not compare and not promote:
         outcome.decision, outcome.reason = "none", "registered as challenger (no comparison)"
