@@ -22,7 +22,7 @@ def init_project(settings: Settings, target: str | None = None) -> dict[str, str
             folder.mkdir(parents=True, exist_ok=True)
         created["lake"] = str(settings.lake.resolve())
     else:
-        from flightprice.store import open_store
+        from flightprice.store import open_store  # deferred: boto3 for an S3 store
 
         open_store(settings).check_access()  # fail now, not at the first ingest
         created["lake"] = f"s3://{settings.s3_bucket}/"

@@ -222,7 +222,7 @@ def _missing(exc: Exception) -> bool:
 def open_store(settings: Settings) -> ObjectStore:
     """Build the store that `settings` select (S3 credentials: see `flightprice._aws`)."""
     if settings.store == "s3":
-        from flightprice._aws import aws_client
+        from flightprice._aws import aws_client  # deferred: boto3 only for S3
 
         settings.require("s3_bucket")
         client = aws_client(settings, "s3", settings.s3_endpoint_url)

@@ -173,9 +173,9 @@ def _hint_for(cause: BaseException | None) -> str | None:
 @contextmanager
 def guard() -> Iterator[None]:
     """Turn known library errors into a one-line message and a distinct exit code."""
-    from flightprice.settings import MissingSettingError
-    from flightprice.transform.dbt import DbtError
-    from flightprice.warehouse.base import WarehouseConnectionError
+    from flightprice.settings import MissingSettingError  # deferred: keeps --help fast
+    from flightprice.transform.dbt import DbtError  # deferred: keeps --help fast
+    from flightprice.warehouse.base import WarehouseConnectionError  # deferred: keeps --help fast
 
     try:
         yield

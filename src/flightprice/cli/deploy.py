@@ -46,9 +46,9 @@ def deploy(
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from flightprice.deploy._ecs import TaskDefinitionError
-    from flightprice.deploy.rollout import deploy as run_deploy
-    from flightprice.registry import RegistryError
+    from flightprice.deploy._ecs import TaskDefinitionError  # deferred: keeps --help fast
+    from flightprice.deploy.rollout import deploy as run_deploy  # deferred: keeps --help fast
+    from flightprice.registry import RegistryError  # deferred: keeps --help fast
 
     settings = settings_from(ctx)
     chosen = target.value if target else settings.deploy_target

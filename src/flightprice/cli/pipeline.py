@@ -41,7 +41,7 @@ def init(
     json_out: JsonOption = False,
 ) -> None:
     """Create the lake folders and the warehouse schemas and log tables (safe to re-run)."""
-    from flightprice.project import init_project
+    from flightprice.project import init_project  # deferred: keeps --help fast
 
     with guard():
         created = init_project(settings_from(ctx), target.value if target else None)
@@ -79,8 +79,8 @@ def generate(
     json_out: JsonOption = False,
 ) -> None:
     """Write a seeded synthetic market (schedules + fares files) into raw-data/."""
-    from flightprice.store import open_store
-    from flightprice.synth.generate import generate_market
+    from flightprice.store import open_store  # deferred: keeps --help fast
+    from flightprice.synth.generate import generate_market  # deferred: keeps --help fast
 
     try:
         first_day = date.fromisoformat(start)
@@ -127,9 +127,9 @@ def ingest(ctx: typer.Context, json_out: JsonOption = False) -> None:
     whole too. Exit code 0 when every new file loaded (rejected rows are a warning), 3 when
     any file was quarantined, 4 when a valid file failed to load (retried on the next run).
     """
-    from flightprice.ingest.load import IngestPolicy, load_raw_files
-    from flightprice.store import open_store
-    from flightprice.warehouse import open_warehouse
+    from flightprice.ingest.load import IngestPolicy, load_raw_files  # deferred: keeps --help fast
+    from flightprice.store import open_store  # deferred: keeps --help fast
+    from flightprice.warehouse import open_warehouse  # deferred: keeps --help fast
 
     settings = settings_from(ctx)
     with guard(), open_warehouse(settings) as warehouse, progress_bar(
@@ -192,6 +192,7 @@ def transform(
 
     Exit code 5 when a dbt model or test failed.
     """
+    # deferred: keeps --help fast
     from flightprice.transform.quality import transform as run_transform
 
     args = ["build", *(["--select", select] if select else [])]
@@ -213,7 +214,7 @@ def quality(
     Exit code 6 when a check of severity error failed (those block training); a failed
     check of severity warn shows as `warn`.
     """
-    from flightprice.transform.quality import run_quality_checks
+    from flightprice.transform.quality import run_quality_checks  # deferred: keeps --help fast
 
     with guard(), console.status("checking quality …") if not json_out else nullcontext():
         _, rows = run_quality_checks(

@@ -95,7 +95,7 @@ def score(
 
     Exit code 1 when the run failed (its SCORING_LOG row says why).
     """
-    from flightprice.score.batch import ScoringError, run_scoring
+    from flightprice.score.batch import ScoringError, run_scoring  # deferred: keeps --help fast
 
     settings = settings_from(ctx)
     try:
@@ -139,7 +139,7 @@ def smoke_test(
     json_out: JsonOption = False,
 ) -> None:
     """Check a running API: health, a known quote, a batch, a 422, latency. Exit 1 on failure."""
-    from flightprice.serve.smoke import run_smoke_test
+    from flightprice.serve.smoke import run_smoke_test  # deferred: keeps --help fast
 
     settings = settings_from(ctx)
     report = run_smoke_test(

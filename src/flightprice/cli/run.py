@@ -46,7 +46,7 @@ def run(
     settings = settings_from(ctx)
     # The flow reads settings at its own entry; hand over an explicit --home.
     os.environ["FLIGHTPRICE_HOME"] = str(settings.home)
-    from flightprice.settings import get_settings
+    from flightprice.settings import get_settings  # deferred: keeps --help fast
 
     get_settings.cache_clear()
     with guard():

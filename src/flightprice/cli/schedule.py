@@ -45,7 +45,7 @@ def schedule(
     `status` shows what runs and the next run of each deployment. Port: env
     FLIGHTPRICE_PREFECT_PORT.
     """
-    from flightprice.orchestrate import schedule as scheduler
+    from flightprice.orchestrate import schedule as scheduler  # deferred: keeps --help fast
 
     settings = settings_from(ctx)
     if action is Action.stop:
@@ -76,7 +76,7 @@ def schedule(
 
 
 def _print_status(result) -> None:  # result: schedule.ScheduleStatus
-    from flightprice.orchestrate.schedule import WORK_POOL
+    from flightprice.orchestrate.schedule import WORK_POOL  # deferred: keeps --help fast
 
     processes = Table(title="processes", title_justify="left")
     for column in ("process", "pid", "running", "log"):

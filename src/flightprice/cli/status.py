@@ -24,8 +24,8 @@ def status(
 ) -> None:
     """Show loaded files (rows loaded and rejected, top reasons), data-quality runs, failed
     checks, models, training and scoring runs."""
-    from flightprice.orchestrate.status import monitoring_snapshot
-    from flightprice.warehouse import open_warehouse
+    from flightprice.orchestrate.status import monitoring_snapshot  # deferred: keeps --help fast
+    from flightprice.warehouse import open_warehouse  # deferred: keeps --help fast
 
     settings = settings_from(ctx)
     with guard(), open_warehouse(settings, read_only=True) as warehouse:

@@ -52,8 +52,8 @@ def metrics_table(columns: dict[str, dict[str, Any] | None], title: str) -> Tabl
 
 
 def _open(settings):
-    from flightprice.store import open_store
-    from flightprice.warehouse import open_warehouse
+    from flightprice.store import open_store  # deferred: keeps --help fast
+    from flightprice.warehouse import open_warehouse  # deferred: keeps --help fast
 
     return open_warehouse(settings), open_store(settings)
 
@@ -75,7 +75,7 @@ def train(
     champion on the same holdout rows and the decision is printed; with --promote a better
     challenger becomes champion. Exit code 7 when the quality gate skipped training.
     """
-    from flightprice.train.run import run_training
+    from flightprice.train.run import run_training  # deferred: keeps --help fast
 
     settings = settings_from(ctx)
     warehouse, store = _open(settings)
@@ -126,8 +126,8 @@ def compare(
     json_out: JsonOption = False,
 ) -> None:
     """Score two model versions on the same holdout rows and say which should serve."""
-    from flightprice.registry import RegistryError
-    from flightprice.train.run import compare_versions
+    from flightprice.registry import RegistryError  # deferred: keeps --help fast
+    from flightprice.train.run import compare_versions  # deferred: keeps --help fast
 
     settings = settings_from(ctx)
     warehouse, store = _open(settings)
@@ -155,7 +155,7 @@ models_app = typer.Typer(help="List, inspect, promote and roll back model versio
 @models_app.command("list")
 def models_list(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """List every registered model version, newest first."""
-    from flightprice.registry import list_models
+    from flightprice.registry import list_models  # deferred: keeps --help fast
 
     warehouse, _ = _open(settings_from(ctx))
     with guard(), warehouse:
@@ -186,7 +186,7 @@ def models_show(
     json_out: JsonOption = False,
 ) -> None:
     """Show one version: registry entry and its artifact's metadata."""
-    from flightprice.registry import get
+    from flightprice.registry import get  # deferred: keeps --help fast
 
     warehouse, store = _open(settings_from(ctx))
     with guard(), warehouse:
@@ -212,7 +212,7 @@ def models_promote(
     json_out: JsonOption = False,
 ) -> None:
     """Make VERSION the champion; the current champion retires (kept for rollback)."""
-    from flightprice.registry import RegistryError, promote
+    from flightprice.registry import RegistryError, promote  # deferred: keeps --help fast
 
     warehouse, _ = _open(settings_from(ctx))
     with guard(), warehouse:
@@ -230,7 +230,7 @@ def models_rollback(
     json_out: JsonOption = False,
 ) -> None:
     """Return to the previous champion; the current one goes back to challenger."""
-    from flightprice.registry import RegistryError, rollback
+    from flightprice.registry import RegistryError, rollback  # deferred: keeps --help fast
 
     warehouse, _ = _open(settings_from(ctx))
     with guard(), warehouse:
@@ -273,8 +273,8 @@ def report(
 ) -> None:
     """Write a self-contained HTML report (and PNGs): predicted vs actual, error by days to
     departure, feature importance, fare curves."""
-    from flightprice.registry import RegistryError
-    from flightprice.train.run import build_model_report
+    from flightprice.registry import RegistryError  # deferred: keeps --help fast
+    from flightprice.train.run import build_model_report  # deferred: keeps --help fast
 
     settings = settings_from(ctx)
     warehouse, store = _open(settings)

@@ -108,7 +108,7 @@ def build_report(
     overrides the model's own (a TrainedModel has none until it is saved). The scatter shows
     at most `max_points` rows, sampled with a fixed seed.
     """
-    from flightprice.train import _report_figures as figures
+    from flightprice.train import _report_figures as figures  # deferred: matplotlib
 
     if max_points < 1:
         raise ValueError(f"max_points must be at least 1, got {max_points}")
