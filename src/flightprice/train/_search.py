@@ -141,8 +141,8 @@ def search_params(
     history = [_trial_record(t) for t in study.trials]
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     seconds = round(time.monotonic() - started, 2)
-    first = study.trials[0] if study.trials else None
-    default_mape = first.value if first is not None and first.value is not None else None
+    # A pruned trial's value is its last fold's: only a finished first trial scores the defaults.
+    default_mape = complete[0].value if complete and complete[0].number == 0 else None
     if not complete:
         log.warning("hyperparameter search: no trial finished within %.0f s; defaults kept",
                     timeout_seconds)
