@@ -13,7 +13,7 @@ from flightprice.features import TIME_COLUMN
 from flightprice.settings import Settings
 from flightprice.train import _search
 from flightprice.train._search import SPACE, search_params, time_folds
-from flightprice.train.model import DEFAULT_OPTIONS, split_by_time, train_model
+from flightprice.train.model import DEFAULT_OPTIONS, load_model, split_by_time, train_model
 from flightprice.train.run import _search_params
 
 
@@ -124,3 +124,24 @@ def test_default_fit_early_stops_on_the_fold(frame: pd.DataFrame) -> None:
     assert 1 <= rounds < 3000
     assert 0 < mape < 0.5
     assert DEFAULT_OPTIONS["target_transform"] == "log"
+
+
+@pytest.mark.slow
+def test_training_run_records_the_search_in_json_and_metadata(market_home, make_settings) -> None:
+    from flightprice.store import open_store
+    from flightprice.train.run import run_training
+    from flightprice.warehouse import open_warehouse
+
+    settings = make_settings(market_home, search_trials=2, search_timeout_seconds=60,
+                               holdout_days=2)
+    store = open_store(settings)
+    with open_warehouse(settings) as wh:
+        outcome = run_training(settings, wh, store, run_id="t-search", check_quality=False)
+    search = outcome.to_dict()["search"]
+    # The timeout may end the search after one trial on a busy machine: at most the two asked.
+    assert 1 <= search["trials_complete"] + search["trials_pruned"] == len(search["trials"]) <= 2
+    meta = load_model(store, outcome.version).metadata
+    assert meta["search"] == search
+    if search["num_boost_round"] is not None:
+        assert meta["training_options"]["num_boost_round"] == search["num_boost_round"]
+        assert {k: meta["params"][k] for k in search["params"]} == search["params"]
