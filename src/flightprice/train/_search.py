@@ -63,7 +63,11 @@ class SearchResult:
     settings: dict[str, Any] = field(default_factory=dict)
 
     def train_params(self) -> dict[str, Any]:
-        """Return what `train_model` takes: the booster parameters and the round count."""
+        """Return what `train_model` takes: the booster parameters and the round count.
+
+        The rounds are each fold's early-stopped best, scaled by all searched rows over the
+        fold's training rows (more rows need more trees), averaged over the folds.
+        """
         if self.best_rounds is None:
             return {}
         return {**self.params, "num_boost_round": self.best_rounds}
