@@ -17,6 +17,8 @@ from typing import Self
 # Before anything imports Prefect: no telemetry, no server of the developer's.
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.pop("PREFECT_API_URL", None)
+# No hyperparameter search unless a test asks (tests/train/test_search.py): it spends a budget.
+os.environ["FLIGHTPRICE_SEARCH_TRIALS"] = "0"
 
 import pytest
 
@@ -33,6 +35,7 @@ def settings(tmp_path, monkeypatch) -> Settings:
         if key.startswith("FLIGHTPRICE_"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("FLIGHTPRICE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("FLIGHTPRICE_SEARCH_TRIALS", "0")
     return Settings(home=tmp_path / "home")
 
 
@@ -68,7 +71,7 @@ FAST_TRAINING = {"num_boost_round": 40, "early_stopping_rounds": 10, "learning_r
 def market_settings(home: Path, **overrides) -> Settings:
     """Settings on `home` with the embedded backends, whatever the developer's env says."""
     values = {"warehouse": "duckdb", "store": "local", "notify_webhook_url": None,
-              "api_key": "test-admin-key", **overrides}
+              "api_key": "test-admin-key", "search_trials": 0, **overrides}
     return Settings(home=home, **values)
 
 

@@ -118,6 +118,17 @@ class Settings(BaseSettings):
     max_training_rows: int | None = Field(
         None, ge=1000, description="Train on at most the latest N rows (None: all)."
     )
+    search_trials: int = Field(
+        8, ge=0, le=1000,
+        description="Hyperparameter search trials on time-ordered folds of the training rows "
+        "before each training run; 0: no search, the default parameters.",
+    )  # fmt: skip
+    search_timeout_seconds: float = Field(
+        30.0, gt=0, description="Stop starting search trials after this long (one fold may finish)."
+    )
+    search_max_rows: int = Field(
+        300_000, ge=1000, description="Search on at most the latest N training rows (the budget)."
+    )
 
     # Pricing API (flightprice serve, api/).
     api_host: str = Field("127.0.0.1", description="Interface `flightprice serve` binds to.")

@@ -11,7 +11,7 @@ import pytest
 # What a command imports where it is used, never at start-up.
 HEAVY = (
     "numpy", "pandas", "pyarrow", "xgboost", "duckdb", "prefect", "dbt", "boto3", "fastapi",
-    "matplotlib", "snowflake.connector", "pydantic_settings",
+    "matplotlib", "snowflake.connector", "pydantic_settings", "optuna",
 )  # fmt: skip
 
 # Run the console script's `main` in a fresh interpreter, then list what it loaded.

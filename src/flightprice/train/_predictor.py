@@ -52,6 +52,7 @@ class TrainedModel(_Model):
     metrics: dict[str, Any] = field(default_factory=dict)
     baselines: dict[str, dict[str, Any]] = field(default_factory=dict)
     reference: dict[str, Any] = field(default_factory=dict)  # train/_reference.py
+    search: dict[str, Any] | None = None  # train/_search.py: SearchResult.summary()
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -63,6 +64,7 @@ class TrainedModel(_Model):
             "target_transform": self.target_transform,
             "params": self.params,
             "training_options": self.options,
+            "search": self.search,
             "best_iteration": _best_iteration(self.booster),
             "num_boosted_rounds": self.booster.num_boosted_rounds(),
             "training_window": self.window,

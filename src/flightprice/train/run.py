@@ -18,6 +18,7 @@ from flightprice.store import ObjectStore
 from flightprice.synth.generate import read_market_summary
 from flightprice.train._evaluation import fit_baselines
 from flightprice.train.model import (
+    DEFAULT_PARAMS,
     InsufficientDataError,
     TrainedModel,
     empty_training_data,
@@ -53,6 +54,7 @@ class TrainingOutcome:
     rows: dict[str, int] = field(default_factory=dict)
     window: dict[str, Any] = field(default_factory=dict)
     noise_floor_mape: float | None = None
+    search: dict[str, Any] | None = None  # the hyperparameter search, when one ran
     artifact_uri: str | None = None
     sha256: str | None = None
     seconds: float = 0.0
@@ -157,7 +159,10 @@ def _train_and_decide(settings, warehouse, store, outcome, compare, promote, par
     frame = load_training_frame(warehouse, settings.max_training_rows)
     if frame.empty:
         raise empty_training_data(settings.holdout_days, TRAINING_TABLE)
-    trained: TrainedModel = train_model(frame, params, settings.holdout_days, progress)
+    search = _search_params(settings, frame)
+    chosen = {**(search.train_params() if search else {}), **(params or {})}
+    trained: TrainedModel = train_model(frame, chosen, settings.holdout_days, progress)
+    trained.search = outcome.search = search.summary() if search else None
     outcome.metrics, outcome.baselines = dict(trained.metrics), dict(trained.baselines)
     outcome.rows, outcome.window = dict(trained.rows), dict(trained.window)
     version = new_version()
@@ -190,6 +195,20 @@ def _train_and_decide(settings, warehouse, store, outcome, compare, promote, par
         outcome.decision = "would_promote"
     else:
         outcome.decision = "rejected"
+
+
+def _search_params(settings: Settings, frame: pd.DataFrame):
+    """Search the booster's parameters on the rows before the holdout; None with 0 trials."""
+    if settings.search_trials == 0:
+        return None
+    # Deferred: optuna takes ~1.5 s to import, which a run without a search never needs.
+    from flightprice.train._search import search_params
+
+    return search_params(
+        split_by_time(frame, settings.holdout_days).train, trials=settings.search_trials,
+        timeout_seconds=settings.search_timeout_seconds, seed=DEFAULT_PARAMS["seed"],
+        max_rows=settings.search_max_rows,
+    )
 
 
 def compare_versions(
