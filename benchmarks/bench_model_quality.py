@@ -22,6 +22,8 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sys
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -130,9 +132,8 @@ def metrics(actual: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
     }
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
-    """Prepare the data, train both models and return the JSON-ready comparison."""
-    home = args.workdir / "model_quality"
+def run(args: argparse.Namespace, home: Path) -> dict[str, Any]:
+    """Prepare the data in `home`, train both models and return the JSON-ready comparison."""
     settings, store = prepare(home, args)
     with open_warehouse(settings) as wh:
         start = time.perf_counter()
@@ -190,11 +191,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workdir", type=Path, default=Path(__file__).parent / ".data")
     parser.add_argument("--keep", action="store_true", help="keep the workdir's home")
     args = parser.parse_args(argv)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    # A home of its own: runs sharing a workdir must not delete each other's files.
+    home = Path(tempfile.mkdtemp(prefix="model_quality-", dir=args.workdir))
     try:
-        print(json.dumps(run(args)), flush=True)
+        print(json.dumps(run(args, home)), flush=True)
     finally:
-        if not args.keep:
-            shutil.rmtree(args.workdir / "model_quality", ignore_errors=True)
+        if args.keep:
+            print(f"kept {home}", file=sys.stderr)
+        else:
+            shutil.rmtree(home, ignore_errors=True)
 
 
 if __name__ == "__main__":
