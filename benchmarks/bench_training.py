@@ -4,8 +4,8 @@
 
 Builds a ~1M-row synthetic market, ingests and transforms it (not timed), then times
   pipeline = `run_training` (read ML_TRAINING_FEATURES from DuckDB, encode, train with early
-             stopping, score the model and both baselines on the holdout, save the UBJSON
-             artifact, register, log)
+             stopping, refit on every train row with the chosen rounds, score the model and
+             both baselines on the holdout, save the UBJSON artifact, register, log)
   bare     = `xgboost.QuantileDMatrix` + `xgboost.train` on the same fit rows with the same
              params and options: the same round limit and early stopping on the same
              validation set, so both train the same rounds (30 past the best one)
@@ -27,7 +27,7 @@ import xgboost as xgb
 
 from flightprice.features import build_spec, to_matrix
 from flightprice.ingest.load import load_raw_files
-from flightprice.train.model import DEFAULT_OPTIONS, DEFAULT_PARAMS, split_by_time
+from flightprice.train.model import DEFAULT_OPTIONS, DEFAULT_PARAMS, choose_holdout
 from flightprice.project import init_project
 from flightprice.transform.quality import run_quality_checks
 from flightprice.settings import Settings
@@ -56,10 +56,11 @@ def bare_train(settings: Settings) -> tuple[float, int, int]:
     """Train with xgboost alone on the pipeline's fit rows; return (seconds, rows, rounds)."""
     with open_warehouse(settings) as wh:
         frame = load_training_frame(wh)
-    train = split_by_time(frame, settings.holdout_days).train.sort_values("observed_at", kind="stable")
+    split = choose_holdout(frame, settings.holdout_days, settings.holdout_max_share)
+    train = split.train.sort_values("observed_at", kind="stable")
     n_valid = max(1, math.ceil(len(train) * DEFAULT_OPTIONS["validation_fraction"]))
     fit, valid = train.iloc[:-n_valid], train.iloc[-n_valid:]
-    spec = build_spec(train)
+    spec = build_spec(train, min_rows={"flight_key": settings.flight_min_rows})
     x_fit, x_valid = to_matrix(fit, spec), to_matrix(valid, spec)
     y_fit = np.log(fit["price_usd"].to_numpy("float64"))
     y_valid = np.log(valid["price_usd"].to_numpy("float64"))

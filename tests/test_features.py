@@ -328,3 +328,46 @@ def test_training_batch_scoring_and_the_api_derive_the_same_matrix(tmp_path) -> 
     first = dict(zip(FEATURE_COLUMNS, expected[0], strict=True))
     assert (first["days_to_departure"], first["load_factor"]) == (4.5, 0.75)
     assert first["departure_dow"] == 6 and first["is_weekend_departure"] == 1.0
+
+
+# --- Flight identity ------------------------------------------------------------------------
+
+
+def test_flight_key_is_carrier_and_number_and_missing_without_a_number() -> None:
+    frame = derive(request(flight_number="117"), request(carrier="AA", flight_number=None))
+    assert frame["flight_key"].iloc[0] == "BA117"
+    assert pd.isna(frame["flight_key"].iloc[1])
+    assert derive(request())["flight_key"].isna().all()  # no flight_number column at all
+
+    columns = {k: np.array([v], dtype=object) for k, v in request(flight_number="117").items()}
+    for name in ("observed_at", "departure_at"):
+        columns[name] = np.array([request()[name]], dtype="datetime64[s]")
+    assert derive_request_columns(columns)["flight_key"].tolist() == ["BA117"]
+    columns["flight_number"] = np.array([None], dtype=object)
+    assert derive_request_columns(columns)["flight_key"].tolist() == [None]
+
+
+def test_rare_flights_stay_out_of_the_vocabulary_and_encode_as_missing() -> None:
+    rows = [request(flight_number="1")] * 5 + [request(flight_number="2")] * 2
+    spec = build_spec(derive(*rows), min_rows={"flight_key": 3})
+    assert spec.categories["flight_key"] == ("BA1",)
+    assert spec.categories["carrier"] == ("BA",)  # other columns keep every value
+    assert spec.min_rows == {"flight_key": 3}
+    codes = spec.codes("flight_key", np.array(["BA1", "BA2", "BA3"], dtype=object))
+    assert codes[0] == 0 and np.isnan(codes[1:]).all()
+    assert FeatureSpec.from_dict(spec.to_dict()) == spec
+
+
+def test_metadata_of_a_model_without_flight_key_still_loads_and_encodes() -> None:
+    old_columns = [c for c in FEATURE_COLUMNS if c != "flight_key"]
+    old = {  # what a model saved before flight_key wrote: no category_min_rows either
+        "feature_columns": old_columns,
+        "feature_types": ["c" if c in CATEGORICAL_COLUMNS else "q" for c in old_columns],
+        "categories": {"carrier": ["BA"], "origin": ["LHR"], "destination": ["JFK"],
+                       "route": ["LHR-JFK"], "cabin": ["economy"]},
+    }  # fmt: skip
+    spec = FeatureSpec.from_dict(old)
+    assert spec.min_rows == {} and "flight_key" not in spec.columns
+    matrix = to_matrix(derive(request(flight_number="117")), spec)
+    assert matrix.shape == (1, len(old_columns))
+    assert matrix[0, :5].tolist() == [0.0, 0.0, 0.0, 0.0, 0.0]

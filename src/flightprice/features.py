@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-CATEGORICAL_COLUMNS: tuple[str, ...] = ("carrier", "origin", "destination", "route", "cabin")
+CATEGORICAL_COLUMNS: tuple[str, ...] = (
+    "carrier", "origin", "destination", "route", "cabin", "flight_key",
+)  # fmt: skip
 NUMERIC_COLUMNS: tuple[str, ...] = (
     "stops",
     "duration_minutes",
@@ -38,7 +40,7 @@ TIME_COLUMN = "observed_at"
 # Raw request fields that derive_request_features needs; capacity and seats_remaining may be
 # absent (they are nullable in the contract) and then count as missing.
 REQUIRED_RAW_FIELDS: tuple[str, ...] = ("observed_at", "departure_at", "origin", "destination")
-OPTIONAL_RAW_FIELDS: tuple[str, ...] = ("capacity", "seats_remaining")
+OPTIONAL_RAW_FIELDS: tuple[str, ...] = ("capacity", "seats_remaining", "carrier", "flight_number")
 # Up to this many rows a categorical is encoded by one dict lookup per row, beyond it by
 # hashing its distinct values first.
 LOOKUP_ROWS = 256
@@ -57,10 +59,13 @@ class FeatureSpec:
 
     A categorical column is encoded as the position of its value in the vocabulary; XGBoost
     treats that column as categorical (`feature_types` "c"), so order carries no meaning.
+    `min_rows` records, per column, the training rows a value needed to enter the vocabulary
+    (rarer values are encoded as missing, like unseen ones).
     """
 
     columns: tuple[str, ...] = FEATURE_COLUMNS
     categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    min_rows: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def feature_types(self) -> list[str]:
@@ -95,24 +100,38 @@ class FeatureSpec:
             "feature_columns": list(self.columns),
             "feature_types": self.feature_types,
             "categories": {k: list(v) for k, v in self.categories.items()},
+            "category_min_rows": dict(self.min_rows),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FeatureSpec:
-        """Rebuild the spec that `to_dict` wrote."""
+        """Rebuild the spec that `to_dict` wrote (models saved before `min_rows` too)."""
         categories = {k: tuple(v) for k, v in data["categories"].items()}
-        return cls(columns=tuple(data["feature_columns"]), categories=categories)
+        min_rows = {k: int(v) for k, v in data.get("category_min_rows", {}).items()}
+        return cls(columns=tuple(data["feature_columns"]), categories=categories, min_rows=min_rows)
 
 
-def build_spec(frame: pd.DataFrame, columns: Sequence[str] = FEATURE_COLUMNS) -> FeatureSpec:
-    """Freeze the category vocabulary (sorted distinct non-null values) seen in `frame`."""
+def build_spec(
+    frame: pd.DataFrame,
+    columns: Sequence[str] = FEATURE_COLUMNS,
+    min_rows: Mapping[str, int] | None = None,
+) -> FeatureSpec:
+    """Freeze the category vocabulary (sorted distinct non-null values) seen in `frame`.
+
+    A column named in `min_rows` keeps only values on at least that many rows of `frame`:
+    a flight quoted a handful of times teaches the trees noise, so it shares the missing
+    bucket with flights never seen. Only `frame` counts, so pass the training rows alone.
+    """
     _require(frame, columns)
-    categories = {
-        col: tuple(sorted(str(v) for v in frame[col].dropna().unique()))
-        for col in columns
-        if col in CATEGORICAL_COLUMNS
-    }
-    return FeatureSpec(columns=tuple(columns), categories=categories)
+    min_rows = {c: int(n) for c, n in (min_rows or {}).items() if c in columns and n > 1}
+    categories = {}
+    for col in columns:
+        if col not in CATEGORICAL_COLUMNS:
+            continue
+        counts = frame[col].dropna().astype(str).value_counts()
+        kept = counts[counts >= min_rows[col]] if col in min_rows else counts
+        categories[col] = tuple(sorted(kept.index))
+    return FeatureSpec(columns=tuple(columns), categories=categories, min_rows=min_rows)
 
 
 def to_matrix(data: pd.DataFrame | Columns, spec: FeatureSpec) -> np.ndarray:
@@ -135,7 +154,8 @@ def derive_request_features(frame: pd.DataFrame) -> pd.DataFrame:
     """Return `frame` plus the derived features (`derive_features`) as a frame.
 
     Needs `observed_at`, `departure_at` (UTC; naive or tz-aware), `origin`, `destination`;
-    `capacity` and `seats_remaining` may be absent or null. Other columns pass through.
+    `capacity`, `seats_remaining`, `carrier` and `flight_number` may be absent or null.
+    Other columns pass through.
     """
     _require(frame, REQUIRED_RAW_FIELDS)
     observed_at = _utc_timestamps(frame["observed_at"], "observed_at")
@@ -146,6 +166,7 @@ def derive_request_features(frame: pd.DataFrame) -> pd.DataFrame:
         # Pandas strings: a null airport gives a null route, and a million rows join in C.
         "origin": frame["origin"].astype("string").array,
         "destination": frame["destination"].astype("string").array,
+        **{c: frame[c].astype("string").array for c in ("carrier", "flight_number") if c in frame},
         "seats_remaining": _optional_float64(frame, "seats_remaining"),
         "capacity": _optional_float64(frame, "capacity"),
     }
@@ -169,7 +190,8 @@ def derive_features(columns: Columns) -> dict[str, Any]:
 
     `observed_at` and `departure_at` are naive UTC datetime64 arrays; `origin` and
     `destination` support `+ "-"` elementwise (object or pandas string arrays); `capacity`
-    and `seats_remaining` are float64 (NaN = unknown) or absent. Inputs are not modified.
+    and `seats_remaining` are float64 (NaN = unknown) or absent; `carrier` and
+    `flight_number` are str arrays (None or NA = unknown) or absent. Inputs are not modified.
     """
     # Whole seconds: SQL date_diff('second', ...) counts second boundaries.
     observed = _seconds(columns["observed_at"], "observed_at")
@@ -196,10 +218,26 @@ def derive_features(columns: Columns) -> dict[str, Any]:
         "departure_day_of_year": (day - departure.astype("datetime64[Y]")).astype("int64") + 1,
         "is_weekend_departure": dow >= 6,
         "route": columns["origin"] + "-" + columns["destination"],
+        "flight_key": _flight_key(columns, n),
         "capacity": capacity,
         "seats_remaining": seats,
         "load_factor": load_factor,
     }
+
+
+def _flight_key(columns: Columns, n: int) -> Any:
+    """Return carrier + flight number ('BA117'), the flight's identity; missing if either is."""
+    carrier, number = columns.get("carrier"), columns.get("flight_number")
+    if carrier is None or number is None:
+        return np.full(n, None, dtype=object)
+    if isinstance(carrier, np.ndarray) or isinstance(number, np.ndarray):
+        # An API batch: object arrays where a request without a flight number holds None.
+        return np.array(
+            [c + f if isinstance(c, str) and isinstance(f, str) else None
+             for c, f in zip(carrier, number, strict=True)],
+            dtype=object,
+        )  # fmt: skip
+    return carrier + number  # pandas string arrays: NA propagates
 
 
 def _require(data: pd.DataFrame | Columns, columns: Sequence[str]) -> None:

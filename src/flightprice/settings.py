@@ -111,7 +111,19 @@ class Settings(BaseSettings):
     )  # fmt: skip
 
     # Training and promotion.
-    holdout_days: int = Field(7, ge=1, le=60, description="Days at the end held out for evaluation.")
+    holdout_days: int = Field(
+        7, ge=1, le=60, description="Most days at the end held out for evaluation."
+    )
+    holdout_max_share: float = Field(
+        0.2, gt=0, le=1,
+        description="The holdout shrinks to the whole last days within this share of the rows "
+        "(at least one day).",
+    )  # fmt: skip
+    flight_min_rows: int = Field(
+        20, ge=1,
+        description="A flight (carrier + number) needs this many training rows to be a model "
+        "input; rarer flights count as unknown.",
+    )  # fmt: skip
     promotion_margin: float = Field(
         0.01, ge=0, lt=1, description="Challenger MAPE must beat the champion's by this share."
     )

@@ -250,14 +250,14 @@ def test_versions_sort_by_time_and_are_unique() -> None:
 
 def test_training_needs_both_sides_of_the_split(frame: pd.DataFrame) -> None:
     with pytest.raises(ValueError, match="both sides"):
-        train_model(frame, FAST_PARAMS, holdout_days=400)
+        train_model(frame, FAST_PARAMS, holdout_days=400, holdout_max_share=1.0)
 
 
 def test_too_few_days_says_what_it_found_and_which_setting_to_change(frame) -> None:
     observed = pd.to_datetime(frame["observed_at"])
     days = (observed.max().normalize() - observed.min().normalize()).days + 1
     with pytest.raises(InsufficientDataError) as raised:
-        train_model(frame, FAST_PARAMS, holdout_days=days)
+        train_model(frame, FAST_PARAMS, holdout_days=days, holdout_max_share=1.0)
     message = str(raised.value)
     assert f"0 train and {len(frame):,} holdout rows" in message
     assert f"{days} day(s), {observed.min():%Y-%m-%d} to {observed.max():%Y-%m-%d}" in message

@@ -47,6 +47,7 @@ class TrainedModel(_Model):
 
     params: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
+    early_stopping: dict[str, Any] = field(default_factory=dict)
     window: dict[str, Any] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -67,6 +68,7 @@ class TrainedModel(_Model):
             "search": self.search,
             "best_iteration": _best_iteration(self.booster),
             "num_boosted_rounds": self.booster.num_boosted_rounds(),
+            "early_stopping": self.early_stopping,
             "training_window": self.window,
             "row_counts": self.rows,
             "metrics": self.metrics,

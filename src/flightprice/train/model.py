@@ -7,6 +7,10 @@ MAPE-optimal point forecast. On the synthetic market (1M quotes, noise floor MAP
 beat absolute or squared error on raw prices (9.1%) and absolute error on logs; the factors
 multiply, i.e. add up in log space, so shallow trees (depth 5: 8.23%) generalise better than
 deep ones (depth 8: 8.38%). The holdout is always the latest window of observations.
+
+Training is two fits: early stopping on the latest slice of the train window finds the number
+of rounds (`fit_fold`), then the model is refitted on every train row, that slice included,
+with exactly those rounds; the refit is what the holdout scores and what gets registered.
 """
 
 from __future__ import annotations
@@ -47,12 +51,15 @@ __all__ = [
     "ArtifactChecksumError",
     "ArtifactInfo",
     "ArtifactNotFoundError",
+    "FoldResult",
     "InsufficientDataError",
     "LoadedModel",
     "TimeSplit",
     "TrainedModel",
+    "choose_holdout",
     "empty_training_data",
     "evaluate",
+    "fit_fold",
     "load_model",
     "new_version",
     "save_model",
@@ -77,11 +84,16 @@ DEFAULT_PARAMS: dict[str, Any] = {
 }
 # Everything else `train_model` accepts in `params`.
 DEFAULT_OPTIONS: dict[str, Any] = {
-    "num_boost_round": 1000,
+    # A ceiling, not a knob: early stopping picks the rounds (a 300k-row market hit 1,000).
+    "num_boost_round": 5000,
     "early_stopping_rounds": 30,
     "validation_fraction": 0.1,  # latest share of the train window, for early stopping only
     "target_transform": "log",  # or "identity"
+    # A flight (carrier + number) on fewer train rows is encoded as missing, like an unseen one.
+    "flight_min_rows": 20,
 }
+DEFAULT_HOLDOUT_DAYS = 7
+DEFAULT_HOLDOUT_MAX_SHARE = 0.2
 MODEL_FILE = "model.ubj"
 METADATA_FILE = "metadata.json"
 _VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -110,6 +122,19 @@ class TimeSplit(NamedTuple):
     train: pd.DataFrame
     holdout: pd.DataFrame
     cutoff: pd.Timestamp
+    days: int = 0  # calendar days held out
+
+
+@dataclass(frozen=True)
+class FoldResult:
+    """One early-stopped fit on a time-ordered fold: the rounds it chose and how it scored."""
+
+    best_rounds: int
+    valid_mape: float
+    booster: xgb.Booster
+    spec: FeatureSpec
+    fit_rows: int
+    valid_rows: int
 
 
 def split_by_time(frame: pd.DataFrame, holdout_days: int) -> TimeSplit:
@@ -119,7 +144,29 @@ def split_by_time(frame: pd.DataFrame, holdout_days: int) -> TimeSplit:
     observed = pd.to_datetime(frame[TIME_COLUMN])
     cutoff = observed.max().normalize() + pd.Timedelta(days=1 - holdout_days)
     later = (observed >= cutoff).to_numpy()
-    return TimeSplit(frame.loc[~later], frame.loc[later], cutoff)
+    return TimeSplit(frame.loc[~later], frame.loc[later], cutoff, holdout_days)
+
+
+def choose_holdout(
+    frame: pd.DataFrame,
+    max_days: int = DEFAULT_HOLDOUT_DAYS,
+    max_share: float = DEFAULT_HOLDOUT_MAX_SHARE,
+) -> TimeSplit:
+    """Hold out the most whole last days, up to `max_days`, that stay within `max_share` of rows.
+
+    A short or dense feed gets fewer days; never fewer than one (the floor), so a feed whose
+    last day alone exceeds the share still holds that day out (`train_model` then checks
+    that enough rows remain on each side).
+    """
+    if max_days < 1 or not 0 < max_share <= 1:
+        raise ValueError(f"need max_days >= 1 and 0 < max_share <= 1: {max_days}, {max_share}")
+    observed = pd.to_datetime(frame[TIME_COLUMN])
+    if observed.empty:
+        return split_by_time(frame, max_days)
+    age = (observed.max().normalize() - observed.dt.normalize()).dt.days.to_numpy()
+    rows_within = np.bincount(age[age < max_days], minlength=max_days).cumsum()
+    fits = np.flatnonzero(rows_within <= max_share * len(frame))
+    return split_by_time(frame, int(fits[-1]) + 1 if len(fits) else 1)
 
 
 @dataclass(frozen=True)
@@ -137,14 +184,17 @@ class ArtifactInfo:
 def train_model(
     frame: pd.DataFrame,
     params: Mapping[str, Any] | None = None,
-    holdout_days: int = 7,
+    holdout_days: int = DEFAULT_HOLDOUT_DAYS,
     progress: Progress | None = None,
+    *,
+    holdout_max_share: float = DEFAULT_HOLDOUT_MAX_SHARE,
 ) -> TrainedModel:
-    """Train on all but the last `holdout_days` days; score model and baselines on the rest.
+    """Train on all but the holdout (`choose_holdout`); score model and baselines on it.
 
     `params` overrides DEFAULT_PARAMS (booster) and DEFAULT_OPTIONS (rounds, early stopping,
-    validation share, target transform). Early stopping watches the latest slice of the train
-    window, never the holdout.
+    validation share, target transform, flight minimum rows). Early stopping watches the
+    latest slice of the train window, never the holdout; the returned model is then refitted
+    on the whole train window with the rounds early stopping chose, and scored on the holdout.
     """
     merged = {**DEFAULT_PARAMS, **DEFAULT_OPTIONS, **(params or {})}
     options = {k: merged.pop(k) for k in DEFAULT_OPTIONS}
@@ -154,41 +204,38 @@ def train_model(
 
     if frame.empty:
         raise empty_training_data(holdout_days)
-    split = split_by_time(frame, holdout_days)
+    split = choose_holdout(frame, holdout_days, holdout_max_share)
     train = split.train.sort_values(TIME_COLUMN, kind="stable")
     n_valid = max(1, math.ceil(len(train) * options["validation_fraction"]))
     if split.holdout.empty or len(train) - n_valid < 1:
-        raise _too_few_rows(split, holdout_days)
+        raise _too_few_rows(split, holdout_days, holdout_max_share)
     fit, valid = train.iloc[:-n_valid], train.iloc[-n_valid:]
 
-    spec = build_spec(train)
-    dfit = _dmatrix(fit, spec, options)
-    dvalid = _dmatrix(valid, spec, options, ref=dfit)
-    callbacks: list[xgb.callback.TrainingCallback] = [
-        xgb.callback.EarlyStopping(
-            rounds=options["early_stopping_rounds"], data_name="validation", save_best=True
-        )
-    ]
+    fold = fit_fold(fit, valid, {**merged, **options}, progress, complete_progress=False)
+    # The refit: the same rounds on every train row, the freshest slice included. Exactly the
+    # chosen rounds, not scaled up for the 1/(1 - validation_fraction) more rows: the scaling
+    # is a rule of thumb, and fewer rounds on more rows errs on the side of underfitting.
+    spec = _spec(train, options)
+    booster = xgb.train(merged, _dmatrix(train, spec, options), num_boost_round=fold.best_rounds)
     if progress is not None:
-        callbacks.append(_ProgressCallback(progress, options["num_boost_round"]))
-    booster = xgb.train(
-        merged,
-        dfit,
-        num_boost_round=options["num_boost_round"],
-        evals=[(dvalid, "validation")],
-        callbacks=callbacks,
-        verbose_eval=False,
-    )
+        progress(fold.best_rounds, fold.best_rounds)
 
     trained = TrainedModel(
         booster, spec, options["target_transform"], params=merged, options=options
     )
+    trained.early_stopping = {
+        "best_rounds": fold.best_rounds,
+        "validation_mape": fold.valid_mape,
+        "refit_rounds": booster.num_boosted_rounds(),
+    }
     trained.window = {
         "train_start": _iso(train[TIME_COLUMN].min()),
         "validation_start": _iso(valid[TIME_COLUMN].min()),
         "holdout_start": _iso(split.cutoff),
         "holdout_end": _iso(split.holdout[TIME_COLUMN].max()),
-        "holdout_days": holdout_days,
+        "holdout_days": split.days,
+        "holdout_max_days": holdout_days,
+        "holdout_max_share": holdout_max_share,
     }
     trained.rows = {
         "train": len(train),
@@ -203,6 +250,54 @@ def train_model(
     }
     trained.reference = serving_reference(train)
     return trained
+
+
+def fit_fold(
+    train_frame: pd.DataFrame,
+    valid_frame: pd.DataFrame,
+    params: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+    *,
+    complete_progress: bool = True,
+) -> FoldResult:
+    """Fit on `train_frame` with early stopping on the later `valid_frame`; return the rounds.
+
+    The category vocabulary comes from `train_frame` alone, so a flight first seen in the
+    validation rows is unseen, as it would be in production. `params` as for `train_model`
+    (`validation_fraction` is ignored: the caller chose the fold). `progress` sees every
+    round, then (done, done) unless `complete_progress` is False (more work follows).
+    """
+    merged = {**DEFAULT_PARAMS, **DEFAULT_OPTIONS, **(params or {})}
+    options = {k: merged.pop(k) for k in DEFAULT_OPTIONS}
+    spec = _spec(train_frame, options)
+    dfit = _dmatrix(train_frame, spec, options)
+    dvalid = _dmatrix(valid_frame, spec, options, ref=dfit)
+    callbacks: list[xgb.callback.TrainingCallback] = [
+        xgb.callback.EarlyStopping(
+            rounds=options["early_stopping_rounds"], data_name="validation", save_best=True
+        )
+    ]
+    if progress is not None:
+        callbacks.append(
+            _ProgressCallback(progress, options["num_boost_round"], complete_progress)
+        )
+    booster = xgb.train(
+        merged,
+        dfit,
+        num_boost_round=options["num_boost_round"],
+        evals=[(dvalid, "validation")],
+        callbacks=callbacks,
+        verbose_eval=False,
+    )
+    model = TrainedModel(booster, spec, options["target_transform"])
+    return FoldResult(
+        best_rounds=booster.num_boosted_rounds(),  # save_best: trimmed to the best round
+        valid_mape=evaluate(model, valid_frame)["mape"],
+        booster=booster,
+        spec=spec,
+        fit_rows=len(train_frame),
+        valid_rows=len(valid_frame),
+    )
 
 
 def new_version(now: datetime | None = None) -> str:
@@ -271,10 +366,11 @@ def load_model(store: ObjectStore, version: str, expected_sha256: str | None = N
 
 
 class _ProgressCallback(xgb.callback.TrainingCallback):
-    def __init__(self, progress: Progress, total: int) -> None:
+    def __init__(self, progress: Progress, total: int, complete: bool = True) -> None:
         super().__init__()
         self._progress = progress
         self._total = total
+        self._complete = complete
 
     def after_iteration(self, model: xgb.Booster, epoch: int, evals_log: Any) -> bool:
         self._progress(epoch + 1, self._total)
@@ -284,7 +380,8 @@ class _ProgressCallback(xgb.callback.TrainingCallback):
     def after_training(self, model: xgb.Booster) -> xgb.Booster:
         # Early stopping ends before the round budget: show the bar as complete.
         done = getattr(self, "_done", 0)
-        self._progress(done, done)
+        if self._complete:
+            self._progress(done, done)
         return model
 
 
@@ -295,14 +392,16 @@ def empty_training_data(holdout_days: int, table: str = "the training frame") ->
         f"FLIGHTPRICE_HOLDOUT_DAYS (now {holdout_days}) before training")
 
 
-def _too_few_rows(split: TimeSplit, holdout_days: int) -> InsufficientDataError:
+def _too_few_rows(split: TimeSplit, holdout_days: int, max_share: float) -> InsufficientDataError:
     observed = pd.to_datetime(pd.concat([split.train, split.holdout])[TIME_COLUMN])
     first, last = observed.min(), observed.max()
     days = (last.normalize() - first.normalize()).days + 1
     found = (f"the time split at {split.cutoff:%Y-%m-%d} leaves {len(split.train):,} train and "
              f"{len(split.holdout):,} holdout rows (need data on both sides, 2+ train rows): "
              f"{len(observed):,} rows over {days} day(s), {first:%Y-%m-%d} to {last:%Y-%m-%d}, "
-             f"and the holdout is the last FLIGHTPRICE_HOLDOUT_DAYS={holdout_days} day(s)")
+             f"and the holdout is the last {split.days} day(s) (at most "
+             f"FLIGHTPRICE_HOLDOUT_DAYS={holdout_days} days and, beyond one day, "
+             f"FLIGHTPRICE_HOLDOUT_MAX_SHARE={max_share:g} of the rows)")
     hint = (f"set FLIGHTPRICE_HOLDOUT_DAYS below {days} or load more days" if days > 1
             else "load more days: the training part needs days before the holdout "
                  "(FLIGHTPRICE_HOLDOUT_DAYS)")
@@ -317,6 +416,10 @@ def _check_training_frame(frame: pd.DataFrame) -> None:
     bad = int((~(price > 0)).sum())
     if bad:
         raise FeatureError(f"{bad} training rows have a missing or non-positive {TARGET_COLUMN}")
+
+
+def _spec(frame: pd.DataFrame, options: Mapping[str, Any]) -> FeatureSpec:
+    return build_spec(frame, min_rows={"flight_key": options["flight_min_rows"]})
 
 
 def _dmatrix(

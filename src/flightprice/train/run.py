@@ -20,13 +20,14 @@ from flightprice.train._evaluation import fit_baselines
 from flightprice.train.model import (
     DEFAULT_PARAMS,
     InsufficientDataError,
+    TimeSplit,
     TrainedModel,
+    choose_holdout,
     empty_training_data,
     evaluate,
     load_model,
     new_version,
     save_model,
-    split_by_time,
     train_model,
 )
 from flightprice.transform.quality import latest_quality
@@ -160,8 +161,10 @@ def _train_and_decide(settings, warehouse, store, outcome, compare, promote, par
     if frame.empty:
         raise empty_training_data(settings.holdout_days, TRAINING_TABLE)
     search = _search_params(settings, frame)
-    chosen = {**(search.train_params() if search else {}), **(params or {})}
-    trained: TrainedModel = train_model(frame, chosen, settings.holdout_days, progress)
+    chosen = {"flight_min_rows": settings.flight_min_rows,
+              **(search.train_params() if search else {}), **(params or {})}  # fmt: skip
+    trained: TrainedModel = train_model(frame, chosen, settings.holdout_days, progress,
+                                        holdout_max_share=settings.holdout_max_share)
     trained.search = outcome.search = search.summary() if search else None
     outcome.metrics, outcome.baselines = dict(trained.metrics), dict(trained.baselines)
     outcome.rows, outcome.window = dict(trained.rows), dict(trained.window)
@@ -183,7 +186,7 @@ def _train_and_decide(settings, warehouse, store, outcome, compare, promote, par
     if not compare and not promote:
         outcome.decision, outcome.reason = "none", "registered as challenger (no comparison)"
         return
-    holdout = split_by_time(frame, settings.holdout_days).holdout
+    holdout = _holdout(frame, settings).holdout  # the rows that scored the challenger
     outcome.champion_metrics = evaluate(current, holdout)
     decision = registry.compare(trained.metrics, outcome.champion_metrics,
                                 settings.promotion_margin)
@@ -205,10 +208,15 @@ def _search_params(settings: Settings, frame: pd.DataFrame):
     from flightprice.train._search import search_params
 
     return search_params(
-        split_by_time(frame, settings.holdout_days).train, trials=settings.search_trials,
+        _holdout(frame, settings).train, trials=settings.search_trials,
         timeout_seconds=settings.search_timeout_seconds, seed=DEFAULT_PARAMS["seed"],
         max_rows=settings.search_max_rows,
     )
+
+
+def _holdout(frame: pd.DataFrame, settings: Settings) -> TimeSplit:
+    """Split `frame` as training does (`choose_holdout` with the holdout settings)."""
+    return choose_holdout(frame, settings.holdout_days, settings.holdout_max_share)
 
 
 def compare_versions(
@@ -236,7 +244,7 @@ def compare_versions(
             raise registry.RegistryError(f"model version {version} is not registered")
         models[version] = load_model(store, version, expected_sha256=entry.sha256)
     frame = load_training_frame(warehouse, settings.max_training_rows)
-    holdout = split_by_time(frame, settings.holdout_days).holdout
+    holdout = _holdout(frame, settings).holdout
     decision = registry.compare_models(models[challenger], models[champion], holdout,
                                        settings.promotion_margin)
     return {
@@ -276,7 +284,7 @@ def build_model_report(
     if current is not None and current.version != version:
         champion_model = load_model(store, current.version, expected_sha256=current.sha256)
     frame = load_training_frame(warehouse, settings.max_training_rows)
-    split = split_by_time(frame, settings.holdout_days)
+    split = _holdout(frame, settings)
     out_dir = Path(out_dir) if out_dir else settings.home / "reports" / version
     return build_report(
         model, split.holdout, out_dir, title=f"flightprice model {version}",
