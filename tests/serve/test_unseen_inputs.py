@@ -19,7 +19,7 @@ from flightprice.features import FeatureSpec
 from flightprice.pricing.params import PricingParams
 from flightprice.serve.quoting import load_served_model, quote
 from flightprice.serve.smoke import DEMO_FLIGHT, known_flight
-from flightprice.serve.unseen import unseen_inputs
+from flightprice.serve.unseen import UnseenInputs, unseen_inputs
 from flightprice.settings import REPO_ROOT
 from flightprice.synth import _market
 
@@ -107,3 +107,21 @@ def _request(model) -> dict:
     flight = known_flight(trained=model.known_flight)
     return {**flight, "observed_at": pd.Timestamp(flight["observed_at"]),
             "departure_at": pd.Timestamp(flight["departure_at"])}  # fmt: skip
+
+
+def test_an_unseen_flight_alone_is_flagged_but_the_policy_does_not_act_on_it():
+    masks = {"carrier": np.array([False, True, False]),
+             "flight_key": np.array([True, True, False])}  # fmt: skip
+    flags = UnseenInputs(np.array(["flight_key", "carrier,flight_key", ""], dtype=object),
+                         np.array(["medium", "low", "high"], dtype=object), masks)  # fmt: skip
+    assert flags.any.tolist() == [True, True, False]
+    assert flags.actionable.tolist() == [False, True, False]
+
+
+def test_an_input_with_an_empty_training_vocabulary_is_not_flagged(
+    champion_template, make_settings
+):
+    model = load_served_model(make_settings(champion_template))
+    assert model.spec.categories["flight_key"] == ()  # the fixture keeps no flight identity
+    flags = quote(model, pd.DataFrame([_request(model)]), PricingParams()).flags
+    assert "flight_key" not in flags.masks and flags.confidence.tolist() == ["high"]

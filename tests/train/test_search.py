@@ -13,7 +13,7 @@ from flightprice.features import TIME_COLUMN
 from flightprice.settings import Settings
 from flightprice.train import _search
 from flightprice.train._search import SPACE, search_params, time_folds
-from flightprice.train.model import DEFAULT_OPTIONS, load_model, split_by_time, train_model
+from flightprice.train.model import DEFAULT_OPTIONS, choose_holdout, load_model, train_model
 from flightprice.train.run import _search_params
 
 
@@ -54,7 +54,7 @@ def test_search_never_sees_holdout_rows(frame: pd.DataFrame, monkeypatch) -> Non
     monkeypatch.setattr(_search, "_fit_fold", fit)
     settings = Settings(search_trials=2, holdout_days=5)
     result = _search_params(settings, frame)
-    cutoff = split_by_time(frame, 5).cutoff
+    cutoff = choose_holdout(frame, 5, settings.holdout_max_share).cutoff  # as training splits
     assert result is not None and fit.calls
     seen = pd.concat([pd.concat([a, b]) for a, b, _ in fit.calls])
     assert seen[TIME_COLUMN].max() < cutoff

@@ -137,7 +137,7 @@ def quote(
     fare = model.predict(features)
     flags = unseen_inputs(model, features)
     from_baseline = np.zeros(len(fare), dtype=bool)
-    if unseen_policy == "baseline" and flags.any.any():
+    if unseen_policy == "baseline" and flags.actionable.any():
         baseline = baseline_fares(model, features, flags)
         from_baseline = np.isfinite(baseline)
         fare = np.where(from_baseline, baseline, fare)
@@ -150,7 +150,7 @@ def quote(
         last_price=last,
         params=params,
     )
-    refused = flags.any if unseen_policy == "refuse" else np.zeros(len(fare), dtype=bool)
+    refused = flags.actionable if unseen_policy == "refuse" else np.zeros(len(fare), dtype=bool)
     return Quotes(model.version, features, result, flags, from_baseline, refused)
 
 

@@ -6,7 +6,7 @@ quote says so (`unseen`, `confidence`), and FLIGHTPRICE_UNSEEN_POLICY chooses wh
 
 - `price` (default): the model's price, flagged.
 - `baseline`: when the route and cabin are known but something else is unseen (the carrier,
-  the flight), the market fare is the route x cabin median price of the training rows;
+  an airport pair's carrier; the flight key alone is only flagged), the market fare is the route x cabin median price of the training rows;
   otherwise (or for a model trained before the medians were stored) price and flag.
 - `refuse`: the API answers 422 naming the unseen inputs; batch scoring skips those rows.
 
@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 UnseenPolicy = Literal["price", "baseline", "refuse"]
 UNSEEN_POLICIES: tuple[str, ...] = ("price", "baseline", "refuse")
 LOW_CONFIDENCE_INPUTS = ("route", "carrier", "cabin")
+# Flagged, but no reason to fall back or refuse: a flight enters the vocabulary only with
+# enough training rows (FLIGHTPRICE_FLIGHT_MIN_ROWS), so most new or rare flights are
+# "unseen" while route, carrier and time still price them well.
+FLAG_ONLY_INPUTS = ("flight_key",)
 FARE_SOURCES = ("model", "baseline")
 
 
@@ -51,6 +55,12 @@ class UnseenInputs:
         """Return a bool mask of the rows with something unseen."""
         return self.confidence != "high"
 
+    @property
+    def actionable(self) -> np.ndarray:
+        """Return a bool mask of the rows the unseen policy acts on (not flag-only inputs)."""
+        acting = [mask for name, mask in self.masks.items() if name not in FLAG_ONLY_INPUTS]
+        return np.logical_or.reduce(acting) if acting else np.zeros(len(self.unseen), bool)
+
     def names(self, row: int) -> list[str]:
         """Return the unseen input names of one row."""
         text = self.unseen[row]
@@ -60,7 +70,9 @@ class UnseenInputs:
 def unseen_inputs(model: LoadedModel, features: pd.DataFrame | Columns) -> UnseenInputs:
     """Flag, row by row, the categorical inputs whose value is not in the training vocabulary."""
     spec = model.spec
-    names = [c for c in spec.columns if c in spec.categories]
+    # A categorical with an empty vocabulary (e.g. no flight had enough training rows) never
+    # informed the model: nothing to flag for it.
+    names = [c for c in spec.columns if spec.categories.get(c)]
     n = len(features[spec.columns[0]])
     masks = {name: np.isnan(spec.codes(name, features[name])) for name in names}
     pattern = np.zeros(n, dtype=np.int64)
@@ -90,7 +102,7 @@ def baseline_fares(
         _warn_no_medians(model)
         return fares
     known = [~flags.masks[name] for name in ("route", "cabin") if name in flags.masks]
-    rows = np.flatnonzero(np.logical_and.reduce([flags.any, *known]))
+    rows = np.flatnonzero(np.logical_and.reduce([flags.actionable, *known]))
     if rows.size:
         # Positional arrays: a frame's index may not be 0..n-1.
         routes = np.asarray(features["route"], dtype=object)[rows]
