@@ -136,10 +136,10 @@ class Settings(BaseSettings):
         "before each training run; 0: no search, the default parameters.",
     )  # fmt: skip
     search_timeout_seconds: float = Field(
-        30.0, gt=0, description="Stop starting search trials after this long (one fold may finish)."
+        20.0, gt=0, description="Stop starting search trials after this long (one fold may finish)."
     )
     search_max_rows: int = Field(
-        300_000, ge=1000, description="Search on at most the latest N training rows (the budget)."
+        100_000, ge=1000, description="Search on at most the latest N training rows (the budget)."
     )
 
     # Pricing API (flightprice serve, api/).
