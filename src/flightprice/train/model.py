@@ -15,22 +15,15 @@ with exactly those rounds; the refit is what the holdout scores and what gets re
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-import re
-import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from flightprice._json import dumps
-from flightprice.clock import utc_now
 from flightprice.features import (
     FEATURE_COLUMNS,
     TARGET_COLUMN,
@@ -40,10 +33,27 @@ from flightprice.features import (
     build_spec,
     to_matrix,
 )
-from flightprice.store import MODELS_PREFIX, ObjectStore
+from flightprice.train._artifact import (
+    ArtifactChecksumError,
+    ArtifactInfo,
+    ArtifactNotFoundError,
+    load_model,
+    new_version,
+    save_model,
+)
 from flightprice.train._evaluation import evaluate, fit_baselines, score
 from flightprice.train._predictor import LoadedModel, TrainedModel
 from flightprice.train._reference import serving_reference
+from flightprice.train._split import (
+    DEFAULT_HOLDOUT_DAYS,
+    DEFAULT_HOLDOUT_MAX_SHARE,
+    InsufficientDataError,
+    TimeSplit,
+    choose_holdout,
+    empty_training_data,
+    split_by_time,
+    too_few_rows,
+)
 
 __all__ = [
     "DEFAULT_OPTIONS",
@@ -68,6 +78,9 @@ __all__ = [
 ]
 
 # Booster parameters (xgboost.train `params`); chosen on the synthetic market's holdout MAPE.
+Progress = Callable[[int, int], None]
+"""Called after every boosting round with (rounds done, rounds planned)."""
+
 DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "reg:squarederror",
     "eval_metric": "rmse",
@@ -92,39 +105,6 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     # A flight (carrier + number) on fewer train rows is encoded as missing, like an unseen one.
     "flight_min_rows": 20,
 }
-DEFAULT_HOLDOUT_DAYS = 7
-DEFAULT_HOLDOUT_MAX_SHARE = 0.2
-MODEL_FILE = "model.ubj"
-METADATA_FILE = "metadata.json"
-_VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-
-Progress = Callable[[int, int], None]
-"""Called after every boosting round with (rounds done, rounds planned)."""
-
-
-class ArtifactChecksumError(RuntimeError):
-    """The model bytes in the store do not hash to the recorded sha256."""
-
-
-class ArtifactNotFoundError(FileNotFoundError):
-    """No model artifact is stored under the requested version."""
-
-
-class InsufficientDataError(ValueError):
-    """Too few rows to train on or to evaluate with; `hint` says which setting to change."""
-
-    def __init__(self, found: str, hint: str) -> None:
-        super().__init__(f"{found}; {hint}")
-        self.hint = hint
-
-
-class TimeSplit(NamedTuple):
-    train: pd.DataFrame
-    holdout: pd.DataFrame
-    cutoff: pd.Timestamp
-    days: int = 0  # calendar days held out
-
-
 @dataclass(frozen=True)
 class FoldResult:
     """One early-stopped fit on a time-ordered fold: the rounds it chose and how it scored."""
@@ -135,50 +115,6 @@ class FoldResult:
     spec: FeatureSpec
     fit_rows: int
     valid_rows: int
-
-
-def split_by_time(frame: pd.DataFrame, holdout_days: int) -> TimeSplit:
-    """Split into rows observed before the cutoff and the last `holdout_days` calendar days."""
-    if holdout_days < 1:
-        raise ValueError(f"holdout_days must be at least 1, got {holdout_days}")
-    observed = pd.to_datetime(frame[TIME_COLUMN])
-    cutoff = observed.max().normalize() + pd.Timedelta(days=1 - holdout_days)
-    later = (observed >= cutoff).to_numpy()
-    return TimeSplit(frame.loc[~later], frame.loc[later], cutoff, holdout_days)
-
-
-def choose_holdout(
-    frame: pd.DataFrame,
-    max_days: int = DEFAULT_HOLDOUT_DAYS,
-    max_share: float = DEFAULT_HOLDOUT_MAX_SHARE,
-) -> TimeSplit:
-    """Hold out the most whole last days, up to `max_days`, that stay within `max_share` of rows.
-
-    A short or dense feed gets fewer days; never fewer than one (the floor), so a feed whose
-    last day alone exceeds the share still holds that day out (`train_model` then checks
-    that enough rows remain on each side).
-    """
-    if max_days < 1 or not 0 < max_share <= 1:
-        raise ValueError(f"need max_days >= 1 and 0 < max_share <= 1: {max_days}, {max_share}")
-    observed = pd.to_datetime(frame[TIME_COLUMN])
-    if observed.empty:
-        return split_by_time(frame, max_days)
-    age = (observed.max().normalize() - observed.dt.normalize()).dt.days.to_numpy()
-    rows_within = np.bincount(age[age < max_days], minlength=max_days).cumsum()
-    fits = np.flatnonzero(rows_within <= max_share * len(frame))
-    return split_by_time(frame, int(fits[-1]) + 1 if len(fits) else 1)
-
-
-@dataclass(frozen=True)
-class ArtifactInfo:
-    version: str
-    model_key: str
-    metadata_key: str
-    model_uri: str
-    metadata_uri: str
-    sha256: str
-    size_bytes: int
-    created_at: datetime
 
 
 def train_model(
@@ -208,7 +144,7 @@ def train_model(
     train = split.train.sort_values(TIME_COLUMN, kind="stable")
     n_valid = max(1, math.ceil(len(train) * options["validation_fraction"]))
     if split.holdout.empty or len(train) - n_valid < 1:
-        raise _too_few_rows(split, holdout_days, holdout_max_share)
+        raise too_few_rows(split, holdout_days, holdout_max_share)
     fit, valid = train.iloc[:-n_valid], train.iloc[-n_valid:]
 
     fold = fit_fold(fit, valid, {**merged, **options}, progress, complete_progress=False)
@@ -300,71 +236,6 @@ def fit_fold(
     )
 
 
-def new_version(now: datetime | None = None) -> str:
-    """Return a sortable, unique model version such as `v20261126T070102Z-3fa9c1`."""
-    now = (now or utc_now()).astimezone(UTC)
-    return f"v{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-
-
-def save_model(trained: TrainedModel, store: ObjectStore, version: str) -> ArtifactInfo:
-    """Write `models/<version>/model.ubj` and its `metadata.json`; never overwrite a version."""
-    model_key, metadata_key = _keys(version)
-    if store.exists(model_key) or store.exists(metadata_key):
-        raise FileExistsError(f"model version {version} already exists at {store.uri(model_key)}")
-    raw = bytes(trained.booster.save_raw("ubj"))
-    digest = hashlib.sha256(raw).hexdigest()
-    created_at = utc_now()
-    meta = {
-        "version": version,
-        "created_at": created_at.isoformat(),
-        "model_file": MODEL_FILE,
-        "model_bytes": len(raw),
-        "sha256": digest,
-        **trained.metadata,
-    }
-    store.write_bytes(model_key, raw)
-    # Metadata last: a version with metadata is complete.
-    store.write_bytes(metadata_key, dumps(meta, indent=2).encode())
-    return ArtifactInfo(
-        version=version,
-        model_key=model_key,
-        metadata_key=metadata_key,
-        model_uri=store.uri(model_key),
-        metadata_uri=store.uri(metadata_key),
-        sha256=digest,
-        size_bytes=len(raw),
-        created_at=created_at,
-    )
-
-
-def load_model(store: ObjectStore, version: str, expected_sha256: str | None = None) -> LoadedModel:
-    """Load a stored version after checking its bytes against the recorded sha256."""
-    model_key, metadata_key = _keys(version)
-    for key in (model_key, metadata_key):
-        if not store.exists(key):
-            raise ArtifactNotFoundError(f"model version {version}: {store.uri(key)} not found")
-    meta = json.loads(store.read_bytes(metadata_key))
-    raw = store.read_bytes(model_key)
-    actual = hashlib.sha256(raw).hexdigest()
-    for source, expected in (("registry", expected_sha256), ("metadata.json", meta.get("sha256"))):
-        if expected is not None and expected != actual:
-            raise ArtifactChecksumError(
-                f"model version {version}: checksum mismatch for {store.uri(model_key)}: "
-                f"expected sha256 {expected} (from {source}), actual {actual}. "
-                "The artifact was modified or corrupted; refusing to load it."
-            )
-    booster = xgb.Booster()
-    booster.load_model(bytearray(raw))
-    return LoadedModel(
-        booster,
-        FeatureSpec.from_dict(meta),
-        meta["target_transform"],
-        version=version,
-        sha256=actual,
-        metadata=meta,
-    )
-
-
 class _ProgressCallback(xgb.callback.TrainingCallback):
     def __init__(self, progress: Progress, total: int, complete: bool = True) -> None:
         super().__init__()
@@ -383,29 +254,6 @@ class _ProgressCallback(xgb.callback.TrainingCallback):
         if self._complete:
             self._progress(done, done)
         return model
-
-
-def empty_training_data(holdout_days: int, table: str = "the training frame") -> InsufficientDataError:
-    """Return the error for a training run that found no rows at all."""
-    return InsufficientDataError(
-        f"{table} has 0 rows", f"ingest and transform more days than "
-        f"FLIGHTPRICE_HOLDOUT_DAYS (now {holdout_days}) before training")
-
-
-def _too_few_rows(split: TimeSplit, holdout_days: int, max_share: float) -> InsufficientDataError:
-    observed = pd.to_datetime(pd.concat([split.train, split.holdout])[TIME_COLUMN])
-    first, last = observed.min(), observed.max()
-    days = (last.normalize() - first.normalize()).days + 1
-    found = (f"the time split at {split.cutoff:%Y-%m-%d} leaves {len(split.train):,} train and "
-             f"{len(split.holdout):,} holdout rows (need data on both sides, 2+ train rows): "
-             f"{len(observed):,} rows over {days} day(s), {first:%Y-%m-%d} to {last:%Y-%m-%d}, "
-             f"and the holdout is the last {split.days} day(s) (at most "
-             f"FLIGHTPRICE_HOLDOUT_DAYS={holdout_days} days and, beyond one day, "
-             f"FLIGHTPRICE_HOLDOUT_MAX_SHARE={max_share:g} of the rows)")
-    hint = (f"set FLIGHTPRICE_HOLDOUT_DAYS below {days} or load more days" if days > 1
-            else "load more days: the training part needs days before the holdout "
-                 "(FLIGHTPRICE_HOLDOUT_DAYS)")
-    return InsufficientDataError(found, hint)
 
 
 def _check_training_frame(frame: pd.DataFrame) -> None:
@@ -438,13 +286,6 @@ def _dmatrix(
 def _forward(frame: pd.DataFrame, options: Mapping[str, Any]) -> np.ndarray:
     price = frame[TARGET_COLUMN].to_numpy(dtype="float64")
     return np.log(price) if options["target_transform"] == "log" else price
-
-
-def _keys(version: str) -> tuple[str, str]:
-    if not _VERSION_RE.match(version):
-        raise ValueError(f"invalid model version {version!r}")
-    base = f"{MODELS_PREFIX}{version}/"
-    return base + MODEL_FILE, base + METADATA_FILE
 
 
 def _iso(value: Any) -> str:
