@@ -35,7 +35,8 @@ def sqlfluff_lint(tmp_path: Path, *args: str) -> dict[str, list[dict]]:
 
 def sql_files(folder: str) -> set[str]:
     """Return the .sql files under `folder` that .sqlfluffignore (folders only) leaves in."""
-    lines = (REPO_ROOT / ".sqlfluffignore").read_text().splitlines()
+    ignore = REPO_ROOT / ".sqlfluffignore"
+    lines = ignore.read_text().splitlines() if ignore.exists() else []
     ignored = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
     files = {p.relative_to(REPO_ROOT).as_posix() for p in (REPO_ROOT / folder).rglob("*.sql")}
     return {f for f in files if not any(f.startswith(prefix) for prefix in ignored)}

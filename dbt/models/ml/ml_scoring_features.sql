@@ -19,7 +19,7 @@ flights as (
 data_clock as (
 
     {% if var('scoring_as_of') is none -%}
-    select max(observed_at) as as_of from observations
+        select max(observed_at) as as_of from observations
     {%- else -%}
     select cast('{{ var("scoring_as_of") }}' as timestamp) as as_of
     {%- endif %}
@@ -89,7 +89,8 @@ flights_on_sale as (
     left join latest_quotes
         on flights.flight_id = latest_quotes.flight_id
         and flights.cabin = latest_quotes.cabin
-    where (flights.is_scheduled or latest_quotes.quote_id is not null)
+    where
+        (flights.is_scheduled or latest_quotes.quote_id is not null)
         and coalesce(latest_quotes.departure_at, flights.departure_at) > data_clock.as_of
 
 ),
