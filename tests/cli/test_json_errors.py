@@ -153,16 +153,16 @@ def test_success_documents_say_status_ok(home):
 
 @pytest.mark.slow
 def test_train_on_too_few_days_names_the_setting(tmp_path):
-    """Three days of data and a 7-day holdout leave nothing to train on."""
+    """One day of data: the holdout (never less than a day) leaves nothing to train on."""
     base = ["--home", str(tmp_path / "home")]
-    for step in (["init"], ["generate", "--days", "3", "--routes", "2"], ["ingest"],
+    for step in (["init"], ["generate", "--days", "1", "--routes", "2"], ["ingest"],
                  ["transform"]):
         result = runner.invoke(app, [*base, *step, "--json"])
         assert result.exit_code == 0, (step, result.output)
     document = failure([*base, "train", "--no-quality-gate", "--json"], 1,
                        "InsufficientDataError")
     message = document["error"]["message"]
-    assert "0 train" in message and "3 day(s)" in message
+    assert "0 train" in message and "1 day(s)" in message
     assert "FLIGHTPRICE_HOLDOUT_DAYS" in document["error"]["hint"]
 
 
