@@ -38,7 +38,7 @@ from flightprice.features import derive_request_features, to_matrix
 from flightprice.train.model import save_model, train_model
 from flightprice.project import init_project
 from flightprice.score.batch import READ_SQL, run_scoring
-from flightprice.serve.quoting import load_champion
+from flightprice.serve.quoting import load_served_model
 from flightprice.settings import Settings
 from flightprice.store import open_store
 from flightprice.warehouse import open_warehouse
@@ -128,7 +128,7 @@ def train_champion(settings: Settings, frame) -> None:
 
 def bare_predict_seconds(settings: Settings) -> float:
     """Time inplace_predict on the matrix of every scoring row (matrix built beforehand)."""
-    model = load_champion(settings)
+    model = load_served_model(settings)
     with open_warehouse(settings, read_only=True) as wh:
         frame = wh.query_arrow(READ_SQL, ["none"]).to_pandas()
     matrix = to_matrix(derive_request_features(frame), model.spec)
