@@ -104,7 +104,9 @@ def test_dockerfile_is_slim_locked_non_root_and_health_checked():
     lock = next(i for i, ln in enumerate(lines) if ln.startswith("COPY") and "uv.lock" in ln)
     frozen = next(i for i, ln in enumerate(lines) if "uv sync --frozen" in ln)
     source = next(i for i, ln in enumerate(lines) if ln.startswith("COPY src"))
+    # No dev or test group (ruff, sqlfluff, moto, fakesnow): `test` is a default group.
     assert lock < frozen < source and "--no-dev" in lines[frozen]
+    assert all("--no-default-groups" in ln for ln in lines if "uv sync" in ln)
     users = [ln.split()[1] for ln in lines if ln.startswith("USER ")]
     assert users and users[-1] not in ("root", "0")
     health = next(ln for ln in lines if ln.startswith("HEALTHCHECK"))
