@@ -125,3 +125,19 @@ def test_an_input_with_an_empty_training_vocabulary_is_not_flagged(
     assert model.spec.categories["flight_key"] == ()  # the fixture keeps no flight identity
     flags = quote(model, pd.DataFrame([_request(model)]), PricingParams()).flags
     assert "flight_key" not in flags.masks and flags.confidence.tolist() == ["high"]
+
+
+def test_flags_from_the_encoded_matrix_equal_flags_from_the_features(
+    champion_template, make_settings
+):
+    from flightprice.features import derive_request_features, to_matrix
+
+    model = load_served_model(make_settings(champion_template))
+    known = _request(model)
+    rows = pd.DataFrame([known, {**known, "carrier": "Z9"},
+                         {**known, "origin": "ZZZ", "cabin": "coach"}])  # fmt: skip
+    features = derive_request_features(rows)
+    direct = unseen_inputs(model, features)
+    encoded = unseen_inputs(model, features, to_matrix(features, model.spec))
+    assert direct.unseen.tolist() == encoded.unseen.tolist() != ["", "", ""]
+    assert direct.confidence.tolist() == encoded.confidence.tolist() == ["high", "low", "low"]

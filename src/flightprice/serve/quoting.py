@@ -23,7 +23,12 @@ import pyarrow.compute as pc
 
 from flightprice import registry
 from flightprice.clock import utc_now
-from flightprice.features import Columns, derive_request_columns, derive_request_features
+from flightprice.features import (
+    Columns,
+    derive_request_columns,
+    derive_request_features,
+    to_matrix,
+)
 from flightprice.pricing.engine import GUARDRAILS, PriceResult, price_flights
 from flightprice.pricing.params import PricingParams
 from flightprice.pricing.reasons import reasons_json
@@ -134,8 +139,10 @@ def quote(
         features = derive_request_features(requests)
     else:
         features = derive_request_columns(requests)
-    fare = model.predict(features)
-    flags = unseen_inputs(model, features)
+    # One encoding serves the prediction and the unseen-input flags (NaN = not in training).
+    matrix = to_matrix(features, model.spec)
+    fare = model.predict_matrix(matrix)
+    flags = unseen_inputs(model, features, matrix)
     from_baseline = np.zeros(len(fare), dtype=bool)
     if unseen_policy == "baseline" and flags.actionable.any():
         baseline = baseline_fares(model, features, flags)

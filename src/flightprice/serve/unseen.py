@@ -67,14 +67,22 @@ class UnseenInputs:
         return text.split(",") if text else []
 
 
-def unseen_inputs(model: LoadedModel, features: pd.DataFrame | Columns) -> UnseenInputs:
-    """Flag, row by row, the categorical inputs whose value is not in the training vocabulary."""
+def unseen_inputs(
+    model: LoadedModel, features: pd.DataFrame | Columns, matrix: np.ndarray | None = None
+) -> UnseenInputs:
+    """Flag, row by row, the categorical inputs whose value is not in the training vocabulary.
+
+    `matrix`, the rows already encoded by `features.to_matrix`, saves encoding them again.
+    """
     spec = model.spec
     # A categorical with an empty vocabulary (e.g. no flight had enough training rows) never
     # informed the model: nothing to flag for it.
     names = [c for c in spec.columns if spec.categories.get(c)]
     n = len(features[spec.columns[0]])
-    masks = {name: np.isnan(spec.codes(name, features[name])) for name in names}
+    if matrix is None:
+        masks = {name: np.isnan(spec.codes(name, features[name])) for name in names}
+    else:
+        masks = {name: np.isnan(matrix[:, spec.columns.index(name)]) for name in names}
     pattern = np.zeros(n, dtype=np.int64)
     for bit, name in enumerate(names):
         pattern |= masks[name].astype(np.int64) << bit

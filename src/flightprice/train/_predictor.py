@@ -27,7 +27,10 @@ class _Model:
 
     def predict(self, features: pd.DataFrame | Columns) -> np.ndarray:
         """Return the predicted price_usd of each row of `features` (a frame or its columns)."""
-        matrix = to_matrix(features, self.spec)
+        return self.predict_matrix(to_matrix(features, self.spec))
+
+    def predict_matrix(self, matrix: np.ndarray) -> np.ndarray:
+        """Return the predicted price_usd of each row of an encoded matrix (`to_matrix`)."""
         booster = self._serial_booster() if len(matrix) <= SERIAL_PREDICT_ROWS else self.booster
         raw = np.asarray(booster.inplace_predict(matrix, missing=np.nan), dtype="float64")
         return np.exp(raw) if self.target_transform == "log" else raw
