@@ -20,12 +20,9 @@ from typing import Any
 import numpy as np
 import optuna
 import pandas as pd
-import xgboost as xgb
 
-from flightprice.features import TIME_COLUMN, build_spec
-from flightprice.train._evaluation import evaluate
-from flightprice.train._predictor import TrainedModel
-from flightprice.train.model import DEFAULT_OPTIONS, DEFAULT_PARAMS, _dmatrix
+from flightprice.features import TIME_COLUMN
+from flightprice.train.model import DEFAULT_PARAMS, fit_fold
 
 log = logging.getLogger(__name__)
 
@@ -220,16 +217,5 @@ def _trial_record(trial) -> dict[str, Any]:
 def _fit_fold(train_frame: pd.DataFrame, valid_frame: pd.DataFrame,
               params: dict[str, Any]) -> tuple[int, float]:
     """Train with early stopping on `valid_frame`; return (rounds kept, validation MAPE)."""
-    merged = {**DEFAULT_PARAMS, **DEFAULT_OPTIONS, **params}
-    options = {k: merged.pop(k) for k in DEFAULT_OPTIONS}
-    spec = build_spec(train_frame)  # the vocabulary of the fold's own training rows
-    dfit = _dmatrix(train_frame, spec, options)
-    dvalid = _dmatrix(valid_frame, spec, options, ref=dfit)
-    booster = xgb.train(
-        merged, dfit, num_boost_round=options["num_boost_round"],
-        evals=[(dvalid, "validation")], verbose_eval=False,
-        callbacks=[xgb.callback.EarlyStopping(rounds=options["early_stopping_rounds"],
-                                              data_name="validation", save_best=True)],
-    )
-    model = TrainedModel(booster, spec, options["target_transform"])
-    return booster.num_boosted_rounds(), evaluate(model, valid_frame)["mape"]
+    fold = fit_fold(train_frame, valid_frame, params)  # the fit training itself uses
+    return fold.best_rounds, fold.valid_mape
