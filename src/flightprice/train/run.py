@@ -16,6 +16,7 @@ from flightprice.features import derive_request_features
 from flightprice.settings import Settings
 from flightprice.store import ObjectStore
 from flightprice.synth.generate import read_market_summary
+from flightprice.track.mlflow_runs import track_report, track_training
 from flightprice.train._evaluation import fit_baselines
 from flightprice.train.model import (
     DEFAULT_PARAMS,
@@ -151,6 +152,7 @@ def run_training(
                                         "champion": outcome.champion_metrics},
         training_rows=outcome.rows.get("train"), holdout_rows=outcome.rows.get("holdout"),
     )
+    track_training(settings, warehouse, store, outcome)  # MLflow; a failure only warns
     return outcome
 
 
@@ -286,7 +288,9 @@ def build_model_report(
     frame = load_training_frame(warehouse, settings.max_training_rows)
     split = _holdout(frame, settings)
     out_dir = Path(out_dir) if out_dir else settings.home / "reports" / version
-    return build_report(
+    files = build_report(
         model, split.holdout, out_dir, title=f"flightprice model {version}",
         champion=champion_model, baselines=fit_baselines(split.train), version=version,
     )
+    track_report(settings, version, files)  # beside the run that trained it, in MLflow
+    return files
