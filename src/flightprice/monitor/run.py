@@ -77,6 +77,15 @@ def monitor_scoring_run(settings: Settings, run_id: str) -> MonitoringResult:
     return result
 
 
+def latest_scoring_run(settings: Settings) -> str:
+    """Return the id of the latest successful scoring run."""
+    with open_warehouse(settings, read_only=True) as warehouse:
+        runs = _earlier_runs(warehouse, "", 1)
+    if not runs:
+        raise ValueError(f"no successful scoring run in {SCORING_LOG}: run `flightprice score`")
+    return runs[0]
+
+
 def measure(settings: Settings, warehouse: Warehouse, run_id: str, version: str) -> list[Check]:
     """Return every check of one run: input drift, unseen inputs, output drift, accuracy."""
     sample = settings.monitoring_sample_rows
