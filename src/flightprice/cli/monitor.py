@@ -20,10 +20,8 @@ def monitor(
     """Measure a scoring run as the scoring flow does after each run: MODEL_MONITORING rows,
     the HTML report under <home>/reports/monitoring/, a notification on a breach (and, with
     FLIGHTPRICE_MONITORING_RETRAIN, a run of the training deployment)."""
-    from flightprice.monitor.run import (
-        latest_scoring_run,
-        monitor_scoring_run,
-    )  # deferred: keeps --help fast
+    # deferred: keeps --help fast
+    from flightprice.monitor.run import latest_scoring_run, monitor_scoring_run
 
     settings = settings_from(ctx)
     with guard():
