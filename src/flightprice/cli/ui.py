@@ -32,7 +32,9 @@ def mlflow_ui(
             console.print(f"MLflow runs on a tracking server: open {settings.mlflow_uri}")
             return
         command = mlflow_ui_command(settings, port)
-        console.print(f"MLflow UI on http://127.0.0.1:{command[-1]} (Ctrl-C stops it)")
+        port = command[command.index("--port") + 1]
+        console.print(f"MLflow UI on http://127.0.0.1:{port} (Ctrl-C stops it; it takes a "
+                      "few seconds to start)")  # fmt: skip
         try:
             subprocess.run(command, check=False)
         except KeyboardInterrupt:

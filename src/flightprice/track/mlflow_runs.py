@@ -52,7 +52,8 @@ def tracking_uri(settings: Settings) -> str:
 def mlflow_ui_command(settings: Settings, port: int | None = None) -> list[str]:
     """Return the command that serves the MLflow UI on the local store (127.0.0.1:port)."""
     return [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", tracking_uri(settings),
-            "--host", "127.0.0.1", "--port", str(port or settings.mlflow_ui_port)]  # fmt: skip
+            "--host", "127.0.0.1", "--port", str(port or settings.mlflow_ui_port),
+            "--workers", "1"]  # fmt: skip
 
 
 def track_training(
