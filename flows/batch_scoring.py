@@ -10,6 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
 from flightprice.clock import new_run_id
+from flightprice.monitor.run import monitor_scoring_run
 from flightprice.orchestrate.notify import notify
 from flightprice.orchestrate.writer_slot import warehouse_writer
 from flightprice.score.batch import ScoringError, run_scoring
@@ -55,6 +56,15 @@ def score_flights(settings: Settings, mode: str, run_id: str) -> dict:
         return run_scoring(settings, mode=mode, run_id=run_id).to_dict()
 
 
+# Not retried: a second pass would measure the same rows (and could start training twice).
+@task(cache_policy=NO_CACHE)
+def monitor_run(settings: Settings, run_id: str) -> dict | None:
+    if not settings.monitoring_enabled:
+        return None
+    with warehouse_writer(settings):
+        return monitor_scoring_run(settings, run_id).to_dict()
+
+
 @task(cache_policy=NO_CACHE)  # notify() retries on its own and never raises
 def send_notification(settings: Settings, subject: str, body: str, status: str) -> bool:
     return notify(settings, subject, body, status)
@@ -91,6 +101,7 @@ def batch_scoring(
     if refresh_features:
         refresh_ml_features(settings, as_of)
     report = score_flights(settings, mode, run_id)
+    report["monitoring"] = monitor_run(settings, run_id)  # drift, accuracy; alerts on a breach
     summary = summary_markdown(report)
     create_markdown_artifact(key="batch-scoring-summary", markdown=summary,
                              description=f"Batch scoring {run_id}")  # fmt: skip

@@ -39,10 +39,10 @@ def check_quality(settings: Settings, run_id: str) -> str | None:
 
 
 @task(**RETRY_TRANSIENT)
-def train_and_decide(settings: Settings, run_id: str) -> TrainingOutcome:
+def train_and_decide(settings: Settings, run_id: str, reason: str | None = None) -> TrainingOutcome:
     with warehouse_writer(settings), open_warehouse(settings) as warehouse:
         return run_training(settings, warehouse, open_store(settings), run_id=run_id,
-                            compare=True, promote=True, check_quality=True)
+                            compare=True, promote=True, check_quality=True, trigger=reason)
 
 
 # Not in the writer slot: the deploy opens the warehouse only around registry writes, and the
@@ -92,8 +92,11 @@ def _notify_failure(flow, flow_run, state) -> None:  # Prefect's hook signature
 
 
 @flow(name="model-training", log_prints=True, on_failure=[_notify_failure])
-def training_pipeline(refresh: bool = True) -> dict:
+def training_pipeline(refresh: bool = True, reason: str | None = None) -> dict:
     """Retrain weekly; promote and deploy the challenger only when it beats the champion.
+
+    `reason` says why a run was started out of schedule (monitoring passes its breach); it is
+    recorded in TRAINING_LOG.
 
     The deploy goes to `settings.deploy_target` and is smoke-tested; a failed one is rolled
     back (target, registry, TRAINING_LOG) and fails this run, which notifies.
@@ -106,7 +109,7 @@ def training_pipeline(refresh: bool = True) -> dict:
     why_not = check_quality(settings, run_id)
     if why_not:
         logger.warning("quality gate closed: %s", why_not)
-    outcome = train_and_decide(settings, run_id)  # logs a skipped run when the gate is closed
+    outcome = train_and_decide(settings, run_id, reason)  # logs a skipped run when the gate is closed
     deployed = deploy_model(settings, outcome.version, run_id) if outcome.promoted else None
     report = write_report(settings, outcome.version) if outcome.version else None
     create_markdown_artifact(key="training-comparison",

@@ -228,6 +228,21 @@ ALTER TABLE ML_PREDICTIONS.PRICE_HISTORY ADD COLUMN IF NOT EXISTS unseen VARCHAR
 ALTER TABLE ML_PREDICTIONS.PRICE_HISTORY ADD COLUMN IF NOT EXISTS confidence VARCHAR;
 ALTER TABLE ML_PREDICTIONS.PRICE_HISTORY ADD COLUMN IF NOT EXISTS fare_source VARCHAR;
 
+-- One row per scoring run and check after deployment (flightprice.monitor): input drift
+-- against the champion's training rows, output drift against the last runs, realised accuracy.
+CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.MODEL_MONITORING (
+    run_id           VARCHAR       NOT NULL,   -- the scoring run monitored
+    monitored_at     TIMESTAMP_NTZ NOT NULL,
+    model_version    VARCHAR,
+    kind             VARCHAR       NOT NULL,   -- input_drift | unseen | output_drift | accuracy
+    name             VARCHAR       NOT NULL,   -- feature, output column, day or days-to-departure bucket
+    metric           VARCHAR       NOT NULL,   -- psi | share | mape
+    value            DOUBLE,
+    threshold        DOUBLE,                   -- null: shown, never alerts (a breakdown row)
+    breached         BOOLEAN       NOT NULL,
+    rows_compared    BIGINT
+);
+
 -- Least privilege for DATA_ENGINEER ----------------------------------------------------------
 -- Run the warehouse; read and write the rows of RAW and ML_PREDICTIONS (whose tables this
 -- script owns); create the tables and views dbt builds in STAGING and ANALYTICS (which it then

@@ -19,6 +19,8 @@ os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.pop("PREFECT_API_URL", None)
 # No hyperparameter search unless a test asks (tests/train/test_search.py): it spends a budget.
 os.environ["FLIGHTPRICE_SEARCH_TRIALS"] = "0"
+# No MLflow tracking unless a test asks (tests/track/): a new store costs ~15 s of migrations.
+os.environ["FLIGHTPRICE_MLFLOW_TRACKING"] = "false"
 
 import pytest
 
@@ -36,6 +38,7 @@ def settings(tmp_path, monkeypatch) -> Settings:
             monkeypatch.delenv(key)
     monkeypatch.setenv("FLIGHTPRICE_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("FLIGHTPRICE_SEARCH_TRIALS", "0")
+    monkeypatch.setenv("FLIGHTPRICE_MLFLOW_TRACKING", "false")
     return Settings(home=tmp_path / "home")
 
 
@@ -74,7 +77,8 @@ FAST_TRAINING = {"num_boost_round": 40, "early_stopping_rounds": 10, "learning_r
 def market_settings(home: Path, **overrides) -> Settings:
     """Settings on `home` with the embedded backends, whatever the developer's env says."""
     values = {"warehouse": "duckdb", "store": "local", "notify_webhook_url": None,
-              "api_key": "test-admin-key", "search_trials": 0, **overrides}
+              "api_key": "test-admin-key", "search_trials": 0, "mlflow_tracking": False,
+              **overrides}
     return Settings(home=home, **values)
 
 

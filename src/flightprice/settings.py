@@ -230,6 +230,59 @@ class Settings(BaseSettings):
     )
     ecs_poll_interval_seconds: float = Field(15.0, gt=0, description="Deploy: ECS poll interval.")
 
+    # Experiment tracking (flightprice.track): every training run in MLflow.
+    mlflow_tracking: bool = Field(
+        True, description="Log every training run (params, metrics, report, model) to MLflow."
+    )
+    mlflow_uri: str | None = Field(
+        None, description="MLflow tracking server URI (production); None: the SQLite store "
+        "<home>/mlflow/mlflow.db with artifacts under <home>/mlflow/artifacts.",
+    )  # fmt: skip
+    mlflow_strict: bool = Field(
+        False, description="A tracking failure fails the training run (default: a warning)."
+    )
+    mlflow_experiment: str = Field("flightprice-training", description="MLflow experiment.")
+    mlflow_model_name: str = Field(
+        "flightprice-fare-model", description="MLflow registered model mirroring MODEL_REGISTRY."
+    )
+    mlflow_ui_port: int = Field(5000, ge=1, le=65535, description="`flightprice ui mlflow` port.")
+
+    # Monitoring after deployment (flightprice.monitor), run by the scoring flow.
+    monitoring_enabled: bool = Field(
+        True, description="The scoring flow monitors each run into MODEL_MONITORING."
+    )
+    monitoring_input_psi: float = Field(
+        0.25, gt=0, description="Input drift: a feature's PSI against the training rows above "
+        "this breaches (0.1 moderate, 0.25 significant by the usual rule of thumb).",
+    )  # fmt: skip
+    monitoring_unseen_share: float = Field(
+        0.05, ge=0, le=1,
+        description="Input drift: a share of scored rows with an unseen route, carrier or cabin "
+        "above this breaches.",
+    )  # fmt: skip
+    monitoring_output_psi: float = Field(
+        0.25, gt=0, description="Output drift: PSI of market fares or prices against the last runs."
+    )
+    monitoring_accuracy_mape: float = Field(
+        0.25, gt=0, description="Realised accuracy: MAPE of the market fare against fares "
+        "observed after it was published, above this breaches.",
+    )  # fmt: skip
+    monitoring_history_runs: int = Field(
+        5, ge=1, le=100, description="Output drift compares a run with this many earlier runs."
+    )
+    monitoring_accuracy_days: int = Field(
+        7, ge=1, le=365, description="Realised accuracy looks at fares observed in the last N days."
+    )
+    monitoring_sample_rows: int = Field(
+        100_000, ge=1000, description="Drift is measured on at most this many sampled rows."
+    )
+    monitoring_retrain: bool = Field(
+        False, description="A breach starts the training deployment (reason in TRAINING_LOG)."
+    )
+    monitoring_training_deployment: str = Field(
+        "model-training/weekly", description="The deployment a breach starts."
+    )
+
     # Local scheduling (flightprice schedule): a Prefect server + worker under <home>/prefect.
     prefect_host: str = Field("127.0.0.1", description="Interface the Prefect server binds to.")
     prefect_port: int = Field(4200, ge=1, le=65535, description="Port of the Prefect server/UI.")

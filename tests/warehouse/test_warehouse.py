@@ -9,7 +9,7 @@ from flightprice.warehouse import setup_warehouse
 from flightprice.warehouse.duckdb import DuckDBWarehouse, writer_lock
 
 LOG_TABLES = {"DATA_QUALITY_LOG", "MODEL_REGISTRY", "SCORING_LOG", "TRAINING_LOG",
-              "FLIGHT_PRICES", "PRICE_HISTORY"}
+              "FLIGHT_PRICES", "PRICE_HISTORY", "MODEL_MONITORING"}
 
 
 def test_setup_creates_schemas_and_tables_and_is_idempotent(warehouse, settings):

@@ -8,7 +8,18 @@ from typing import Annotated
 
 import typer
 
-from flightprice.cli import deploy, pipeline, pricing, revenue, run, schedule, status, train
+from flightprice.cli import (
+    deploy,
+    monitor,
+    pipeline,
+    pricing,
+    revenue,
+    run,
+    schedule,
+    status,
+    train,
+    ui,
+)
 from flightprice.cli._errors import JsonErrorsGroup
 
 app = typer.Typer(
@@ -49,6 +60,8 @@ pricing.register(app)
 train.register(app)
 deploy.register(app)
 revenue.register(app)
+ui.register(app)
+monitor.register(app)
 app.command(name="schedule")(schedule.schedule)
 app.command(name="run")(run.run)
 

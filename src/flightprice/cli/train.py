@@ -213,13 +213,16 @@ def models_promote(
 ) -> None:
     """Make VERSION the champion; the current champion retires (kept for rollback)."""
     from flightprice.registry import RegistryError, promote  # deferred: keeps --help fast
+    from flightprice.track import sync_model_aliases  # deferred: keeps --help fast
 
-    warehouse, _ = _open(settings_from(ctx))
+    settings = settings_from(ctx)
+    warehouse, _ = _open(settings)
     with guard(), warehouse:
         try:
             entry = promote(warehouse, version, reason)
         except RegistryError as exc:
             raise fail(str(exc), cause=exc) from None
+        sync_model_aliases(settings, warehouse)  # MLflow's aliases follow the registry
     _report_champion(entry, json_out)
 
 
@@ -231,13 +234,16 @@ def models_rollback(
 ) -> None:
     """Return to the previous champion; the current one goes back to challenger."""
     from flightprice.registry import RegistryError, rollback  # deferred: keeps --help fast
+    from flightprice.track import sync_model_aliases  # deferred: keeps --help fast
 
-    warehouse, _ = _open(settings_from(ctx))
+    settings = settings_from(ctx)
+    warehouse, _ = _open(settings)
     with guard(), warehouse:
         try:
             entry = rollback(warehouse, reason)
         except RegistryError as exc:
             raise fail(str(exc), cause=exc) from None
+        sync_model_aliases(settings, warehouse)  # MLflow's aliases follow the registry
     _report_champion(entry, json_out)
 
 

@@ -29,6 +29,7 @@ from flightprice.clock import new_run_id, utc_now
 from flightprice.deploy import _ecs
 from flightprice.serve.smoke import run_smoke_test
 from flightprice.settings import Settings
+from flightprice.track.mlflow_runs import sync_model_aliases
 from flightprice.warehouse import open_warehouse
 
 log = logging.getLogger(__name__)
@@ -210,6 +211,7 @@ def _make_champion(settings: Settings, version: str | None, target: str) -> str:
         if current is None or current.version != version:
             registry.promote(warehouse, version,
                              f"deployed with `flightprice deploy --target {target}`")
+            sync_model_aliases(settings, warehouse)  # MLflow's aliases follow the registry
     return version
 
 
@@ -245,6 +247,7 @@ def _roll_back_registry(settings: Settings, result: DeployResult, failure: str,
         else:
             note = "registry unchanged (no previous champion to reinstate)"
         result.detail = f"rolled back: {failure}; {note}"
+        sync_model_aliases(settings, warehouse)  # MLflow's aliases follow the registry
         registry.log_training(
             warehouse, run_id or new_run_id("deploy"), "failed", started_at=started,
             model_version=result.version, decision="rolled_back", reason=result.detail,

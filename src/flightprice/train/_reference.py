@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from flightprice.features import TARGET_COLUMN
@@ -15,6 +16,12 @@ from flightprice.features import TARGET_COLUMN
 # The request fields of a flight, as ML_TRAINING_FEATURES holds them.
 _FLIGHT_FIELDS = ("carrier", "flight_number", "origin", "destination", "cabin")
 _SHAPE_FIELDS = ("stops", "duration_minutes", "capacity")
+# Numeric inputs whose distribution monitoring compares with scoring's (flightprice.monitor).
+# Calendar features (month, day of year) are left out: flights on sale always depart later
+# than the quotes a model learned from, so they drift by design.
+DRIFT_FEATURES = ("days_to_departure", "stops", "duration_minutes", "departure_hour",
+                  "capacity", "seats_remaining", "load_factor")  # fmt: skip
+DRIFT_BINS = 10
 
 
 def route_cabin_medians(train: pd.DataFrame) -> dict[str, list]:
@@ -52,6 +59,23 @@ def known_flight(train: pd.DataFrame) -> dict[str, Any] | None:
     return flight
 
 
+def drift_reference(train: pd.DataFrame) -> dict[str, dict[str, list[float]]]:
+    """Return per drift feature the inner decile edges and the training share of each bin."""
+    reference = {}
+    for name in DRIFT_FEATURES:
+        if name not in train.columns:
+            continue
+        values = pd.to_numeric(train[name], errors="coerce").dropna().to_numpy("float64")
+        if values.size == 0:
+            continue
+        edges = np.unique(np.quantile(values, np.linspace(0, 1, DRIFT_BINS + 1))[1:-1])
+        counts = np.bincount(np.searchsorted(edges, values, side="right"), minlength=edges.size + 1)
+        reference[name] = {"edges": edges.tolist(), "shares": (counts / values.size).tolist()}
+    return reference
+
+
 def serving_reference(train: pd.DataFrame) -> dict[str, Any]:
-    """Return the metadata entries serving reads: `route_cabin_medians` and `known_flight`."""
-    return {"route_cabin_medians": route_cabin_medians(train), "known_flight": known_flight(train)}
+    """Return the metadata entries serving and monitoring read: `route_cabin_medians`,
+    `known_flight` and `drift_reference`."""
+    return {"route_cabin_medians": route_cabin_medians(train), "known_flight": known_flight(train),
+            "drift_reference": drift_reference(train)}  # fmt: skip

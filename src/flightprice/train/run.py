@@ -16,6 +16,7 @@ from flightprice.features import derive_request_features
 from flightprice.settings import Settings
 from flightprice.store import ObjectStore
 from flightprice.synth.generate import read_market_summary
+from flightprice.track.mlflow_runs import track_report, track_training
 from flightprice.train._evaluation import fit_baselines
 from flightprice.train.model import (
     DEFAULT_PARAMS,
@@ -56,6 +57,7 @@ class TrainingOutcome:
     window: dict[str, Any] = field(default_factory=dict)
     noise_floor_mape: float | None = None
     search: dict[str, Any] | None = None  # the hyperparameter search, when one ran
+    trigger: str | None = None  # why this run was started, when not by its schedule
     artifact_uri: str | None = None
     sha256: str | None = None
     seconds: float = 0.0
@@ -115,20 +117,23 @@ def run_training(
     check_quality: bool = True,
     params: Mapping[str, Any] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    trigger: str | None = None,
 ) -> TrainingOutcome:
     """Train a challenger and decide on it; every run, skipped or failed too, is logged.
 
     The first model ever becomes champion. Later ones are compared with the champion on the
     same holdout rows; with `promote` a better one (by `settings.promotion_margin`, guardrail
-    not worse) becomes champion, without it the decision says `would_promote`.
+    not worse) becomes champion, without it the decision says `would_promote`. `trigger` (a
+    monitoring breach, say) is recorded in TRAINING_LOG's reason before the decision's.
     """
     started = utc_now()
-    outcome = TrainingOutcome(run_id=run_id, status="trained")
+    outcome = TrainingOutcome(run_id=run_id, status="trained", trigger=trigger)
     market = read_market_summary(store)
     outcome.noise_floor_mape = market["noise_floor_mape"] if market else None
     if check_quality and (why := quality_gate(warehouse)):
         outcome.status, outcome.reason, outcome.decision = "skipped", why, "none"
-        registry.log_training(warehouse, run_id, "skipped", started_at=started, reason=why)
+        registry.log_training(warehouse, run_id, "skipped", started_at=started,
+                              reason=_logged_reason(why, trigger))
         log.warning("training skipped: %s", why)
         return outcome
     try:
@@ -136,7 +141,8 @@ def run_training(
     except Exception as exc:
         outcome.status, outcome.reason = "failed", f"{type(exc).__name__}: {exc}"
         registry.log_training(warehouse, run_id, "failed", started_at=started,
-                              model_version=outcome.version, reason=outcome.reason)
+                              model_version=outcome.version,
+                              reason=_logged_reason(outcome.reason, trigger))
         if isinstance(exc, InsufficientDataError):
             log.error("training failed: %s", exc)  # a data condition: no traceback
         else:
@@ -147,11 +153,18 @@ def run_training(
     registry.log_training(
         warehouse, run_id, "trained", started_at=started, model_version=outcome.version,
         decision=outcome.decision if outcome.decision in registry.DECISIONS else "none",
-        reason=outcome.reason, metrics={"model": outcome.metrics, "baselines": outcome.baselines,
+        reason=_logged_reason(outcome.reason, trigger),
+        metrics={"model": outcome.metrics, "baselines": outcome.baselines,
                                         "champion": outcome.champion_metrics},
         training_rows=outcome.rows.get("train"), holdout_rows=outcome.rows.get("holdout"),
     )
+    track_training(settings, warehouse, store, outcome)  # MLflow; a failure only warns
     return outcome
+
+
+def _logged_reason(reason: str | None, trigger: str | None) -> str | None:
+    """Return TRAINING_LOG's reason: what started the run, then what it decided."""
+    return f"triggered by {trigger}; {reason}" if trigger else reason
 
 
 def _train_and_decide(settings, warehouse, store, outcome, compare, promote, params, progress):
@@ -286,7 +299,9 @@ def build_model_report(
     frame = load_training_frame(warehouse, settings.max_training_rows)
     split = _holdout(frame, settings)
     out_dir = Path(out_dir) if out_dir else settings.home / "reports" / version
-    return build_report(
+    files = build_report(
         model, split.holdout, out_dir, title=f"flightprice model {version}",
         champion=champion_model, baselines=fit_baselines(split.train), version=version,
     )
+    track_report(settings, version, files)  # beside the run that trained it, in MLflow
+    return files

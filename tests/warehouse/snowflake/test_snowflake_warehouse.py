@@ -48,7 +48,8 @@ def test_setup_is_complete_idempotent_and_skips_only_account_statements(wh, sf_s
     assert by_schema["RAW"] == {"FARES", "SCHEDULES", "CURRENCY_RATES", "LOAD_MANIFEST",
                                 "REJECTED_ROWS"}
     assert by_schema["ML_PREDICTIONS"] == {"DATA_QUALITY_LOG", "MODEL_REGISTRY", "SCORING_LOG",
-                                           "TRAINING_LOG", "FLIGHT_PRICES", "PRICE_HISTORY"}
+                                           "TRAINING_LOG", "FLIGHT_PRICES", "PRICE_HISTORY",
+                                           "MODEL_MONITORING"}
     assert {"STAGING", "ANALYTICS"} <= set(wh.query_df(
         "SELECT schema_name FROM information_schema.schemata")["schema_name"])
     assert wh.query_df("LIST @RAW.RAW_STAGE").empty  # the stage exists (and is empty)
