@@ -174,3 +174,17 @@ def test_incremental_runs_leave_rows_they_do_not_need_alone(daily_runs, rebuilt,
     refreshed = query_rows(rebuilt, "select count(distinct transformed_at) as n "
                                     "from STAGING.int_fares_deduplicated")  # fmt: skip
     assert refreshed == [{"n": 1}]
+
+
+def test_one_not_null_node_per_table_still_checks_every_column(rebuilt, invoke_dbt, tmp_path):
+    broken = tmp_path / "wh.duckdb"
+    shutil.copy(rebuilt, broken)
+    conn = duckdb.connect(str(broken))
+    try:
+        conn.execute("update ANALYTICS.ml_training_features set carrier = null, stops = null "
+                     "where quote_id = 'q01'")  # fmt: skip
+    finally:
+        conn.close()
+    result = invoke_dbt(broken, "test", "--select", "ml_training_features_not_null")
+    [test] = result.result.results
+    assert str(test.status) == "fail" and test.failures == 2  # one row per null column
