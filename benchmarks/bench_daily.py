@@ -34,7 +34,7 @@ from flightprice.transform.dbt import run_dbt
 from flightprice.warehouse import open_warehouse
 
 START = date(2026, 9, 1)
-ROUTES = {"1m": 1240, "smoke": 4}  # ~1M fare rows a day at 1 quote per flight-cabin a day
+ROUTES = {"1m": 1240, "200k": 250, "smoke": 4}  # fare rows a day, at 1 quote per flight-cabin a day
 RESTAMP = """
 UPDATE RAW.{table}
 SET _loaded_at = CAST(regexp_extract(_source_file, '/(\\d{{4}}-\\d{{2}}-\\d{{2}})/', 1) AS TIMESTAMP)

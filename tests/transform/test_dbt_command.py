@@ -40,3 +40,17 @@ def test_full_refresh_is_added_once_and_only_to_commands_that_build(tmp_path):
     )
     command = dbt_command(stand_in, with_full_refresh(["build"]))
     assert command.count("--full-refresh") == 1
+
+
+def test_a_second_run_reuses_the_saved_parse(tmp_path):
+    # Deferred: importing dbt costs seconds; the other tests here do not need it.
+    from flightprice.transform.dbt import run_dbt
+
+    settings = Settings(home=tmp_path)
+    for _ in range(2):
+        assert run_dbt(settings, ["ls", "--select", "ml"], echo=True).success  # echo: a log file
+    assert (tmp_path / "dbt" / "target" / "partial_parse.msgpack").exists()
+    log = (tmp_path / "dbt" / "logs" / "dbt.log").read_text()
+    # The first run parses the project in full; the second finds nothing changed.
+    assert log.count("Unable to do partial parsing") == 1
+    assert "Partial parsing enabled, no changes found" in log
