@@ -12,7 +12,7 @@ from flightprice.orchestrate.retries import task_retries
 from flightprice.orchestrate.writer_slot import warehouse_writer
 from flightprice.settings import Settings, get_settings
 from flightprice.store import open_store
-from flightprice.transform.dbt import DBT_STEPS
+from flightprice.transform.dbt import DBT_STEPS, with_full_refresh
 from flightprice.transform.quality import run_quality_checks, transform
 from flightprice.warehouse import open_warehouse
 
@@ -37,9 +37,10 @@ def load_raw(settings: Settings, run_id: str) -> dict:
 
 
 @task(**RETRY)
-def dbt_step(settings: Settings, step: str, run_id: str) -> dict:
+def dbt_step(settings: Settings, step: str, run_id: str, full_refresh: bool = False) -> dict:
+    args = with_full_refresh(DBT_STEPS[step]) if full_refresh else DBT_STEPS[step]
     with warehouse_writer(settings):
-        run = transform(settings, run_id=run_id, args=DBT_STEPS[step], runner="prefect")
+        run = transform(settings, run_id=run_id, args=args, runner="prefect")
     if not run.success and step != "tests":
         raise RuntimeError(f"dbt {step} failed: {[n.name for n in run.failed]}")
     return run.to_dict()
@@ -80,8 +81,12 @@ def _notify_failure(flow, flow_run, state) -> None:  # Prefect's hook signature
 
 
 @flow(name="daily-data-pipeline", log_prints=True, on_failure=[_notify_failure])
-def daily_pipeline(force: bool = False) -> dict:
-    """Load the day's raw files and rebuild the warehouse models, tests and quality log."""
+def daily_pipeline(force: bool = False, full_refresh: bool = False) -> dict:
+    """Load the day's raw files, update the warehouse models, run the tests and quality log.
+
+    The incremental models process only the rows loaded since the last run; `full_refresh`
+    rebuilds them from all history.
+    """
     logger = get_run_logger()
     settings = get_settings()
     run_id = new_run_id("daily")
@@ -90,7 +95,7 @@ def daily_pipeline(force: bool = False) -> dict:
     if new_files or force:
         ingest = load_raw(settings, run_id)
         for step in ("staging", "dimensions", "facts", "features", "tests"):
-            steps[step] = dbt_step(settings, step, run_id)
+            steps[step] = dbt_step(settings, step, run_id, full_refresh)
         checks = quality_metrics(settings, run_id)
     else:
         logger.info("no new raw files: nothing to transform (use force=True to rebuild)")

@@ -95,6 +95,12 @@ class Settings(BaseSettings):
     quality_freshness_hours: float = Field(
         36.0, gt=0, description="No file loaded for this long: warn."
     )
+    # Transform: incremental dbt models (flightprice.transform.dbt).
+    transform_lookback_hours: float = Field(
+        6.0, ge=0,
+        description="Incremental dbt runs re-read raw rows loaded this long before the latest "
+        "load they processed (loads committed late, stamps out of order).",
+    )  # fmt: skip
     # Ingest: row-level rejects and temporal sanity (flightprice.ingest).
     ingest_max_reject_share: float = Field(
         0.10, ge=0, le=1,

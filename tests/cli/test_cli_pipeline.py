@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -59,6 +60,25 @@ def test_ingest_again_loads_nothing(home):
     assert result.exit_code == 0
     report = json.loads(result.stdout)
     assert report["loaded"] == [] and len(report["skipped_already_loaded"]) == 12
+
+
+def test_transform_again_writes_nothing_and_full_refresh_rewrites_everything(home):
+    def written() -> tuple:
+        with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
+            return conn.execute("select count(*), count(distinct transformed_at), "
+                                "max(transformed_at) from STAGING.int_fares_deduplicated"
+                                ).fetchone()  # fmt: skip
+
+    rows, writes, last = written()
+    assert rows > 0 and writes == 1
+    again = invoke(home, "transform", "--json")
+    assert again.exit_code == 0, again.output
+    assert written() == (rows, writes, last)  # nothing new loaded: no row written again
+    full = invoke(home, "transform", "--full-refresh", "--json")
+    assert full.exit_code == 0, full.output
+    assert "--full-refresh" in json.loads(full.stdout)["args"]
+    rebuilt_rows, rebuilt_writes, rebuilt_last = written()
+    assert (rebuilt_rows, rebuilt_writes) == (rows, 1) and rebuilt_last > last
 
 
 def test_generate_reports_noise_floor(pipeline):

@@ -49,6 +49,19 @@ def test_daily_flow_loads_transforms_and_logs_quality(settings, daily):
     assert again["new_files"] == 0 and again["ingest"] is None
     assert _count(settings, "SELECT COUNT(*) FROM ML_PREDICTIONS.DATA_QUALITY_LOG "
                             "WHERE check_type = 'dbt_test'") == tests_logged
+
+    # full_refresh rebuilds the incremental models from all history: one write for all rows.
+    written = "SELECT MAX(transformed_at) FROM ANALYTICS.FCT_FARE_OBSERVATION"
+    with open_warehouse(settings, read_only=True) as wh:
+        before = wh.query_df(written).iloc[0, 0]
+    rebuilt = daily(force=True, full_refresh=True, return_state=True)
+    assert rebuilt.is_completed(), rebuilt
+    assert rebuilt.result()["dbt_failed_tests"] == 0
+    with open_warehouse(settings, read_only=True) as wh:
+        after = wh.query_df("SELECT MIN(transformed_at) AS first, COUNT(*) AS n "
+                            "FROM ANALYTICS.FCT_FARE_OBSERVATION").iloc[0]
+    assert after["first"] > before
+    assert after["n"] == _count(settings, "SELECT COUNT(DISTINCT quote_id) FROM RAW.FARES")
     get_settings.cache_clear()
 
 

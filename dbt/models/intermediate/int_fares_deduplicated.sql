@@ -1,10 +1,94 @@
+{{ config(
+    materialized='incremental',
+    unique_key='quote_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+) }}
+
+{%- set fare_columns = [
+    'quote_id', 'observed_at', 'flight_id', 'carrier', 'flight_number', 'origin',
+    'destination', 'route', 'departure_at', 'cabin', 'stops', 'duration_minutes',
+    'seats_remaining', 'price_local', 'currency', 'source_file', 'loaded_at',
+] %}
+
+-- Read only by an incremental run (new rates re-price stored fares): declared for dbt's graph.
+-- depends_on: {{ ref('stg_raw__currency_rates') }}
+
 with
 
-fares as {{ inline_cte() }} (
+{% if is_incremental() %}
 
-    select * from {{ ref('stg_raw__fares') }}
+load_cutoff as (
+
+    {{ load_cutoff() }}
 
 ),
+
+new_fares as (
+
+    -- Raw rows loaded since the last run (late deliveries of old days included: the
+    -- filter is on the load instant, not on the observation).
+    select staged.*
+    from {{ ref('stg_raw__fares') }} as staged
+    cross join load_cutoff
+    where staged.loaded_at >= load_cutoff.loaded_from
+
+),
+
+new_rates as (
+
+    -- A rate delivered since the last run re-prices the stored fares of its currency
+    -- observed on or after its date.
+    select
+        staged_rates.currency,
+        min(staged_rates.rate_date) as rate_from
+    from {{ ref('stg_raw__currency_rates') }} as staged_rates
+    cross join load_cutoff
+    where staged_rates.loaded_at >= load_cutoff.loaded_from
+    group by staged_rates.currency
+
+),
+
+stored_fares as (
+
+    -- The version already kept of each quote the batch touches: ranked again beside its
+    -- re-deliveries, it keeps the result equal to a rebuild from all history.
+    select
+        {{ fare_columns | join(', ') }},
+        price_usd as stored_price_usd
+    from {{ this }}
+    where quote_id in (select new_fares.quote_id from new_fares)
+
+    union all
+
+    select
+        {% for column in fare_columns %}stored.{{ column }}, {% endfor %}
+        stored.price_usd as stored_price_usd
+    from {{ this }} as stored
+    inner join new_rates
+        on
+        stored.currency = new_rates.currency
+        and cast(stored.observed_at as date) >= new_rates.rate_from
+
+),
+
+fares as (
+
+    select {{ fare_columns | join(', ') }} from new_fares
+    union all
+    select {{ fare_columns | join(', ') }} from stored_fares
+
+),
+
+{% else %}
+
+    fares as {{ inline_cte() }} (
+
+        select * from {{ ref('stg_raw__fares') }}
+
+    ),
+
+{% endif %}
 
 currency_rates as (
 
@@ -102,6 +186,28 @@ converted as (
 
 )
 
+{%- if is_incremental() %},
+
+changed as (
+
+    -- The lookback re-reads rows already processed: write only the quotes whose kept
+    -- delivery or USD price changed, so that the models downstream redo nothing else.
+    select converted.*
+    from converted
+    where not exists (
+        select 1
+        from stored_fares
+        where
+            stored_fares.quote_id = converted.quote_id
+            and stored_fares.loaded_at = converted.loaded_at
+            and stored_fares.source_file = converted.source_file
+            and stored_fares.stored_price_usd = converted.price_usd
+    )
+
+)
+
+{%- endif %}
+
 select
     quote_id,
     observed_at,
@@ -120,6 +226,7 @@ select
     currency,
     price_usd,
     source_file,
-    loaded_at
+    loaded_at,
+    {{ run_started_at_ts() }} as transformed_at
 
-from converted
+from {% if is_incremental() %}changed{% else %}converted{% endif %}

@@ -1,10 +1,77 @@
+{{ config(
+    materialized='incremental',
+    unique_key=['carrier', 'flight_number', 'departure_at', 'cabin'],
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+) }}
+
+{%- set schedule_columns = [
+    'flight_id', 'carrier', 'flight_number', 'origin', 'destination', 'route',
+    'departure_at', 'arrival_at', 'scheduled_duration_minutes', 'cabin', 'stops',
+    'capacity_seats', 'source_file', 'loaded_at',
+] %}
+
 with
+
+{% if is_incremental() %}
+
+load_cutoff as (
+
+    {{ load_cutoff() }}
+
+),
+
+new_publications as (
+
+    select staged.*
+    from {{ ref('stg_raw__schedules') }} as staged
+    cross join load_cutoff
+    where staged.loaded_at >= load_cutoff.loaded_from
+
+),
+
+published_legs as (
+
+    select distinct
+        carrier,
+        flight_number,
+        departure_at,
+        cabin
+    from new_publications
+
+),
+
+stored_publications as (
+
+    -- The publication already kept of each leg re-published, ranked again beside the new.
+    select {% for column in schedule_columns %}stored.{{ column }}{{ ", " if not loop.last }}{% endfor %}
+    from {{ this }} as stored
+    inner join published_legs
+        on
+        stored.carrier = published_legs.carrier
+        and stored.flight_number = published_legs.flight_number
+        and stored.departure_at = published_legs.departure_at
+        and stored.cabin = published_legs.cabin
+
+),
 
 schedules as (
 
-    select * from {{ ref('stg_raw__schedules') }}
+    select {{ schedule_columns | join(', ') }} from new_publications
+    union all
+    select {{ schedule_columns | join(', ') }} from stored_publications
 
 ),
+
+{% else %}
+
+    schedules as (
+
+        select * from {{ ref('stg_raw__schedules') }}
+
+    ),
+
+{% endif %}
 
 latest_publications as (
 
@@ -17,6 +84,30 @@ latest_publications as (
     ) = 1
 
 )
+
+{%- if is_incremental() %},
+
+changed as (
+
+    -- The lookback re-reads publications already processed: write only the legs whose
+    -- kept publication changed, so that the models downstream redo nothing else.
+    select latest_publications.*
+    from latest_publications
+    where not exists (
+        select 1
+        from stored_publications
+        where
+            stored_publications.carrier = latest_publications.carrier
+            and stored_publications.flight_number = latest_publications.flight_number
+            and stored_publications.departure_at = latest_publications.departure_at
+            and stored_publications.cabin = latest_publications.cabin
+            and stored_publications.loaded_at = latest_publications.loaded_at
+            and stored_publications.source_file = latest_publications.source_file
+    )
+
+)
+
+{%- endif %}
 
 select
     flight_id,
@@ -32,6 +123,7 @@ select
     stops,
     capacity_seats,
     source_file,
-    loaded_at
+    loaded_at,
+    {{ run_started_at_ts() }} as transformed_at
 
-from latest_publications
+from {% if is_incremental() %}changed{% else %}latest_publications{% endif %}

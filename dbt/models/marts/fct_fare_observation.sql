@@ -1,10 +1,48 @@
+{{ config(
+    materialized='incremental',
+    unique_key='quote_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ create_watermark_table() }}",
+    post_hook="{{ record_watermark() }}",
+) }}
+
+-- Read only by an incremental run (re-published flights): declared for dbt's graph.
+-- depends_on: {{ ref('int_schedules_deduplicated') }}
+
 with
+
+{% if is_incremental() %}
+
+republished_flights as (
+
+    -- A new schedule publication can change a flight's capacity, read from dim_flight.
+    select distinct flight_id
+    from {{ ref('int_schedules_deduplicated') }}
+    where transformed_at > {{ last_built_at() }}
+
+),
 
 fares as (
 
-    select * from {{ ref('int_fares_deduplicated') }}
+    -- Quotes written since this model's last build, and the quotes of re-published flights.
+    select *
+    from {{ ref('int_fares_deduplicated') }}
+    where
+        transformed_at > {{ last_built_at() }}
+        or flight_id in (select republished_flights.flight_id from republished_flights)
 
 ),
+
+{% else %}
+
+    fares as (
+
+        select * from {{ ref('int_fares_deduplicated') }}
+
+    ),
+
+{% endif %}
 
 flights as (
 
@@ -36,7 +74,8 @@ final as (
         {{ load_factor('fares.seats_remaining', 'flights.capacity_seats') }} as load_factor,
         fares.price_local,
         fares.currency,
-        fares.price_usd
+        fares.price_usd,
+        {{ run_started_at_ts() }} as transformed_at
 
     from fares
     left join flights

@@ -1,10 +1,50 @@
+{{ config(
+    materialized='incremental',
+    unique_key=['flight_id', 'cabin', 'observation_date'],
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ create_watermark_table() }}",
+    post_hook="{{ record_watermark() }}",
+) }}
+
 with
+
+{% if is_incremental() %}
+
+changed_days as (
+
+    -- The flight days that gained or changed a quote since this model's last build.
+    select distinct
+        flight_id,
+        cabin,
+        observation_date
+    from {{ ref('fct_fare_observation') }}
+    where transformed_at > {{ last_built_at() }}
+
+),
 
 observations as (
 
-    select * from {{ ref('fct_fare_observation') }}
+    -- Every quote of those days, so that each is aggregated whole again.
+    select all_observations.*
+    from {{ ref('fct_fare_observation') }} as all_observations
+    inner join changed_days
+        on
+        all_observations.flight_id = changed_days.flight_id
+        and all_observations.cabin = changed_days.cabin
+        and all_observations.observation_date = changed_days.observation_date
 
 ),
+
+{% else %}
+
+    observations as (
+
+        select * from {{ ref('fct_fare_observation') }}
+
+    ),
+
+{% endif %}
 
 daily_prices as (
 

@@ -2,11 +2,24 @@
 -- price quoted. Model features are derived from these columns in Python
 -- (flightprice.features), by the code the API and batch scoring run.
 
+{{ config(
+    materialized='incremental',
+    unique_key='quote_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ create_watermark_table() }}",
+    post_hook="{{ record_watermark() }}",
+) }}
+
 with
 
 observations as (
 
     select * from {{ ref('fct_fare_observation') }}
+    {% if is_incremental() -%}
+        -- Only the quotes written since this model's last build.
+        where transformed_at > {{ last_built_at() }}
+    {%- endif %}
 
 ),
 

@@ -186,16 +186,28 @@ def transform(
     select: Annotated[
         str | None, typer.Option(help="dbt selector, e.g. 'staging' or 'ml'.")
     ] = None,
+    full_refresh: Annotated[
+        bool,
+        typer.Option(
+            "--full-refresh",
+            help="Rebuild the incremental models from all history instead of the rows "
+            "loaded since the last run.",
+        ),
+    ] = False,
     json_out: JsonOption = False,
 ) -> None:
     """Run dbt build (seeds, staging, intermediate, marts, ML features, tests); log test results.
 
-    Exit code 5 when a dbt model or test failed.
+    The de-duplicated fares and schedules, the fare and daily facts and the training
+    features are incremental: a run reads only the raw rows loaded since the last one
+    (FLIGHTPRICE_TRANSFORM_LOOKBACK_HOURS back). Exit code 5 when a dbt model or test failed.
     """
     # deferred: keeps --help fast
     from flightprice.transform.quality import transform as run_transform
 
     args = ["build", *(["--select", select] if select else [])]
+    if full_refresh:
+        args.append("--full-refresh")
     with guard(), console.status("dbt build …", spinner="dots") if not json_out else nullcontext():
         run = run_transform(settings_from(ctx), run_id=new_run_id("transform"), args=args)
     if not json_out:

@@ -35,6 +35,11 @@ def run(
     ctx: typer.Context,
     name: Annotated[FlowName, typer.Argument(help="Which flow to run.")],
     force: Annotated[bool, typer.Option(help="Run every step even with no new input.")] = False,
+    full_refresh: Annotated[
+        bool,
+        typer.Option("--full-refresh",
+                     help="daily: rebuild the incremental dbt models from all history."),
+    ] = False,
     json_out: JsonOption = False,
 ) -> None:
     """Run a pipeline flow through Prefect now (a temporary Prefect server starts if none is set).
@@ -51,7 +56,7 @@ def run(
     get_settings.cache_clear()
     with guard():
         flow = load_flow(settings.flows_dir, name.value)
-        kwargs = {"force": force} if name.value == "daily" else {}
+        kwargs = {"force": force, "full_refresh": full_refresh} if name.value == "daily" else {}
         state = flow(**kwargs, return_state=True)
     result = state.result(raise_on_failure=False)
     if not json_out:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+
+import yaml
 
 from flightprice.settings import Settings
 from flightprice.warehouse._snowflake_connect import with_block_credentials
@@ -115,9 +118,28 @@ def stand_in_args(settings: Settings, args: Sequence[str]) -> list[str]:
     extra = []
     if args[0] in ("build", "test"):
         extra += ["--exclude-resource-type", "unit_test"]
-    if args[0] in ("build", "run"):
+    if args[0] in ("build", "run") and "--full-refresh" not in args:
         extra.append("--full-refresh")
     return extra
+
+
+def with_full_refresh(args: Sequence[str]) -> list[str]:
+    """Return `args` rebuilding incremental models from all history (`build`/`run` only)."""
+    if args and args[0] in ("build", "run") and "--full-refresh" not in args:
+        return [*args, "--full-refresh"]
+    return list(args)
+
+
+def dbt_vars_arg(settings: Settings, dbt_vars: str | None = None) -> str:
+    """Return dbt's `--vars`: the settings' lookback, then `dbt_vars` (YAML) over it.
+
+    Always passed with the same settings, so that dbt's partial parse (which re-parses the
+    whole project when vars change) keeps working between runs.
+    """
+    values: dict[str, Any] = {"lookback_hours": settings.transform_lookback_hours}
+    if dbt_vars:
+        values |= yaml.safe_load(dbt_vars) or {}
+    return json.dumps(values, sort_keys=True)
 
 
 @contextlib.contextmanager
@@ -147,8 +169,8 @@ def dbt_command(settings: Settings, args: Sequence[str], dbt_vars: str | None = 
         "--log-path", str(state / "logs"),
         *stand_in_args(settings, args),
     ]
-    if dbt_vars:
-        full += ["--vars", dbt_vars]
+    if args and args[0] not in ("clean", "deps", "debug"):
+        full += ["--vars", dbt_vars_arg(settings, dbt_vars)]
     return full
 
 

@@ -1,0 +1,148 @@
+"""Benchmark the incremental daily run: one new day on top of short and long histories.
+
+    uv run python benchmarks/bench_daily.py --day-rows 1m --history 3 --history 30
+    uv run python benchmarks/bench_daily.py --day-rows smoke --history 1 --history 3
+
+Generates `max(history) + 1` days of the synthetic market once (not timed). For each history
+length H: a fresh warehouse ingests the H days before the last one and builds everything
+(`dbt build`, timed as the full rebuild at that size); the history's load stamps are then
+moved back to 06:00 of each file's day, as if each day had been loaded on its own morning
+(else the lookback window would re-read the whole history, loaded seconds earlier). Then
+the timed daily run: `load_raw_files` of the new day + `dbt build` (incremental models, all
+tests), against bare = DuckDB `CREATE TABLE AS SELECT * FROM read_csv(...)` of the same
+day's files into a fresh file, in the same process. One JSON line per history; results in
+README.md here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from flightprice.ingest.load import load_raw_files
+from flightprice.project import init_project
+from flightprice.settings import Settings
+from flightprice.store import LocalStore
+from flightprice.synth.generate import generate_market
+from flightprice.transform.dbt import run_dbt
+from flightprice.warehouse import open_warehouse
+
+START = date(2026, 9, 1)
+ROUTES = {"1m": 1240, "200k": 250, "smoke": 4}  # fare rows a day, at 1 quote per flight-cabin a day
+RESTAMP = """
+UPDATE RAW.{table}
+SET _loaded_at = CAST(regexp_extract(_source_file, '/(\\d{{4}}-\\d{{2}}-\\d{{2}})/', 1) AS TIMESTAMP)
+                 + INTERVAL 6 HOUR
+"""
+
+
+def bare_load(day_dir: dict[str, Path], target: Path) -> float:
+    """Load the day's raw CSVs with DuckDB's own reader; return seconds."""
+    con = duckdb.connect(str(target))
+    start = time.perf_counter()
+    for feed, folder in day_dir.items():
+        con.execute(
+            f"CREATE TABLE {feed} AS SELECT * FROM read_csv(?, header = true)",
+            [str(folder / "*.csv")],
+        )
+    con.execute("CHECKPOINT")
+    seconds = time.perf_counter() - start
+    con.close()
+    return seconds
+
+
+def market(workdir: Path, size: str, days: int) -> Path:
+    """Write the market once under workdir/market/lake; return the lake."""
+    lake = workdir / "market" / "lake"
+    if not (lake / "raw-data").exists():
+        generate_market(LocalStore(lake), start=START, days=days, routes=ROUTES[size], seed=7,
+                        fmt="csv", quotes_per_day=1.0, schedules="new")  # fmt: skip
+    return lake
+
+
+def day_folders(lake: Path) -> list[str]:
+    return sorted(p.name for p in (lake / "raw-data" / "fares").iterdir())
+
+
+def copy_days(lake: Path, target_lake: Path, days: list[str]) -> dict[str, Path]:
+    copied = {}
+    for feed in ("fares", "schedules"):
+        for day in days:
+            source = lake / "raw-data" / feed / day
+            if source.exists():
+                shutil.copytree(source, target_lake / "raw-data" / feed / day)
+                copied[feed] = target_lake / "raw-data" / feed / day
+    return copied
+
+
+def run(lake: Path, workdir: Path, history: int) -> dict:
+    home = workdir / f"history-{history}"
+    shutil.rmtree(home, ignore_errors=True)
+    settings = Settings(home=home)
+    init_project(settings)
+    days = day_folders(lake)
+    new_day, past = days[-1], days[-1 - history : -1]
+    copy_days(lake, settings.lake, past)
+    store = LocalStore(settings.lake)
+    with open_warehouse(settings) as warehouse:
+        load_raw_files(store, warehouse)
+        for table in ("FARES", "SCHEDULES"):
+            warehouse.execute(RESTAMP.format(table=table))
+    start = time.perf_counter()
+    full = run_dbt(settings, ["build"])
+    full_s = time.perf_counter() - start
+    assert full.success, [n.name for n in full.failed]
+
+    new = copy_days(lake, settings.lake, [new_day])
+    bare = bare_load(new, home / "bare.duckdb")
+    start = time.perf_counter()
+    with open_warehouse(settings) as warehouse:
+        report = load_raw_files(store, warehouse)
+    ingest_s = time.perf_counter() - start
+    start = time.perf_counter()
+    dbt = run_dbt(settings, ["build"])
+    dbt_s = time.perf_counter() - start
+    assert not report.quarantined and not report.failed and dbt.success, "daily run failed"
+    with open_warehouse(settings, read_only=True) as warehouse:
+        rows = warehouse.query_df("SELECT COUNT(*) AS n FROM RAW.FARES").iloc[0, 0]
+    daily = ingest_s + dbt_s
+    slowest = sorted(dbt.nodes, key=lambda node: node.seconds, reverse=True)[:5]
+    return {
+        "history_days": history, "new_day": new_day, "new_day_fare_rows": sum(
+            row["rows"] for row in report.to_dict()["loaded"] if row["feed"] == "fares"),
+        "raw_fare_rows": int(rows), "full_build_s": round(full_s, 2),
+        "bare_load_s": round(bare, 2), "ingest_s": round(ingest_s, 2),
+        "dbt_build_s": round(dbt_s, 2), "daily_s": round(daily, 2),
+        "ratio_to_bare": round(daily / bare, 2), "dbt_nodes": len(dbt.nodes),
+        "slowest_dbt_nodes": [[node.name, node.seconds] for node in slowest],
+    }  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--day-rows", choices=sorted(ROUTES), default="1m")
+    parser.add_argument("--history", type=int, action="append", required=True)
+    parser.add_argument("--workdir", type=Path, default=Path(__file__).parent / ".data-daily")
+    parser.add_argument("--keep", action="store_true", help="Keep the generated data.")
+    args = parser.parse_args()
+    lake = market(args.workdir, args.day_rows, max(args.history) + 1)
+    results = []
+    for history in args.history:
+        results.append(run(lake, args.workdir, history))
+        print(json.dumps(results[-1]), flush=True)
+        shutil.rmtree(args.workdir / f"history-{history}", ignore_errors=True)
+    if len(results) == 2:
+        short, long = results
+        print(json.dumps({"daily_time_factor": round(long["daily_s"] / short["daily_s"], 2)}))
+    if not args.keep:
+        shutil.rmtree(args.workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
