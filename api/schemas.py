@@ -171,6 +171,11 @@ class Quote(BaseModel):
         "the training prices (FLIGHTPRICE_UNSEEN_POLICY=baseline, something unseen, route and "
         "cabin known)."
     )
+    arm: Literal["champion", "challenger"] = Field(
+        "champion",
+        description="The experiment arm that priced this flight (FLIGHTPRICE_EXPERIMENT_*): "
+        "champion, or challenger for its share of the flights; champion when none runs.",
+    )
 
     model_config = ConfigDict(
         json_schema_extra={

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from flightprice.cli import deploy, pipeline, pricing, run, schedule, status, train
+from flightprice.cli import deploy, experiment, pipeline, pricing, run, schedule, status, train
 from flightprice.cli._errors import JsonErrorsGroup
 
 app = typer.Typer(
@@ -48,6 +48,7 @@ status.register(app)
 pricing.register(app)
 train.register(app)
 deploy.register(app)
+experiment.register(app)
 app.command(name="schedule")(schedule.schedule)
 app.command(name="run")(run.run)
 
