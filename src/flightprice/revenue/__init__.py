@@ -1,0 +1,17 @@
+"""Revenue: simulated customers, demand estimation, pricing policies and the simulator."""
+
+from flightprice._exports import lazy_exports
+
+_EXPORTS = {
+    "MarketParams": ".demand",
+    "Segment": ".demand",
+    "SEGMENTS": ".demand",
+    "Market": ".demand",
+    "Customers": ".demand",
+    "build_market": ".demand",
+    "draw_customers": ".demand",
+    "sell_day": ".demand",
+}
+
+__all__ = [*_EXPORTS]  # noqa: PLE0604 (the names of the lazy exports above)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
