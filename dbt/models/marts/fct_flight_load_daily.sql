@@ -30,7 +30,12 @@ daily_sales as (
 cumulative as (
 
     select
-        daily_sales.*,
+        flight_id,
+        cabin,
+        booking_date,
+        bookings,
+        seats_booked,
+        revenue_usd,
         sum(seats_booked) over (
             partition by flight_id, cabin
             order by booking_date
