@@ -12,6 +12,8 @@ _EXPORTS = {
     "ArmRouter": ".serving",
     "experiment_report": ".report",
     "ExperimentReport": ".report",
+    "drive_api": ".drive",
+    "DriveResult": ".drive",
     "report_experiment": ".run",
     "NoExperimentDataError": ".run",
 }

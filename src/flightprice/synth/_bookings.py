@@ -20,6 +20,7 @@ Poisson(0.5), at most MAX_BOOKING_SEATS), price_paid per seat and currency as qu
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -28,6 +29,10 @@ import pyarrow.compute as pc
 from flightprice.contract import CABINS, MAX_BOOKING_SEATS
 from flightprice.revenue.demand import MarketParams
 from flightprice.synth import _market as market
+from flightprice.synth._day import _encode, _flight_columns
+
+if TYPE_CHECKING:
+    from flightprice.store import ObjectStore
 
 BOOKING_COLUMNS = ("booking_id", "booked_at", "carrier", "flight_number", "origin",
                    "destination", "departure_at", "cabin", "seats", "price_paid", "currency")  # fmt: skip
@@ -146,3 +151,23 @@ def _table(
 
 def _seconds(column: pa.ChunkedArray) -> np.ndarray:
     return column.cast(pa.timestamp("s")).cast(pa.int64()).to_numpy()
+
+
+def market_flights(seed: int, routes: int, departure_days: list[date]) -> pa.Table:
+    """Return the market's flights and cabins departing on `departure_days`: the request
+    columns of a quote (no time or seats) and each cabin's capacity."""
+    net = market.build_network(seed, routes)
+    days = np.array([(d - date(1970, 1, 1)).days for d in departure_days], dtype=np.int64)
+    fc = np.tile(np.arange(len(net)), len(days))
+    departure = np.repeat(days * 86400, len(net)) + net.departure_minute[fc] * 60
+    columns = _flight_columns(net, fc, departure, with_arrival=False)
+    columns["duration_minutes"] = pa.array(net.duration[fc], pa.int32())
+    columns["capacity"] = pa.array(net.capacity[fc], pa.int32())
+    return pa.table(columns)
+
+
+def write_bookings(store: ObjectStore, day: date, bookings: pa.Table, fmt: str = "csv") -> str:
+    """Write one day's bookings file where the feed delivers it; return its key."""
+    key = f"raw-data/bookings/{day.isoformat()}/bookings.{fmt}"
+    store.write_bytes(key, _encode(bookings.select(BOOKING_COLUMNS), fmt))
+    return key
