@@ -8,7 +8,17 @@ from typing import Annotated
 
 import typer
 
-from flightprice.cli import deploy, experiment, pipeline, pricing, run, schedule, status, train
+from flightprice.cli import (
+    deploy,
+    experiment,
+    pipeline,
+    pricing,
+    revenue,
+    run,
+    schedule,
+    status,
+    train,
+)
 from flightprice.cli._errors import JsonErrorsGroup
 
 app = typer.Typer(
@@ -48,6 +58,7 @@ status.register(app)
 pricing.register(app)
 train.register(app)
 deploy.register(app)
+revenue.register(app)
 experiment.register(app)
 app.command(name="schedule")(schedule.schedule)
 app.command(name="run")(run.run)

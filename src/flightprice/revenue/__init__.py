@@ -11,6 +11,19 @@ _EXPORTS = {
     "build_market": ".demand",
     "draw_customers": ".demand",
     "sell_day": ".demand",
+    "DemandModel": ".estimate",
+    "HISTORY_COLUMNS": ".estimate",
+    "fit_demand": ".estimate",
+    "emsr_b": ".emsr",
+    "POLICIES": ".policies",
+    "Policy": ".policies",
+    "build_policy": ".policies",
+    "PolicyRun": ".simulate",
+    "Simulation": ".simulate",
+    "compare": ".simulate",
+    "learning_history": ".simulate",
+    "run_policy": ".simulate",
+    "simulate": ".simulate",
 }
 
 __all__ = [*_EXPORTS]  # noqa: PLE0604 (the names of the lazy exports above)

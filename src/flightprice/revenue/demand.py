@@ -135,16 +135,22 @@ class Market:
         """Return each unit's cabin by name."""
         return np.asarray(self.params.cabins)[self.cabin]
 
-    def sale_probability(self, ratio: np.ndarray, comp_ratio: np.ndarray) -> np.ndarray:
-        """Return P(reservation >= price) by segment: (segment, *shape) from price/market fare.
+    def true_rate(self, grid: np.ndarray) -> np.ndarray:
+        """Return expected buyers per seat per day at price = grid x market fare, (T, R).
 
-        `comp_ratio` is the competitor's fare / the market fare (broadcast against `ratio`).
+        The competitor's fare is unknown ahead of the day, so its noise is integrated out:
+        P(buy) = P(wtp >= r) x P(competitor x (1 + premium) >= r) per segment.
         """
-        out = []
-        for s in self.params.segments:
-            wtp = stats.norm.sf((np.log(ratio) - np.log(s.wtp_median)) / s.wtp_log_sd)
-            out.append(wtp * (ratio <= comp_ratio * (1.0 + s.switching_premium)))
-        return np.array(out)
+        params = self.params
+        sd = params.competitor_log_sd
+        log_r = np.log(grid)[None, :]
+        rate = np.zeros((params.horizon_days, len(grid)))
+        weights = params.arrival_weights()
+        for s, w in zip(params.segments, weights, strict=True):
+            wtp = stats.norm.sf((log_r - np.log(s.wtp_median)) / s.wtp_log_sd)
+            cheaper = stats.norm.sf((log_r - np.log1p(s.switching_premium)) / sd)
+            rate += params.arrivals_per_seat() * s.share * w[:, None] * wtp * cheaper
+        return rate
 
 
 @dataclass(frozen=True, eq=False)
