@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         params=settings.pricing,
         metrics=app_metrics,
         unseen_policy=settings.unseen_policy,
+        pricing_policy=settings.pricing_policy,
     )
     # FLIGHTPRICE_EXPERIMENT_*: the challenger's share of the flights is priced by it.
     arms = experiment.arm_router(settings, price_many)

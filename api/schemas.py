@@ -171,6 +171,11 @@ class Quote(BaseModel):
         "the training prices (FLIGHTPRICE_UNSEEN_POLICY=baseline, something unseen, route and "
         "cabin known)."
     )
+    policy: Literal["rule", "ladder", "optimal", "oracle"] = Field(
+        "rule",
+        description="The pricing policy that set the price (FLIGHTPRICE_PRICING_POLICY); a "
+        "request without capacity or seats remaining is priced by rule.",
+    )
     arm: Literal["champion", "challenger"] = Field(
         "champion",
         description="The experiment arm that priced this flight (FLIGHTPRICE_EXPERIMENT_*): "
@@ -189,6 +194,7 @@ class Quote(BaseModel):
                     "model_version": "v20261126T070102Z-3fa9c1",
                     "observed_at": "2026-09-20T12:00:00", "days_to_departure": 25.27,
                     "unseen": [], "confidence": "high", "fare_source": "model",
+                    "policy": "rule",
                 }
             ]
         }

@@ -145,8 +145,9 @@ async def price_arrow(request: Request) -> Response:
     settings = state.settings
     mark = request.headers.get(MARK_REFUSED_HEADER, "").lower() == "mark"
     payload = await run_in_threadpool(
-        _price_table, model, table, settings.pricing, state.metrics, settings.unseen_policy, mark
-    )
+        _price_table, model, table, settings.pricing, state.metrics, settings.unseen_policy, mark,
+        settings.pricing_policy,
+    )  # fmt: skip
     return Response(payload, media_type=ARROW_STREAM, headers={"x-model-version": model.version})
 
 
@@ -157,12 +158,13 @@ def _price_table(
     metrics: ApiMetrics,
     unseen_policy: UnseenPolicy,
     mark_refused: bool = False,
+    pricing_policy: str = "rule",
 ) -> bytes:
     try:
         frame = request_frame(table)
     except RequestTableError as exc:
         raise RequestValidationError([p.to_error() for p in exc.problems]) from None
-    quotes = _quote(model, frame, params, metrics, unseen_policy)
+    quotes = _quote(model, frame, params, metrics, unseen_policy, pricing_policy)
     if quotes.refused.any() and not mark_refused:
         raise RequestValidationError(_refused_columns(quotes))
     priced = quotes.to_arrow(mark_refused)
@@ -179,13 +181,14 @@ def quote_flights(
     params: PricingParams,
     metrics: ApiMetrics,
     unseen_policy: UnseenPolicy = "price",
+    pricing_policy: str = "rule",
 ) -> list[dict[str, Any] | RequestValidationError]:
     """Price validated requests with one `quote` call; one response body per request.
 
     A request the unseen policy refuses gets its 422 (loc `body.<input>`) instead of a body.
     """
-    quotes = _quote(model, _columns(flights), params, metrics, unseen_policy)
-    r, flags, sources = quotes.result, quotes.flags, quotes.fare_sources
+    quotes = _quote(model, _columns(flights), params, metrics, unseen_policy, pricing_policy)
+    r, flags, sources, policies = quotes.result, quotes.flags, quotes.fare_sources, quotes.policies
     return [
         _refused_row(quotes, i)
         if quotes.refused[i]
@@ -208,6 +211,7 @@ def quote_flights(
             "unseen": flags.names(i),
             "confidence": flags.confidence[i],
             "fare_source": sources[i],
+            "policy": policies[i],
         }
         for i, flight in enumerate(flights)
     ]
@@ -219,9 +223,10 @@ def _quote(
     params: PricingParams,
     metrics: ApiMetrics,
     unseen_policy: UnseenPolicy,
+    pricing_policy: str = "rule",
 ) -> Quotes:
     try:
-        quotes = quote(model, requests, params, unseen_policy)
+        quotes = quote(model, requests, params, unseen_policy, pricing_policy)
     except (FeatureError, ValueError) as exc:  # schema checks should have caught it first
         raise _invalid("body", str(exc)) from None
     codes, counts = np.unique(quotes.result.guardrail, return_counts=True)

@@ -164,6 +164,12 @@ class Settings(BaseSettings):
         "...): price: the model's price, flagged; baseline: the route x cabin training median "
         "when route and cabin are known, else price; refuse: 422 (batch scoring skips the row).",
     )
+    pricing_policy: Literal["rule", "ladder", "optimal", "oracle"] = Field(
+        "rule",
+        description="What prices the API and batch scoring: rule: the market fare with the "
+        "demand and urgency adjustments; ladder, optimal, oracle: revenue policies "
+        "(src/flightprice/revenue/serving.py). Each quote's `policy` says which priced it.",
+    )
     smoke_latency_budget_ms: float = Field(
         250.0, gt=0, description="Smoke test: highest acceptable p95 latency of /v1/price."
     )

@@ -82,3 +82,24 @@ def test_without_an_experiment_quotes_say_champion_and_nothing_is_logged(client,
     quote = client.post("/v1/price", json=FLIGHTS[0]).json()
     assert quote["arm"] == "champion"
     assert not api_settings.experiment_log.exists()
+
+
+def test_a_policy_challenger_prices_its_flights_with_that_policy(experiment_settings, serve_api):
+    settings = experiment_settings.model_copy(
+        update={"experiment_challenger": "optimal", "experiment_name": "policy"}
+    )
+    with serve_api(settings) as url, httpx.Client(base_url=url, timeout=120) as client:
+        quotes = client.post("/v1/price/batch", json={"flights": FLIGHTS}).json()["quotes"]
+    experiment = Experiment("policy", "optimal", 0.5)
+    expected = [
+        experiment.arm_of(flight_id(f["carrier"], f["flight_number"],
+                                    datetime.fromisoformat(f["departure_at"])))
+        for f in FLIGHTS
+    ]  # fmt: skip
+    assert [q["arm"] for q in quotes] == expected and set(expected) == {"champion", "challenger"}
+    assert [q["policy"] for q in quotes] == [
+        "optimal" if arm == "challenger" else "rule" for arm in expected
+    ]
+    assert {q["model_version"] for q in quotes} == {"v-test-1"}
+    log = read_assignments(settings.experiment_log, "policy")
+    assert sorted(log["arm"]) == sorted(expected) and set(log["challenger"]) == {"optimal"}

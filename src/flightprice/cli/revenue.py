@@ -57,8 +57,8 @@ def simulate(
     season of price tests; `oracle` knows it.
     """
     # Deferred: keeps --help fast (numpy, scipy, scikit-learn).
-    from flightprice.revenue.report import result_dict, write_report
-    from flightprice.revenue.simulate import simulate as run_simulation
+    from flightprice.revenue.report import result_dict, write_report  # deferred: see above
+    from flightprice.revenue.simulator import simulate as run_simulation  # deferred: see above
 
     if policy == vs:
         raise fail(

@@ -18,12 +18,12 @@ _EXPORTS = {
     "POLICIES": ".policies",
     "Policy": ".policies",
     "build_policy": ".policies",
-    "PolicyRun": ".simulate",
-    "Simulation": ".simulate",
-    "compare": ".simulate",
-    "learning_history": ".simulate",
-    "run_policy": ".simulate",
-    "simulate": ".simulate",
+    "PolicyRun": ".simulator",
+    "Simulation": ".simulator",
+    "compare": ".simulator",
+    "learning_history": ".simulator",
+    "run_policy": ".simulator",
+    "simulate": ".simulator",
 }
 
 __all__ = [*_EXPORTS]  # noqa: PLE0604 (the names of the lazy exports above)

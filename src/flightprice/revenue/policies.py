@@ -28,7 +28,7 @@ from flightprice.revenue.demand import Market
 from flightprice.revenue.emsr import emsr_b, open_class
 from flightprice.revenue.estimate import DemandModel
 
-__all__ = ["LADDER", "POLICIES", "Policy", "build_policy"]
+__all__ = ["GRID", "LADDER", "POLICIES", "Policy", "build_policy", "class_demand"]
 
 POLICIES: tuple[str, ...] = ("ladder", "rule", "optimal", "oracle")
 # Fare classes as multiples of the base fare, highest first (six classes, as in PODS' ladders).
@@ -136,25 +136,30 @@ def _bid_price_policy(market, params, demand, name) -> BidPricePolicy:
     return BidPricePolicy(market, params, tables, row, name)
 
 
+def class_demand(per_seat: np.ndarray, fare_curve: np.ndarray) -> np.ndarray:
+    """Return each ladder class's expected buyers per seat over the horizon from (T, R) rates.
+
+    Buyers willing to pay class j's fare on day t arrive at the rate at its multiple of that
+    day's market fare (interpolated on the grid in log price); class j's demand is those
+    willing to pay its fare but not the next class up's.
+    """
+    ratio = LADDER[None, :] / fare_curve[:, None]  # (T, classes)
+    log_grid = np.log(GRID)
+    willing = np.array([
+        np.interp(np.log(ratio[t]), log_grid, per_seat[t]) for t in range(len(ratio))
+    ]).sum(axis=0)  # fmt: skip
+    return np.maximum(np.diff(np.concatenate([[0.0], willing])), 1e-9)
+
+
 def _ladder_policy(market: Market, params: PricingParams, demand: DemandModel) -> LadderPolicy:
     """Forecast each class's demand from the estimate, then set EMSR-b protection levels."""
     per_seat, group = _per_seat_rate(market, demand, GRID)
     fare_curve = market.params.fare_curve()
     protection = np.empty((len(market), len(LADDER) - 1))
-    for key in np.unique(np.stack([group, market.capacity], axis=1), axis=0):
-        g, capacity = key
+    for g, capacity in np.unique(np.stack([group, market.capacity], axis=1), axis=0):
         units = (group == g) & (market.capacity == capacity)
-        # Buyers willing to pay class j's fare on day t: the rate at its multiple of that
-        # day's market fare (interpolated on the grid in log price).
-        ratio = LADDER[None, :] / fare_curve[:, None]  # (T, classes)
-        log_grid = np.log(GRID)
-        willing = np.array([
-            np.interp(np.log(ratio[t]), log_grid, per_seat[g, t]) for t in range(len(ratio))
-        ]).sum(axis=0) * capacity  # fmt: skip
-        mean = np.diff(np.concatenate([[0.0], willing]))
-        mean = np.maximum(mean, 1e-9)
-        levels = emsr_b(LADDER, mean, np.sqrt(mean), float(capacity))
-        protection[units] = levels
+        mean = class_demand(per_seat[g], fare_curve) * capacity
+        protection[units] = emsr_b(LADDER, mean, np.sqrt(mean), float(capacity))
     return LadderPolicy(market, params, protection)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from flightprice.clock import utc_now
-from flightprice.revenue.simulate import PRICE_PATHS, Simulation, compare
+from flightprice.revenue.simulator import PRICE_PATHS, Simulation, compare
 
 __all__ = ["result_dict", "summary_markdown", "write_report"]
 

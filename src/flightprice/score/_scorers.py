@@ -45,12 +45,19 @@ class LocalScorer:
     mode: Mode = "local"
 
     def __init__(
-        self, model: LoadedModel, params: PricingParams, unseen_policy: UnseenPolicy = "price"
+        self,
+        model: LoadedModel,
+        params: PricingParams,
+        unseen_policy: UnseenPolicy = "price",
+        pricing_policy: str = "rule",
     ) -> None:
         self.model, self.params, self.unseen_policy = model, params, unseen_policy
+        self.pricing_policy = pricing_policy
 
     def price(self, rows: pa.Table) -> pa.Table:
-        quotes = quote(self.model, request_frame(rows), self.params, self.unseen_policy)
+        quotes = quote(
+            self.model, request_frame(rows), self.params, self.unseen_policy, self.pricing_policy
+        )
         # Refused rows come back marked, as from the API: score.batch skips them.
         return quotes.to_arrow(mark_refused=True)
 
@@ -87,7 +94,7 @@ def open_scorer(settings: Settings, mode: Mode, warehouse: Warehouse, store: Obj
     """Return the scorer for `mode`: the registry's champion in-process, or the API's client."""
     if mode == "local":
         model = registry.load_champion(warehouse, store)
-        return LocalScorer(model, settings.pricing, settings.unseen_policy)
+        return LocalScorer(model, settings.pricing, settings.unseen_policy, settings.pricing_policy)
     if mode != "api":
         raise ValueError(f"mode must be 'api' or 'local', not {mode!r}")
     client = PricingClient(

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MODEL_VERSION_KEY = b"model_version"  # Arrow schema metadata of a priced table
+POLICY_KEY = b"pricing_policy"  # ... and the pricing policies that priced its rows
 REFUSED_COLUMN = "refused"  # to_arrow(mark_refused=True): the unseen policy refused the row
 PRICED_SCHEMA = pa.schema(
     [
@@ -84,6 +85,14 @@ class Quotes:
     flags: UnseenInputs
     from_baseline: np.ndarray  # bool: the market fare is the route x cabin training median
     refused: np.ndarray  # bool
+    policy: np.ndarray | None = None  # the pricing policy of each row (None: all "rule")
+
+    @property
+    def policies(self) -> np.ndarray:
+        """Return the pricing policy that priced each row (FLIGHTPRICE_PRICING_POLICY)."""
+        if self.policy is None:
+            return np.full(len(self), "rule", dtype=object)
+        return self.policy
 
     def __len__(self) -> int:
         return len(self.result)
@@ -112,7 +121,10 @@ class Quotes:
         )
         if mark_refused:
             table = _mark_refused(table, self.refused)
-        return table.replace_schema_metadata({MODEL_VERSION_KEY: self.model_version.encode()})
+        policies = ",".join(sorted(set(self.policies)))
+        return table.replace_schema_metadata(
+            {MODEL_VERSION_KEY: self.model_version.encode(), POLICY_KEY: policies.encode()}
+        )
 
     @property
     def fare_sources(self) -> np.ndarray:
@@ -125,13 +137,15 @@ def quote(
     requests: pd.DataFrame | Columns,
     params: PricingParams,
     unseen_policy: UnseenPolicy = "price",
+    pricing_policy: str = "rule",
 ) -> Quotes:
     """Price every request row: derive features, predict the market fare, apply the policy.
 
     `requests` holds the request columns (`_request_table.REQUEST_COLUMNS`), as a frame or as
     column name -> array (`features.derive_request_columns`); `last_price` is the last
     published price (the change limit's reference), absent or NaN when there is none.
-    `unseen_policy` says what inputs the model never saw change (serve/unseen.py).
+    `unseen_policy` says what inputs the model never saw change (serve/unseen.py);
+    `pricing_policy` what sets the price (revenue/serving.py; "rule": the engine alone).
     """
     if unseen_policy not in UNSEEN_POLICIES:
         raise ValueError(f"unseen_policy must be one of {UNSEEN_POLICIES}, not {unseen_policy!r}")
@@ -149,16 +163,27 @@ def quote(
         from_baseline = np.isfinite(baseline)
         fare = np.where(from_baseline, baseline, fare)
     last = requests.get("last_price")  # a frame or a mapping: None when absent
-    result = price_flights(
-        fare,
-        features["cabin"],
-        features["days_to_departure"],
-        load_factor=features["load_factor"],
-        last_price=last,
-        params=params,
-    )
+    policy = None
+    if pricing_policy == "rule":
+        result = price_flights(
+            fare,
+            features["cabin"],
+            features["days_to_departure"],
+            load_factor=features["load_factor"],
+            last_price=last,
+            params=params,
+        )
+    else:
+        # Imported here: the revenue policies load scipy and scikit-learn, which "rule" skips.
+        from flightprice.revenue.serving import price_with_policy
+
+        result, policy = price_with_policy(
+            pricing_policy, fare, np.asarray(features["cabin"], dtype=object),
+            features["days_to_departure"], features["load_factor"],
+            features["seats_remaining"], features["capacity"], last, params,
+        )  # fmt: skip
     refused = flags.actionable if unseen_policy == "refuse" else np.zeros(len(fare), dtype=bool)
-    return Quotes(model.version, features, result, flags, from_baseline, refused)
+    return Quotes(model.version, features, result, flags, from_baseline, refused, policy)
 
 
 def _mark_refused(table: pa.Table, refused: np.ndarray) -> pa.Table:

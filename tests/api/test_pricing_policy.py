@@ -1,0 +1,52 @@
+"""FLIGHTPRICE_PRICING_POLICY: the API prices with the configured policy and each quote says which.
+
+Two real APIs on one copy of the champion home: the default (rule) and oracle.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+
+import httpx
+import pytest
+
+from flightprice.serve.smoke import known_flight
+
+
+@pytest.fixture(scope="module")
+def clients(champion_template, tmp_path_factory, make_settings, serve_api):
+    home = tmp_path_factory.mktemp("policy") / "home"
+    shutil.copytree(champion_template, home)
+    settings = {"rule": make_settings(home), "oracle": make_settings(home, pricing_policy="oracle")}
+    with contextlib.ExitStack() as stack:
+        yield {
+            name: stack.enter_context(
+                httpx.Client(base_url=stack.enter_context(serve_api(s)), timeout=60)
+            )
+            for name, s in settings.items()
+        }
+
+
+@pytest.fixture(scope="module")
+def flight(clients):
+    trained = clients["rule"].get("/v1/model").json()["known_flight"]
+    return {**known_flight(trained=trained), "capacity": 180, "seats_remaining": 20}
+
+
+def test_each_quote_names_its_policy(clients, flight):
+    rule = clients["rule"].post("/v1/price", json=flight).json()
+    oracle = clients["oracle"].post("/v1/price", json=flight).json()
+    assert rule["policy"] == "rule" and oracle["policy"] == "oracle"
+    assert rule["market_fare"] == pytest.approx(oracle["market_fare"])
+    # Twenty seats left a month out: the oracle's bid price is high, the rule's fare is not.
+    assert oracle["price"] != rule["price"]
+    assert oracle["guardrail"] in {"none", "floor", "ceiling", "max_increase", "max_decrease"}
+
+
+def test_a_flight_without_seats_is_priced_by_rule_and_says_so(clients, flight):
+    unknown = {**flight, "seats_remaining": None, "capacity": None}
+    batch = clients["oracle"].post("/v1/price/batch", json={"flights": [flight, unknown]}).json()
+    assert [q["policy"] for q in batch["quotes"]] == ["oracle", "rule"]
+    rule = clients["rule"].post("/v1/price", json=unknown).json()
+    assert batch["quotes"][1]["price"] == rule["price"]
