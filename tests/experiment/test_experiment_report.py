@@ -67,7 +67,9 @@ def test_flights_without_bookings_count_as_zero_and_too_few_flights_are_inconclu
 
 def test_mixed_flights_are_left_out_and_unattributed_bookings_counted():
     assignments, bookings = _data([100.0] * 12, [200.0] * 12)
-    moved = assignments.iloc[[0]].assign(arm="challenger")  # a champion flight, logged under both arms
+    moved = assignments.iloc[[0]].assign(
+        arm="challenger"
+    )  # a champion flight, logged under both arms
     extra = pd.DataFrame([{"flight_id": "ZZ1-20260901", "seats": 2, "revenue_usd": 999.0}])
     report = experiment_report(pd.concat([assignments, moved]), pd.concat([bookings, extra]))
     assert report.mixed_flights == 1 and report.unattributed_bookings == 1
