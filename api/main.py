@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api import experiment
 from api.batching import QuoteBatcher
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.routes import health, metrics, model, price
@@ -38,21 +39,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     holder = ModelHolder(lambda: load_served_model(settings))
     app_metrics = ApiMetrics()
-    batcher = QuoteBatcher(
-        functools.partial(
-            price.quote_flights,
-            params=settings.pricing,
-            metrics=app_metrics,
-            unseen_policy=settings.unseen_policy,
-            pricing_policy=settings.pricing_policy,
-        )
+    price_many = functools.partial(
+        price.quote_flights,
+        params=settings.pricing,
+        metrics=app_metrics,
+        unseen_policy=settings.unseen_policy,
+        pricing_policy=settings.pricing_policy,
     )
+    # FLIGHTPRICE_EXPERIMENT_*: the challenger's share of the flights is priced by it.
+    arms = experiment.arm_router(settings, price_many)
+    price_many = arms or price_many
+    batcher = QuoteBatcher(price_many)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # No champion, or a broken one, must not stop the API: /ready says 503 until reload.
         model = await run_in_threadpool(holder.try_reload)
         app_metrics.set_model(model.version if model is not None else None)
+        await run_in_threadpool(experiment.load_challenger, arms)
         # Everything loaded so far (libraries, the model) lives as long as the process: move it
         # out of the collector's reach, so a full collection no longer walks ~130k objects
         # mid-request (measured: /v1/price p99 65 -> 20 ms under 16 connections).
@@ -73,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await retry
             await batcher.stop()
+            if arms is not None:
+                arms.assignments.close()
 
     app = FastAPI(
         title="flightprice pricing API",
@@ -84,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.holder = holder
     app.state.metrics = app_metrics
     app.state.batcher = batcher
+    app.state.price_many = price_many
     app.add_middleware(MetricsMiddleware, metrics=app_metrics)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(Exception, _internal_error)

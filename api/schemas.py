@@ -176,6 +176,11 @@ class Quote(BaseModel):
         description="The pricing policy that set the price (FLIGHTPRICE_PRICING_POLICY); a "
         "request without capacity or seats remaining is priced by rule.",
     )
+    arm: Literal["champion", "challenger"] = Field(
+        "champion",
+        description="The experiment arm that priced this flight (FLIGHTPRICE_EXPERIMENT_*): "
+        "champion, or challenger for its share of the flights; champion when none runs.",
+    )
 
     model_config = ConfigDict(
         json_schema_extra={

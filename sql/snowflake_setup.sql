@@ -77,6 +77,24 @@ CREATE TABLE IF NOT EXISTS RAW.FARES (
     _loaded_at       TIMESTAMP_NTZ NOT NULL
 );
 
+-- One row per booking (a sale of `seats` seats at `price_paid` each, in `currency`), as
+-- delivered by the bookings feed.
+CREATE TABLE IF NOT EXISTS RAW.BOOKINGS (
+    booking_id       VARCHAR       NOT NULL,
+    booked_at        TIMESTAMP_NTZ NOT NULL,
+    carrier          VARCHAR       NOT NULL,
+    flight_number    VARCHAR       NOT NULL,
+    origin           VARCHAR       NOT NULL,
+    destination      VARCHAR       NOT NULL,
+    departure_at     TIMESTAMP_NTZ NOT NULL,
+    cabin            VARCHAR       NOT NULL,
+    seats            INTEGER       NOT NULL,
+    price_paid       DOUBLE        NOT NULL,
+    currency         VARCHAR       NOT NULL,
+    _source_file     VARCHAR       NOT NULL,
+    _loaded_at       TIMESTAMP_NTZ NOT NULL
+);
+
 -- One row per currency and date, as delivered by the currency_rates feed: USD per unit of
 -- the currency from that date on (dbt overlays it on the shipped currency_rates seed).
 CREATE TABLE IF NOT EXISTS RAW.CURRENCY_RATES (

@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-from api.deps import MetricsDep, ModelDep, PricingDep, SettingsDep, served_model
+from api.deps import ModelDep, SettingsDep, served_model
 from api.metrics import ApiMetrics
 from api.schemas import BatchQuotes, BatchRequest, PriceRequest, Quote
 from flightprice.features import Columns, FeatureError
@@ -96,9 +96,8 @@ async def price(flight: PriceRequest, request: Request) -> dict[str, Any]:
 def price_batch(
     batch: BatchRequest,
     model: ModelDep,
-    params: PricingDep,
-    metrics: MetricsDep,
     settings: SettingsDep,
+    request: Request,
 ) -> dict[str, Any]:
     limit = settings.api_batch_limit
     if len(batch.flights) > limit:
@@ -107,10 +106,8 @@ def price_batch(
             detail=f"{len(batch.flights)} flights: at most {limit} per JSON request "
             "(send Arrow IPC for larger batches)",
         )
-    quotes = quote_flights(
-        model, batch.flights, params=params, metrics=metrics,
-        unseen_policy=settings.unseen_policy, pricing_policy=settings.pricing_policy,
-    )  # fmt: skip
+    # quote_flights with the app's pricing settings, split by arm when an experiment runs.
+    quotes = request.app.state.price_many(model, batch.flights)
     refused = [
         {**err, "loc": ["body", "flights", i, *err["loc"][1:]]}
         for i, q in enumerate(quotes)

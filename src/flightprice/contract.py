@@ -41,6 +41,9 @@ MAX_PRICE = 100_000.0
 # The lowest plausible fare in USD, checked at ingest after conversion (requests only need a
 # positive price). Pricing has per-cabin floors of its own; the contract has none.
 MIN_PRICE_USD = 1.0
+# Seats in one booking (a passenger name record): reservation systems take at most 9 names
+# per booking; larger parties are group bookings, which the bookings feed does not carry.
+MAX_BOOKING_SEATS = 9
 MAX_DAYS_AHEAD = 400  # the furthest a departure may be from when it is priced
 # Timestamps outside [EARLIEST, LATEST) are refused: they cannot be real quotes, and pandas'
 # nanosecond timestamps end in 2262.

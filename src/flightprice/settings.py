@@ -180,6 +180,26 @@ class Settings(BaseSettings):
         250.0, gt=0, description="Smoke test: highest acceptable p95 latency of /v1/price."
     )
 
+    # Champion/challenger at serve time (flightprice.experiment): the API prices a stable
+    # share of the flights with the challenger and logs which arm priced each quote.
+    experiment_challenger: str | None = Field(
+        None,
+        description="A model version, or a pricing policy name, that prices "
+        "FLIGHTPRICE_EXPERIMENT_SHARE of the flights; unset: no experiment.",
+    )
+    experiment_share: float = Field(
+        0.5, ge=0, le=1, description="Share of the flights (stable hash) the challenger prices."
+    )
+    experiment_name: str = Field(
+        "default", min_length=1, max_length=64,
+        description="Names the experiment in its log and salts the hash: a new name reshuffles "
+        "the flights between the arms.",
+    )  # fmt: skip
+    experiment_log_path: Path | None = Field(
+        None, description="The assignment log (JSON Lines); defaults to "
+        "<home>/experiments/quote_assignments.jsonl.",
+    )  # fmt: skip
+
     # Batch scoring (flightprice score, flows/batch_scoring.py).
     scoring_mode: Literal["api", "local"] = Field(
         "api", description="api: price through the deployed API; local: the champion in-process."
@@ -300,6 +320,10 @@ class Settings(BaseSettings):
     @property
     def lake(self) -> Path:
         return self.lake_dir or self.home / "lake"
+
+    @property
+    def experiment_log(self) -> Path:
+        return self.experiment_log_path or self.home / "experiments" / "quote_assignments.jsonl"
 
     @property
     def prefect_home(self) -> Path:

@@ -18,7 +18,7 @@ def test_setup_creates_schemas_and_tables_and_is_idempotent(warehouse, settings)
         "SELECT table_schema, table_name FROM information_schema.tables"
     )
     by_schema = tables.groupby("table_schema")["table_name"].apply(set).to_dict()
-    assert by_schema["RAW"] == {"FARES", "SCHEDULES", "CURRENCY_RATES", "LOAD_MANIFEST",
+    assert by_schema["RAW"] == {"FARES", "SCHEDULES", "CURRENCY_RATES", "BOOKINGS", "LOAD_MANIFEST",
                                 "REJECTED_ROWS"}
     assert by_schema["ML_PREDICTIONS"] == LOG_TABLES
     schemas = set(warehouse.query_df("SELECT schema_name FROM information_schema.schemata")

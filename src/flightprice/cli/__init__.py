@@ -10,6 +10,7 @@ import typer
 
 from flightprice.cli import (
     deploy,
+    experiment,
     monitor,
     pipeline,
     pricing,
@@ -62,6 +63,7 @@ deploy.register(app)
 revenue.register(app)
 ui.register(app)
 monitor.register(app)
+experiment.register(app)
 app.command(name="schedule")(schedule.schedule)
 app.command(name="run")(run.run)
 

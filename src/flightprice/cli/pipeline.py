@@ -76,9 +76,14 @@ def generate(
                           "quotes and ~0.5% planted bad rows (answer key in "
                           "synthetic/realistic_bad_rows.json).", case_sensitive=False)
     ] = "clean",
+    bookings: Annotated[
+        bool, typer.Option("--bookings", help="Also a bookings file per day: the sales at that "
+                           "day's quotes by simulated customers (clean profile only).")
+    ] = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Write a seeded synthetic market (schedules + fares files) into raw-data/."""
+    """Write a seeded synthetic market (schedules + fares files, with --bookings the sales too)
+    into raw-data/."""
     from flightprice.store import open_store  # deferred: keeps --help fast
     from flightprice.synth.generate import generate_market  # deferred: keeps --help fast
 
@@ -98,7 +103,7 @@ def generate(
         report = generate_market(
             open_store(settings), start=first_day, days=days, routes=routes, seed=seed,
             fmt=fmt, quotes_per_day=quotes_per_day, schedules=schedules, progress=progress,
-            profile=profile.lower(),
+            profile=profile.lower(), bookings=bookings,
         )
     if json_out:
         print_json(report.to_dict())
@@ -107,7 +112,7 @@ def generate(
     table = Table(title="synthetic market", title_justify="left")
     table.add_column("what")
     table.add_column("value", justify="right")
-    for key in ("profile", "files", "schedule_rows", "fare_rows", "noise_sigma",
+    for key in ("profile", "files", "schedule_rows", "fare_rows", "booking_rows", "noise_sigma",
                 "noise_floor_mape"):
         if key in summary:
             value = summary[key]

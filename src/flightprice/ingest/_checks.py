@@ -16,6 +16,7 @@ from flightprice.contract import (
     AIRPORT_PATTERN,
     CABINS,
     CARRIER_PATTERN,
+    MAX_BOOKING_SEATS,
     MAX_DURATION_MINUTES,
     MAX_PRICE,
     MAX_SEATS,
@@ -24,7 +25,7 @@ from flightprice.contract import (
     MIN_PRICE_USD,
 )
 
-FEEDS = ("currency_rates", "schedules", "fares")
+FEEDS = ("currency_rates", "schedules", "fares", "bookings")
 EXAMPLES = 5  # offending rows kept per failed check; the message shows three
 
 _COMMON = {
@@ -40,11 +41,19 @@ FEED_COLUMNS: dict[str, dict[str, str]] = {
     "fares": {"quote_id": "VARCHAR", "observed_at": "TIMESTAMP", **_COMMON,
               "cabin": "VARCHAR", "stops": "INTEGER", "duration_minutes": "INTEGER",
               "seats_remaining": "INTEGER", "price": "DOUBLE", "currency": "VARCHAR"},
+    # One sale: `seats` seats of one flight and cabin at `price_paid` each, in `currency`.
+    "bookings": {"booking_id": "VARCHAR", "booked_at": "TIMESTAMP", **_COMMON,
+                 "cabin": "VARCHAR", "seats": "INTEGER", "price_paid": "DOUBLE",
+                 "currency": "VARCHAR"},
     # USD per unit of `currency` from `date` on, until the currency's next dated rate.
     "currency_rates": {"date": "DATE", "currency": "VARCHAR", "rate_to_usd": "DOUBLE"},
 }  # fmt: skip
 NULLABLE_COLUMNS = frozenset({"seats_remaining"})
-_FREE_TEXT = frozenset({"quote_id", "flight_number"})  # text columns with no format check
+_FREE_TEXT = frozenset({"quote_id", "booking_id", "flight_number"})  # no format check
+# Feeds whose rows have an id that must be unique in a file (a later duplicate is rejected),
+# and the time their price is converted to USD at (the rate of that day).
+ID_COLUMNS = {"fares": "quote_id", "bookings": "booking_id"}
+PRICE_COLUMNS = {"fares": ("price", "observed_at"), "bookings": ("price_paid", "booked_at")}
 
 TYPE_WORDS = {"TIMESTAMP": "an ISO 8601 timestamp", "INTEGER": "an integer",
                "DOUBLE": "a finite number", "DATE": "an ISO 8601 date"}  # fmt: skip
@@ -141,9 +150,10 @@ def row_checks(feed: str, contract: dict[str, str]) -> list[tuple[str, str, str,
          "origin = destination", "destination"),
         ("cabin", "cabin", f"not one of {', '.join(CABINS)}",
          f"cabin NOT IN ({', '.join(map(sql_literal, CABINS))})", "cabin"),
-        ("stops_range", "stops", f"outside 0..{MAX_STOPS}",
-         f"stops NOT BETWEEN 0 AND {MAX_STOPS}", "stops"),
     ]  # fmt: skip
+    if "stops" in contract:
+        checks.append(("stops_range", "stops", f"outside 0..{MAX_STOPS}",
+                       f"stops NOT BETWEEN 0 AND {MAX_STOPS}", "stops"))  # fmt: skip
     if feed == "schedules":
         checks += [
             ("arrival_after_departure", "arrival_at", "not after departure_at",
@@ -154,6 +164,8 @@ def row_checks(feed: str, contract: dict[str, str]) -> list[tuple[str, str, str,
             ("capacity_range", "capacity", f"over {MAX_SEATS}", f"capacity > {MAX_SEATS}",
              "capacity"),
         ]  # fmt: skip
+    elif feed == "bookings":
+        checks += _booking_checks()
     else:
         usd = 'price * "rate$usd"'
         durations = f"{MIN_DURATION_MINUTES}..{MAX_DURATION_MINUTES}"
@@ -179,22 +191,44 @@ def row_checks(feed: str, contract: dict[str, str]) -> list[tuple[str, str, str,
     return checks
 
 
+def _booking_checks() -> list[tuple[str, str, str, str, str]]:
+    """Return the checks of a booking beyond the common ones (see row_checks)."""
+    usd = 'price_paid * "rate$usd"'
+    no_rate = "printf('currency %s has no rate on or before %s', currency, booked_at::DATE)"
+    return [
+        ("booked_before_departure", "booked_at", "after departure_at",
+         "booked_at > departure_at",
+         """printf('booked_at %s, departure_at %s', "booked_at$raw", "departure_at$raw")"""),
+        ("seats_range", "seats", f"outside 1..{MAX_BOOKING_SEATS}",
+         f"seats NOT BETWEEN 1 AND {MAX_BOOKING_SEATS}", "seats"),
+        ("price_positive", "price_paid", "not positive", "price_paid <= 0", "price_paid"),
+        ("price_range", "price_paid", f"outside [{MIN_PRICE_USD:g}, {MAX_PRICE:.0f}] USD",
+         f"price_paid > 0 AND NOT {usd} BETWEEN {MIN_PRICE_USD} AND {MAX_PRICE}",
+         f"format('{{}} {{}} = {{:.2f}} USD', price_paid, currency, {usd})"),
+        ("currency", "currency", "with no rate on or before booked_at",
+         'currency IS NOT NULL AND booked_at IS NOT NULL AND "rate$usd" IS NULL', no_rate),
+    ]  # fmt: skip
+
+
 def check_failure(name: str, column: str, problem: str, n: int, examples: list) -> CheckFailure:
     shown = [(int(row), "NULL" if v is None else str(v)) for row, v in examples]
     message = f"column {column}: {n} row{'s' if n != 1 else ''} {problem} ({_examples(shown, n)})"
     return CheckFailure(name, message, column, int(n), tuple(shown))
 
 
-def duplicates_failure(con: duckdb.DuckDBPyConnection, duplicates: int) -> CheckFailure:
+def duplicates_failure(
+    con: duckdb.DuckDBPyConnection, duplicates: int, key: str = "quote_id"
+) -> CheckFailure:
     groups = con.execute(
-        f"SELECT quote_id, list(_row ORDER BY _row)[:{EXAMPLES}] FROM t WHERE quote_id NOT NULL"
-        f" GROUP BY quote_id HAVING count(*) > 1 ORDER BY min(_row) LIMIT {EXAMPLES}"
+        f"SELECT {key}, list(_row ORDER BY _row)[:{EXAMPLES}] FROM t WHERE {key} NOT NULL"
+        f" GROUP BY {key} HAVING count(*) > 1 ORDER BY min(_row) LIMIT {EXAMPLES}"
     ).fetchall()
     shown = "; ".join(f"{v!r} at rows {', '.join(map(str, rows))}" for v, rows in groups[:3])
     more = ", …" if len(groups) > 3 else ""
-    message = f"column quote_id: {duplicates} duplicate row{'s' if duplicates != 1 else ''} ({shown}{more})"
+    count = f"{duplicates} duplicate row{'s' if duplicates != 1 else ''}"
+    message = f"column {key}: {count} ({shown}{more})"
     examples = tuple((rows[1], v) for v, rows in groups)
-    return CheckFailure("unique_quote_id", message, "quote_id", int(duplicates), examples)
+    return CheckFailure(f"unique_{key}", message, key, int(duplicates), examples)
 
 
 def _examples(shown: list[tuple[int, str]], n: int) -> str:

@@ -19,8 +19,10 @@ import pyarrow as pa
 
 from flightprice.clock import naive_utc, utc_now
 from flightprice.contract import MAX_DAYS_AHEAD
+from flightprice.ingest._checks import sql_id
 
-DUPLICATE = ("unique_quote_id", "quote_id", "duplicate")  # (check, column, problem)
+# A feed's time column and what its temporal checks call it ("observed_after_delivery").
+_TIMES = {"fares": ("observed_at", "observed"), "bookings": ("booked_at", "booked")}
 REJECT_COLUMNS = {"row_number": pa.int64(), "check_name": pa.string(),
                   "column_name": pa.string(), "value": pa.string(), "reason": pa.string()}  # fmt: skip
 REJECT_SCHEMA = pa.schema(list(REJECT_COLUMNS.items()))
@@ -51,9 +53,11 @@ class IngestPolicy:
 def temporal_checks(
     feed: str, delivery_date: date | None, policy: IngestPolicy
 ) -> list[tuple[str, str, str, str, str]]:
-    """Return the time checks of a fare, in the shape of `_validate.row_checks`."""
-    if feed != "fares":
+    """Return the time checks of a fare or booking, in the shape of `_validate.row_checks`."""
+    if feed not in _TIMES:
         return []
+    at, verb = _TIMES[feed]
+    raw = sql_id(at + "$raw")
     now = naive_utc(policy.now or utc_now())
     checks = []
     if delivery_date is not None:
@@ -61,36 +65,38 @@ def temporal_checks(
         latest = (
             datetime.combine(delivery_date + timedelta(days=1), datetime.min.time()) + tolerance
         )
-        checks.append(("observed_after_delivery", "observed_at",
+        checks.append((f"{verb}_after_delivery", at,
                        f"after its delivery folder {delivery_date} (+{policy.future_tolerance_hours:g} h)",
-                       f"observed_at > {_stamp(latest)}", '"observed_at$raw"'))  # fmt: skip
+                       f"{at} > {_stamp(latest)}", raw))  # fmt: skip
     checks += [
-        ("observed_in_future", "observed_at", f"after now ({now:%Y-%m-%d %H:%M} UTC)",
-         f"observed_at > {_stamp(now)}", '"observed_at$raw"'),
+        (f"{verb}_in_future", at, f"after now ({now:%Y-%m-%d %H:%M} UTC)",
+         f"{at} > {_stamp(now)}", raw),
         ("departure_horizon", "departure_at",
-         f"more than {policy.max_days_ahead} days after observed_at",
-         f"departure_at > observed_at + INTERVAL {int(policy.max_days_ahead)} DAY",
-         """printf('observed_at %s, departure_at %s', "observed_at$raw", "departure_at$raw")"""),
+         f"more than {policy.max_days_ahead} days after {at}",
+         f"departure_at > {at} + INTERVAL {int(policy.max_days_ahead)} DAY",
+         f"""printf('{at} %s, departure_at %s', {raw}, "departure_at$raw")"""),
     ]  # fmt: skip
     return checks
 
 
 def tag_rows(
-    con: duckdb.DuckDBPyConnection, checks: list[tuple[str, ...]], duplicates: bool
+    con: duckdb.DuckDBPyConnection,
+    checks: list[tuple[str, ...]],
+    duplicates: bool,
+    key: str = "quote_id",
 ) -> int:
     """Create temp table `bad` (row, first failing check, first row of its quote_id)."""
     whens = " ".join(
         f"WHEN coalesce({cond}, false) THEN {i}" for i, (*_, cond, _) in enumerate(checks)
     )
     first_failing = f"CASE {whens} END" if checks else "NULL::INTEGER"  # only duplicates
-    # The first occurrence of a quote_id is kept; later ones point back to it.
+    # The first occurrence of an id (quote_id, booking_id) is kept; later ones point back to it.
     first_row = (
-        "CASE WHEN quote_id IS NOT NULL AND row_number() OVER w > 1"
-        " THEN first_value(_row) OVER w END"
+        f"CASE WHEN {key} IS NOT NULL AND row_number() OVER w > 1 THEN first_value(_row) OVER w END"
         if duplicates
         else "NULL::BIGINT"
     )
-    window = " WINDOW w AS (PARTITION BY quote_id ORDER BY _row)" if duplicates else ""
+    window = f" WINDOW w AS (PARTITION BY {key} ORDER BY _row)" if duplicates else ""
     con.execute(
         "CREATE TEMP TABLE bad AS SELECT _row, coalesce(_check, "
         f"CASE WHEN _first IS NOT NULL THEN {len(checks)} END) AS _check, _first FROM ("
@@ -102,13 +108,16 @@ def tag_rows(
 
 
 def reject_rows(
-    con: duckdb.DuckDBPyConnection, checks: list[tuple[str, ...]], raw_text: str
+    con: duckdb.DuckDBPyConnection,
+    checks: list[tuple[str, ...]],
+    raw_text: str,
+    key: str = "quote_id",
 ) -> pa.Table:
     """Return the rows of `bad` with their check, column, offending value and reason."""
     whens = " ".join(
         f"WHEN {i} THEN CAST({value} AS VARCHAR)" for i, (*_, value) in enumerate(checks)
     )
-    shown = f"CASE b._check {whens} ELSE quote_id END" if checks else "quote_id"
+    shown = f"CASE b._check {whens} ELSE {key} END" if checks else key
     rows = con.execute(
         f"SELECT b._row, b._check, {shown}, b._first"
         f" FROM bad b JOIN t ON t._row = b._row"
@@ -116,7 +125,7 @@ def reject_rows(
         " WHERE rowid + 1 IN (SELECT _row FROM bad)) r ON r._src_row = b._row"
         " ORDER BY b._row"
     ).fetchall()
-    named = [*(c[:3] for c in checks), DUPLICATE]
+    named = [*(c[:3] for c in checks), (f"unique_{key}", key, "duplicate")]
     out: dict[str, list] = {name: [] for name in REJECT_COLUMNS}
     for row, check, value, first in rows:
         name, column, problem = named[check]

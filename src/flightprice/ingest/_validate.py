@@ -34,6 +34,8 @@ from flightprice.ingest._checks import (
     EXAMPLES,
     FEED_COLUMNS,
     FEEDS,
+    ID_COLUMNS,
+    PRICE_COLUMNS,
     SOURCE_TYPES,
     TYPE_WORDS,
     CheckFailure,
@@ -143,7 +145,7 @@ def validate_file(
         unreadable = _read_source(con, raw_file, local_path)
         if unreadable is not None:
             return Rejection(raw_file, (unreadable,))
-        if raw_file.feed == "fares":
+        if raw_file.feed in PRICE_COLUMNS:
             con.register("rates", shipped_rates() if rates is None else rates)
         return _check(con, raw_file, policy or IngestPolicy())
     finally:
@@ -223,8 +225,8 @@ def _check(
     )
     nulls = "".join(f", {sql_id(c)} IS NULL AS {sql_id(c + '$null')}" for c in cast)
     con.execute(f"CREATE TEMP TABLE t AS SELECT rowid + 1 AS _row, {typed}{nulls} FROM src")
-    if raw.feed == "fares":
-        _attach_rates(con)
+    if raw.feed in PRICE_COLUMNS:
+        _attach_rates(con, PRICE_COLUMNS[raw.feed][1])
     delivery = raw.delivery_date or parse_key(raw.key)[0]
     checks = row_checks(raw.feed, contract) + temporal_checks(raw.feed, delivery, policy)
     failures, duplicates, raw_text = _row_failures(con, checks, raw.feed, contract)
@@ -236,21 +238,22 @@ def _check(
     # Only checks that failed somewhere can tag a row: fewer CASE branches per row.
     failed = {(f.check, f.column) for f in failures}
     failing = [c for c in checks if (c[0], c[1]) in failed]
-    bad_rows = tag_rows(con, failing, duplicates)
+    key = ID_COLUMNS.get(raw.feed, "quote_id")
+    bad_rows = tag_rows(con, failing, duplicates, key)
     if bad_rows > policy.max_reject_share * rows:
         return Rejection(raw, failures, rows, bad_rows, policy.max_reject_share)
-    rejects = reject_rows(con, failing, raw_text)
+    rejects = reject_rows(con, failing, raw_text, key)
     table = con.sql(f"SELECT _row, {', '.join(map(sql_id, contract))} FROM t").to_arrow_table()
     keep = pc.invert(pc.is_in(table["_row"], value_set=rejects["row_number"]))
     return ValidatedFile(raw, table.filter(keep).drop_columns("_row"), ignored, rejects, failures)
 
 
-def _attach_rates(con: duckdb.DuckDBPyConnection) -> None:
-    """Add each fare's USD rate (`rate$usd`): its currency's latest on or before its day."""
+def _attach_rates(con: duckdb.DuckDBPyConnection, at: str = "observed_at") -> None:
+    """Add each row's USD rate (`rate$usd`): its currency's latest on or before its day."""
     con.execute(
         'CREATE OR REPLACE TEMP TABLE t AS SELECT t.*, rates.rate_to_usd AS "rate$usd" FROM t'
         " ASOF LEFT JOIN rates ON t.currency = rates.currency"
-        " AND CAST(t.observed_at AS DATE) >= rates.date ORDER BY t._row"
+        f" AND CAST(t.{sql_id(at)} AS DATE) >= rates.date ORDER BY t._row"
     )
 
 
@@ -281,7 +284,8 @@ def _row_failures(
 
     Return the failed checks, the count of duplicate quote_ids, and the SQL of the raw text.
     """
-    dup_sql = "count(quote_id) - count(DISTINCT quote_id)" if feed == "fares" else "0"
+    key = ID_COLUMNS.get(feed)
+    dup_sql = f"count({key}) - count(DISTINCT {key})" if key else "0"
     counts = ", ".join(f"count_if({cond})" for *_, cond, _ in checks)
     *per_check, duplicates = con.execute(f"SELECT {counts}, {dup_sql} FROM t").fetchall()[0]
     raw_text = "".join(
@@ -298,5 +302,5 @@ def _row_failures(
             ).fetchall()
             failures.append(check_failure(name, column, problem, n, examples))
     if duplicates:
-        failures.append(duplicates_failure(con, duplicates))
+        failures.append(duplicates_failure(con, duplicates, key))
     return tuple(failures), int(duplicates), raw_text

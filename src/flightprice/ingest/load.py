@@ -68,7 +68,7 @@ __all__ = [
 ]
 
 RAW_TABLES = {"schedules": "RAW.SCHEDULES", "fares": "RAW.FARES",
-              "currency_rates": _rates.RATES_TABLE}  # fmt: skip
+              "currency_rates": _rates.RATES_TABLE, "bookings": "RAW.BOOKINGS"}  # fmt: skip
 MANIFEST_TABLE = "RAW.LOAD_MANIFEST"
 REJECTS_TABLE = "RAW.REJECTED_ROWS"
 SUFFIXES = {".csv": "csv", ".parquet": "parquet"}
@@ -135,7 +135,9 @@ def _scan(store: ObjectStore, warehouse: Warehouse) -> _Scan:
     for feed in FEEDS:
         listed.update(store.fingerprints(f"{RAW_PREFIX}{feed}/"))
     scan = _Scan()
-    for key, fingerprint in sorted(listed.items()):
+    # Bookings last: their prices convert at rates this run may load (key order puts
+    # raw-data/bookings/ before raw-data/currency_rates/).
+    for key, fingerprint in sorted(listed.items(), key=_load_order):
         fmt = SUFFIXES.get(Path(key).suffix.lower())
         if fmt is None:
             continue
@@ -155,6 +157,10 @@ def _scan(store: ObjectStore, warehouse: Warehouse) -> _Scan:
             RawFile(key, feed, fmt, content_hash, delivery_date, layout_error, fingerprint)
         )
     return scan
+
+
+def _load_order(item: tuple[str, str | None]) -> tuple[bool, str]:
+    return item[0].startswith(f"{RAW_PREFIX}bookings/"), item[0]
 
 
 def _remember_fingerprints(warehouse: Warehouse, refreshed: list[tuple[str, str, str]]) -> None:

@@ -1,4 +1,4 @@
-"""Synthetic market: a seeded flight network and its daily schedule and fare files."""
+"""Synthetic market: a seeded flight network and its daily schedule, fare and bookings files."""
 
 from flightprice._exports import lazy_exports
 
@@ -13,6 +13,10 @@ _EXPORTS = {
     "SCHEDULE_COLUMNS": ".generate",
     "BAD_ROWS_KEY": "._realistic",
     "RATES_FEED": "._realistic",
+    "BOOKING_COLUMNS": "._bookings",
+    "draw_bookings": "._bookings",
+    "market_flights": "._bookings",
+    "write_bookings": "._bookings",
 }
 
 __all__ = [*_EXPORTS]  # noqa: PLE0604 (the names of the lazy exports above)

@@ -57,6 +57,7 @@ class MarketReport:
     files: list[str] = field(default_factory=list)
     profile: str = "clean"
     realistic: dict | None = None  # what the realistic profile added, and where its answer key is
+    booking_rows: int | None = None  # rows of the bookings feed, when it was generated
 
     def to_dict(self) -> dict:
         """Return a JSON-ready dict."""
@@ -64,6 +65,8 @@ class MarketReport:
         data["first_day"], data["last_day"] = self.first_day.isoformat(), self.last_day.isoformat()
         if self.realistic is None:
             del data["realistic"]
+        if self.booking_rows is None:
+            del data["booking_rows"]
         return data
 
 

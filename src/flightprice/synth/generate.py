@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Literal
 import pyarrow.compute as pc
 
 from flightprice.synth import _market as market
+from flightprice.synth._bookings import draw_bookings, quote_capacity
 from flightprice.synth._day import (
     FARE_COLUMNS,
     MARKET_SUMMARY_KEY,
@@ -78,14 +79,21 @@ def generate_market(
     schedules: Literal["full", "new"] = "full",
     progress: Callable[[int, int], None] | None = None,
     profile: Literal["clean", "realistic"] = "clean",
+    bookings: bool = False,
 ) -> MarketReport:
-    """Write `days` days of schedule and fare files from `start`, one day at a time."""
+    """Write `days` days of schedule and fare files from `start`, one day at a time.
+
+    `bookings`: also a bookings file per day, the sales at that day's quotes (synth/_bookings.py;
+    clean profile only).
+    """
     if fmt not in ("csv", "parquet") or schedules not in ("full", "new"):
         raise ValueError(f"unknown fmt={fmt!r} or schedules={schedules!r}")
     if days < 1 or seed < 0 or quotes_per_day <= 0 or noise_sigma < 0:
         raise ValueError("days >= 1, seed >= 0, quotes_per_day > 0 and noise_sigma >= 0 required")
     if profile not in ("clean", "realistic"):
         raise ValueError(f"unknown profile={profile!r}")
+    if bookings and profile != "clean":
+        raise ValueError("bookings are generated for the clean profile only")
     network = market.build_network(seed, routes)
     if profile == "realistic":
         return generate_realistic(
@@ -94,14 +102,21 @@ def generate_market(
             progress=progress,
         )  # fmt: skip
     files: list[str] = []
-    totals = {"schedule_rows": 0, "fare_rows": 0, "abs_error": 0.0}
+    totals = {"schedule_rows": 0, "fare_rows": 0, "abs_error": 0.0, "booking_rows": 0}
     prices = [math.inf, -math.inf]
     for i in range(days):
         day = start + timedelta(days=i)
-        on_sale, fares, abs_error, _ = _observe_day(
+        on_sale, fares, abs_error, true = _observe_day(
             network, seed, day, quotes_per_day, noise_sigma, full=schedules == "full" or i == 0
         )
-        for feed, table in (("schedules", on_sale), ("fares", fares)):
+        feeds = [("schedules", on_sale), ("fares", fares)]
+        if bookings:
+            capacity = quote_capacity(network, fares)
+            sold = draw_bookings(fares, true, capacity, seed=seed, day=day,
+                                 quotes_per_day=quotes_per_day)  # fmt: skip
+            feeds.append(("bookings", sold))
+            totals["booking_rows"] += sold.num_rows
+        for feed, table in feeds:
             key = f"raw-data/{feed}/{day.isoformat()}/{feed}.{fmt}"
             store.write_bytes(key, _encode(table, fmt))
             files.append(key)
@@ -120,6 +135,7 @@ def generate_market(
         noise_sigma=noise_sigma,
         noise_floor_mape=totals["abs_error"] / max(totals["fare_rows"], 1),
         noise_floor_mape_expected=expected_noise_floor(noise_sigma), files=files,
+        booking_rows=totals["booking_rows"] if bookings else None,
     )  # fmt: skip
     write_market_summary(store, report)
     return report

@@ -31,7 +31,8 @@ pytestmark = pytest.mark.snowflake
 
 START, DAYS, ROUTES, SEED = date(2026, 9, 1), 6, 3, 11
 COMMON_ENV = {"FLIGHTPRICE_HOLDOUT_DAYS": "2", "FLIGHTPRICE_STORE": "local"}
-RAW_TABLES = ("RAW.FARES", "RAW.SCHEDULES", "RAW.CURRENCY_RATES", "RAW.LOAD_MANIFEST")
+RAW_TABLES = ("RAW.FARES", "RAW.SCHEDULES", "RAW.CURRENCY_RATES", "RAW.BOOKINGS",
+              "RAW.LOAD_MANIFEST")
 PRICE_COLUMNS = ["flight_id", "cabin", "departure_at", "days_to_departure", "price_usd",
                  "market_fare_usd", "demand_adjustment", "urgency_adjustment", "guardrail",
                  "previous_price_usd", "as_of"]  # fmt: skip
@@ -97,7 +98,7 @@ def raw_lake(tmp_path_factory) -> Path:
     """The raw files of a small synthetic market, written once."""
     lake = tmp_path_factory.mktemp("parity") / "lake"
     generate_market(LocalStore(lake), start=START, days=DAYS, routes=ROUTES, seed=SEED,
-                    schedules="new")  # fmt: skip
+                    schedules="new", bookings=True)  # fmt: skip
     return lake
 
 
@@ -118,7 +119,8 @@ def snowflake_run(raw_lake, fakesnow_server, tmp_path_factory) -> PipelineRun:
 def test_every_step_ran_and_loaded_everything(duckdb_run, snowflake_run):
     for run in (duckdb_run, snowflake_run):
         totals = run.outputs["ingest"]["totals"]
-        assert totals["files_loaded"] == 2 * DAYS and totals["files_quarantined"] == 0
+        # schedules, fares and bookings each day
+        assert totals["files_loaded"] == 3 * DAYS and totals["files_quarantined"] == 0
         assert run.outputs["transform"]["success"]
         assert run.outputs["train"]["status"] == "trained"
         assert run.outputs["score"]["status"] == "success"

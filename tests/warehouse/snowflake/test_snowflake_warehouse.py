@@ -45,7 +45,7 @@ def test_setup_is_complete_idempotent_and_skips_only_account_statements(wh, sf_s
     tables = wh.query_df("SELECT table_schema, table_name FROM information_schema.tables "
                          "WHERE table_catalog = ?", [sf_settings.snowflake_database])
     by_schema = tables.groupby("table_schema")["table_name"].apply(set).to_dict()
-    assert by_schema["RAW"] == {"FARES", "SCHEDULES", "CURRENCY_RATES", "LOAD_MANIFEST",
+    assert by_schema["RAW"] == {"FARES", "SCHEDULES", "CURRENCY_RATES", "BOOKINGS", "LOAD_MANIFEST",
                                 "REJECTED_ROWS"}
     assert by_schema["ML_PREDICTIONS"] == {"DATA_QUALITY_LOG", "MODEL_REGISTRY", "SCORING_LOG",
                                            "TRAINING_LOG", "FLIGHT_PRICES", "PRICE_HISTORY",

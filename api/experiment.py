@@ -1,0 +1,51 @@
+"""The experiment hook of the app: an ArmRouter around the pricing function, when configured.
+
+With FLIGHTPRICE_EXPERIMENT_CHALLENGER unset nothing changes: the app prices with the plain
+function and every quote says `arm: champion`. A model challenger is loaded once, at
+start-up, beside the champion; while it cannot be loaded its flights are priced (and logged)
+by the champion. A policy challenger (a name of `revenue.policies.POLICIES`) prices its
+flights with the served model under that pricing policy.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from flightprice.experiment.arms import Experiment
+from flightprice.experiment.assignments import AssignmentLog
+from flightprice.experiment.serving import ArmRouter
+from flightprice.serve.quoting import ModelHolder, load_served_model
+from flightprice.settings import Settings
+
+
+def arm_router(settings: Settings, price_many: functools.partial) -> ArmRouter | None:
+    """Return the router of the configured experiment, or None when there is none.
+
+    `price_many` is `quote_flights` with the app's keywords bound; a policy challenger calls it
+    with `pricing_policy` replaced.
+    """
+    if not settings.experiment_challenger:
+        return None
+    # Deferred: the policies load the revenue simulator, which only an experiment needs.
+    from flightprice.revenue.policies import POLICIES
+
+    experiment = Experiment.from_settings(settings, POLICIES)
+    log = AssignmentLog(settings.experiment_log)
+    if experiment.kind == "policy":
+
+        def price_policy(model, requests, policy):
+            return price_many(model, requests, pricing_policy=policy)
+
+        return ArmRouter(experiment, price_many, log, price_policy=price_policy)
+    pinned = settings.model_copy(update={"model_version": experiment.challenger})
+    holder = ModelHolder(lambda: load_served_model(pinned))
+    router = ArmRouter(experiment, price_many, log, challenger_model=lambda: holder.model)
+    router.holder = holder  # type: ignore[attr-defined] - the lifespan loads it
+    return router
+
+
+def load_challenger(router: ArmRouter | None) -> None:
+    """Load the challenger model of a model-version experiment (logged, never raised)."""
+    holder = getattr(router, "holder", None)
+    if holder is not None:
+        holder.try_reload()

@@ -1,0 +1,102 @@
+"""Price each request with its flight's arm, mark the quote with the arm, log the assignment.
+
+`ArmRouter` wraps the API's "price many requests with a model" function, so the one pricing
+path stays the only one: a batch is split by arm, each part priced by that arm's model (or
+the served model under the challenger's pricing policy), and the parts put back in order.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from flightprice.experiment.arms import Experiment, flight_id
+from flightprice.experiment.assignments import AssignmentLog
+
+log = logging.getLogger(__name__)
+
+PriceMany = Callable[[Any, list[Any]], list[Any]]
+"""(model, requests) -> one quote body (a dict) or an error per request, in order."""
+PricePolicy = Callable[[Any, list[Any], str], list[Any]]
+"""(model, requests, policy name) -> as PriceMany, priced with that policy."""
+
+
+class ArmRouter:
+    """A PriceMany that prices the challenger's share of flights with the challenger.
+
+    `challenger_model` returns the challenger's loaded model (a model-version experiment),
+    or None while it cannot be loaded: its flights are then priced, marked and logged as the
+    champion's, so the log says what really priced each quote.
+    """
+
+    def __init__(
+        self,
+        experiment: Experiment,
+        price_many: PriceMany,
+        assignments: AssignmentLog,
+        challenger_model: Callable[[], Any] | None = None,
+        price_policy: PricePolicy | None = None,
+    ) -> None:
+        if experiment.kind == "policy" and price_policy is None:
+            raise ValueError("a policy challenger needs `price_policy`")
+        if experiment.kind == "model" and challenger_model is None:
+            raise ValueError("a model challenger needs `challenger_model`")
+        self.experiment = experiment
+        self._price_many = price_many
+        self._price_policy = price_policy
+        self._challenger_model = challenger_model
+        self.assignments = assignments
+
+    def __call__(self, model: Any, requests: list[Any]) -> list[Any]:
+        ids = [_flight_of(r) for r in requests]
+        wanted = [self.experiment.is_challenger(f) for f in ids]
+        challenger = self._challenger_pricer() if any(wanted) else None
+        arms = ["challenger" if w and challenger is not None else "champion" for w in wanted]
+        results: list[Any] = [None] * len(requests)
+        for arm in ("champion", "challenger"):
+            index = [i for i, a in enumerate(arms) if a == arm]
+            if not index:
+                continue
+            part = [requests[i] for i in index]
+            priced = self._price_many(model, part) if arm == "champion" else challenger(model, part)
+            for i, result in zip(index, priced, strict=True):
+                if isinstance(result, dict):
+                    result["arm"] = arm
+                results[i] = result
+        self._log(requests, ids, arms, results)
+        return results
+
+    def _challenger_pricer(self) -> PriceMany | None:
+        if self.experiment.kind == "policy":
+            policy = self.experiment.challenger
+            return lambda model, part: self._price_policy(model, part, policy)
+        challenger = self._challenger_model()
+        if challenger is None:
+            return None
+        return lambda _champion, part: self._price_many(challenger, part)
+
+    def _log(
+        self, requests: Sequence[Any], ids: list[str], arms: list[str], results: list[Any]
+    ) -> None:
+        rows = [
+            {"experiment": self.experiment.name, "flight_id": flight, "cabin": _cabin(request),
+             "arm": arm, "challenger": self.experiment.challenger,
+             "model_version": result.get("model_version"), "price": result.get("price")}
+            for request, flight, arm, result in zip(requests, ids, arms, results, strict=True)
+            if isinstance(result, dict)
+        ]  # fmt: skip
+        try:
+            self.assignments.append(rows)
+        except OSError:  # a full disk must not fail quotes; the report counts what it finds
+            log.exception("could not log %d experiment assignments", len(rows))
+
+
+def _flight_of(request: Any) -> str:
+    return flight_id(request.carrier, request.flight_number, request.departure_at,
+                     request.origin, request.destination)  # fmt: skip
+
+
+def _cabin(request: Any) -> str:
+    cabin = request.cabin
+    return getattr(cabin, "value", cabin)

@@ -1,0 +1,105 @@
+"""Champion/challenger over a real uvicorn: arms by flight, the `arm` field, the assignment log."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+
+import httpx
+import pytest
+
+from flightprice.experiment.arms import Experiment, flight_id
+from flightprice.experiment.assignments import read_assignments
+
+FLIGHT = {
+    "carrier": "BA", "origin": "LHR", "destination": "JFK", "cabin": "economy",
+    "observed_at": "2026-09-05T12:00:00", "stops": 0, "duration_minutes": 480,
+    "seats_remaining": 42, "capacity": 150,
+}  # fmt: skip
+FLIGHTS = [
+    {**FLIGHT, "flight_number": str(100 + i), "departure_at": f"2026-10-{1 + i % 20:02d}T18:30:00"}
+    for i in range(40)
+]
+
+
+@pytest.fixture(scope="module")
+def experiment_settings(champion_template, tmp_path_factory, make_settings, train_and_register):
+    home = tmp_path_factory.mktemp("experiment") / "home"
+    shutil.copytree(champion_template, home)
+    train_and_register(make_settings(home), "v-test-2", champion=False, rounds=8)
+    return make_settings(home, experiment_challenger="v-test-2", experiment_share=0.5,
+                         experiment_name="api-test")  # fmt: skip
+
+
+def _expected_arm(flight: dict) -> str:
+    fid = flight_id(flight["carrier"], flight["flight_number"],
+                    datetime.fromisoformat(flight["departure_at"]))  # fmt: skip
+    return Experiment("api-test", "v-test-2", 0.5).arm_of(fid)
+
+
+def test_each_flight_is_priced_by_its_arm_and_logged(experiment_settings, serve_api):
+    expected = [_expected_arm(f) for f in FLIGHTS]
+    assert set(expected) == {"champion", "challenger"}
+    with serve_api(experiment_settings) as url, httpx.Client(base_url=url, timeout=30) as client:
+        singles = [client.post("/v1/price", json=f).json() for f in FLIGHTS]
+        batch = client.post("/v1/price/batch", json={"flights": FLIGHTS}).json()["quotes"]
+    for quotes in (singles, batch):
+        assert [q["arm"] for q in quotes] == expected
+        assert [q["model_version"] for q in quotes] == [
+            "v-test-2" if arm == "challenger" else "v-test-1" for arm in expected
+        ]
+    log = read_assignments(experiment_settings.experiment_log, "api-test")
+    assert len(log) == 2 * len(FLIGHTS)
+    arms = dict(zip(log["flight_id"], log["arm"], strict=True))
+    assert log.groupby("flight_id")["arm"].nunique().max() == 1
+    assert sorted(arms.values()) == sorted(expected)
+    assert set(log["model_version"]) == {"v-test-1", "v-test-2"}
+
+
+def test_a_restarted_api_keeps_every_flight_in_its_arm(experiment_settings, serve_api):
+    arms = []
+    for _ in range(2):
+        with serve_api(experiment_settings) as url, httpx.Client(base_url=url) as client:
+            arms.append([client.post("/v1/price", json=f).json()["arm"] for f in FLIGHTS[:10]])
+    assert arms[0] == arms[1] == [_expected_arm(f) for f in FLIGHTS[:10]]
+
+
+def test_an_unloadable_challenger_leaves_every_flight_to_the_champion(
+    experiment_settings, serve_api
+):
+    settings = experiment_settings.model_copy(
+        update={"experiment_challenger": "v-does-not-exist", "experiment_name": "broken"}
+    )
+    with serve_api(settings) as url, httpx.Client(base_url=url) as client:
+        quotes = client.post("/v1/price/batch", json={"flights": FLIGHTS}).json()["quotes"]
+    assert {q["arm"] for q in quotes} == {"champion"}
+    assert {q["model_version"] for q in quotes} == {"v-test-1"}
+    log = read_assignments(settings.experiment_log, "broken")
+    assert len(log) == len(FLIGHTS) and set(log["arm"]) == {"champion"}
+
+
+def test_without_an_experiment_quotes_say_champion_and_nothing_is_logged(client, api_settings):
+    quote = client.post("/v1/price", json=FLIGHTS[0]).json()
+    assert quote["arm"] == "champion"
+    assert not api_settings.experiment_log.exists()
+
+
+def test_a_policy_challenger_prices_its_flights_with_that_policy(experiment_settings, serve_api):
+    settings = experiment_settings.model_copy(
+        update={"experiment_challenger": "optimal", "experiment_name": "policy"}
+    )
+    with serve_api(settings) as url, httpx.Client(base_url=url, timeout=120) as client:
+        quotes = client.post("/v1/price/batch", json={"flights": FLIGHTS}).json()["quotes"]
+    experiment = Experiment("policy", "optimal", 0.5)
+    expected = [
+        experiment.arm_of(flight_id(f["carrier"], f["flight_number"],
+                                    datetime.fromisoformat(f["departure_at"])))
+        for f in FLIGHTS
+    ]  # fmt: skip
+    assert [q["arm"] for q in quotes] == expected and set(expected) == {"champion", "challenger"}
+    assert [q["policy"] for q in quotes] == [
+        "optimal" if arm == "challenger" else "rule" for arm in expected
+    ]
+    assert {q["model_version"] for q in quotes} == {"v-test-1"}
+    log = read_assignments(settings.experiment_log, "policy")
+    assert sorted(log["arm"]) == sorted(expected) and set(log["challenger"]) == {"optimal"}
