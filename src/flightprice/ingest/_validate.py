@@ -63,6 +63,7 @@ class RawFile:
     delivery_date: date | None = None
     layout_error: str | None = None  # why the key does not fit raw-data/<feed>/<day>/<name>
     fingerprint: str | None = None  # the store's size/mtime or size/ETag marker when listed
+    unreadable: str | None = None  # why the store could not read it (e.g. a link out of it)
 
 
 @dataclass(frozen=True)
