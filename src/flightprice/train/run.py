@@ -17,6 +17,7 @@ from flightprice.settings import Settings
 from flightprice.store import ObjectStore
 from flightprice.synth.generate import read_market_summary
 from flightprice.train._evaluation import fit_baselines
+from flightprice.train._reconcile import log_interrupted_runs
 from flightprice.train.model import (
     DEFAULT_PARAMS,
     InsufficientDataError,
@@ -123,6 +124,7 @@ def run_training(
     not worse) becomes champion, without it the decision says `would_promote`.
     """
     started = utc_now()
+    log_interrupted_runs(warehouse, run_id)  # models a killed run registered but never logged
     outcome = TrainingOutcome(run_id=run_id, status="trained")
     market = read_market_summary(store)
     outcome.noise_floor_mape = market["noise_floor_mape"] if market else None
