@@ -41,7 +41,8 @@ def init(
     ] = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Create the lake folders and the warehouse schemas and log tables (safe to re-run)."""
+    """Create the lake folders, the warehouse schemas and log tables, and an admin key in the
+    home when FLIGHTPRICE_API_KEY is unset (safe to re-run)."""
     from flightprice.project import init_project  # deferred: keeps --help fast
 
     with guard():
