@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flightprice.contract import MAX_DAYS_AHEAD
@@ -312,6 +312,24 @@ class Settings(BaseSettings):
     # Local scheduling (flightprice schedule): a Prefect server + worker under <home>/prefect.
     prefect_host: str = Field("127.0.0.1", description="Interface the Prefect server binds to.")
     prefect_port: int = Field(4200, ge=1, le=65535, description="Port of the Prefect server/UI.")
+
+    @model_validator(mode="after")
+    def _admin_key_from_home(self) -> Settings:
+        """Without FLIGHTPRICE_API_KEY, use the key `flightprice init` wrote into the home.
+
+        The API and `deploy` (the training flow's local deploy) read the same home, so the
+        default set-up reloads the API with no key to configure.
+        """
+        if self.api_key is None and self.admin_key_file.is_file():
+            key = self.admin_key_file.read_text().strip()
+            if key:
+                self.api_key = SecretStr(key)
+        return self
+
+    @property
+    def admin_key_file(self) -> Path:
+        """The admin key `flightprice init` generates (mode 0600) when none is configured."""
+        return self.home / "admin.key"
 
     @property
     def duckdb_file(self) -> Path:

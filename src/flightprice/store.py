@@ -24,6 +24,10 @@ MiB = 1024 * 1024
 RACY_SECONDS = 2  # a local file younger than this gets no change marker yet
 
 
+class UnsafeKeyError(ValueError):
+    """A key that leaves the store: `..`, or a local link pointing outside the lake."""
+
+
 class ObjectStore(Protocol):
     """What every store offers; ingest, training and serving use nothing else."""
 
@@ -46,17 +50,30 @@ class LocalStore:
         self.racy_seconds = racy_seconds
 
     def _path(self, key: str) -> Path:
+        """Return the file `key` names, links followed; raise UnsafeKeyError outside the root."""
         path = (self.root / key).resolve()
         if self.root.resolve() not in (path, *path.parents):
-            raise ValueError(f"key escapes the store: {key!r}")
+            raise UnsafeKeyError(f"key escapes the store (a link out of the lake?): {key!r}")
         return path
 
+    def _entry(self, key: str) -> Path:
+        """Return the directory entry `key` names, itself (a link is not followed)."""
+        entry = self._path(key.rsplit("/", 1)[0] if "/" in key else "") / key.rsplit("/", 1)[-1]
+        if entry.name in ("", ".", ".."):
+            raise UnsafeKeyError(f"not a store key: {key!r}")
+        return entry
+
     def list(self, prefix: str = "") -> list[str]:
+        """Return the keys under `prefix`: files, and links (followed or not, see `_path`)."""
         base = self.root / prefix
         start = base if base.is_dir() else base.parent
         if not start.exists():
             return []
-        keys = (p.relative_to(self.root).as_posix() for p in start.rglob("*") if p.is_file())
+        keys = (
+            p.relative_to(self.root).as_posix()
+            for p in start.rglob("*")
+            if p.is_file() or p.is_symlink()
+        )
         return sorted(k for k in keys if k.startswith(prefix) and not k.endswith(".tmp"))
 
     def fingerprints(self, prefix: str = "") -> dict[str, str | None]:
@@ -71,6 +88,9 @@ class LocalStore:
             try:
                 stat = self._path(key).stat()
             except FileNotFoundError:  # moved away since the listing
+                continue
+            except UnsafeKeyError:  # a link out of the lake: listed, never read (ingest)
+                marks[key] = None
                 continue
             settled = now - stat.st_mtime_ns > self.racy_seconds * 1e9
             marks[key] = (
@@ -93,12 +113,12 @@ class LocalStore:
         tmp.replace(path)
 
     def move(self, src: str, dst: str) -> None:
-        target = self._path(dst)
+        target = self._entry(dst)
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(self._path(src), target)
+        shutil.move(self._entry(src), target)  # a link moves as a link
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        self._entry(key).unlink(missing_ok=True)  # a link, not what it points to
 
     def uri(self, key: str) -> str:
         return self._path(key).as_uri()
@@ -206,10 +226,10 @@ class S3Store:
 
 
 def _check_key(key: str) -> str:
-    """Return `key` if it is a relative POSIX key inside the bucket, else raise ValueError."""
+    """Return `key` if it is a relative POSIX key inside the bucket, else raise UnsafeKeyError."""
     parts = key.split("/")
     if not key or key.startswith("/") or "\\" in key or any(p in (".", "..") for p in parts):
-        raise ValueError(f"not a store key: {key!r}")
+        raise UnsafeKeyError(f"not a store key: {key!r}")
     return key
 
 

@@ -16,6 +16,7 @@ from flightprice.cli._common import (
     err_console,
     fail,
     guard,
+    initialised_settings,
     print_json,
     progress_bar,
     settings_from,
@@ -77,7 +78,7 @@ def train(
     """
     from flightprice.train.run import run_training  # deferred: keeps --help fast
 
-    settings = settings_from(ctx)
+    settings = initialised_settings(ctx)
     warehouse, store = _open(settings)
     with guard(), warehouse, progress_bar("boosting rounds", enabled=not json_out) as progress:
         try:
@@ -129,7 +130,7 @@ def compare(
     from flightprice.registry import RegistryError  # deferred: keeps --help fast
     from flightprice.train.run import compare_versions  # deferred: keeps --help fast
 
-    settings = settings_from(ctx)
+    settings = initialised_settings(ctx)
     warehouse, store = _open(settings)
     with guard(), warehouse:
         try:
@@ -188,7 +189,7 @@ def models_show(
     """Show one version: registry entry and its artifact's metadata."""
     from flightprice.registry import get  # deferred: keeps --help fast
 
-    warehouse, store = _open(settings_from(ctx))
+    warehouse, store = _open(initialised_settings(ctx))
     with guard(), warehouse:
         entry = get(warehouse, version)
     if entry is None:
@@ -215,7 +216,7 @@ def models_promote(
     from flightprice.registry import RegistryError, promote  # deferred: keeps --help fast
     from flightprice.track import sync_model_aliases  # deferred: keeps --help fast
 
-    settings = settings_from(ctx)
+    settings = initialised_settings(ctx)
     warehouse, _ = _open(settings)
     with guard(), warehouse:
         try:
@@ -236,7 +237,7 @@ def models_rollback(
     from flightprice.registry import RegistryError, rollback  # deferred: keeps --help fast
     from flightprice.track import sync_model_aliases  # deferred: keeps --help fast
 
-    settings = settings_from(ctx)
+    settings = initialised_settings(ctx)
     warehouse, _ = _open(settings)
     with guard(), warehouse:
         try:
@@ -282,7 +283,7 @@ def report(
     from flightprice.registry import RegistryError  # deferred: keeps --help fast
     from flightprice.train.run import build_model_report  # deferred: keeps --help fast
 
-    settings = settings_from(ctx)
+    settings = initialised_settings(ctx)
     warehouse, store = _open(settings)
     with guard(), warehouse, console.status("drawing the report …") if not json_out else nullcontext():
         try:

@@ -48,6 +48,7 @@ from flightprice.ingest._checks import (
 )
 from flightprice.ingest._rates import shipped_rates
 from flightprice.ingest._rejects import IngestPolicy, reject_rows, tag_rows, temporal_checks
+from flightprice.warehouse.base import literal_path
 
 _ENGINE: duckdb.DuckDBPyConnection | None = None  # see _engine()
 _KEY = re.compile(r"raw-data/(?P<feed>[^/]+)/(?P<day>[^/]+)/(?P<name>[^/]+)")
@@ -64,6 +65,7 @@ class RawFile:
     delivery_date: date | None = None
     layout_error: str | None = None  # why the key does not fit raw-data/<feed>/<day>/<name>
     fingerprint: str | None = None  # the store's size/mtime or size/ETag marker when listed
+    unreadable: str | None = None  # why the store could not read it (e.g. a link out of it)
 
 
 @dataclass(frozen=True)
@@ -172,18 +174,21 @@ def _read_source(con: duckdb.DuckDBPyConnection, raw: RawFile, path: Path) -> Ch
             header = first.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             return CheckFailure("encoding", f"not UTF-8: header line, byte {exc.start}")
-        names = [n.strip() for n in next(csv.reader([header.rstrip("\r\n")]), [])]
+        try:
+            names = [n.strip() for n in next(csv.reader([header.rstrip("\r\n")]), [])]
+        except csv.Error as exc:  # e.g. a header field over the csv module's 128 KiB limit
+            return CheckFailure("header", f"unreadable header line: {exc}")
         names = [n or f"_unnamed_{i}" for i, n in enumerate(names, 1)]
         if len(set(names)) != len(names):
             dupes = sorted({n for n in names if names.count(n) > 1})
             return CheckFailure("header", f"duplicate column names in header: {dupes}")
         columns = ", ".join(f"{sql_literal(n)}: 'VARCHAR'" for n in names)
         source = (
-            f"read_csv({sql_literal(str(path))}, columns={{{columns}}}, header=true, auto_detect=false,"
+            f"read_csv({sql_literal(literal_path(path))}, columns={{{columns}}}, header=true, auto_detect=false,"
             " delim=',', quote='\"', escape='\"', strict_mode=true, encoding='utf-8')"
         )
     else:
-        source = f"read_parquet({sql_literal(str(path))})"
+        source = f"read_parquet({sql_literal(literal_path(path))})"
     try:
         con.execute(f"CREATE TEMP TABLE src AS SELECT * FROM {source}")
     except duckdb.Error as exc:
@@ -192,7 +197,9 @@ def _read_source(con: duckdb.DuckDBPyConnection, raw: RawFile, path: Path) -> Ch
 
 
 def _read_failure(fmt: str, exc: duckdb.Error, path: Path) -> CheckFailure:
-    text = str(exc).replace(f"'{path}'", "").replace(str(path), path.name)
+    text = str(exc)
+    for shown in (literal_path(path), str(path)):
+        text = text.replace(f"'{shown}'", "").replace(shown, path.name)
     # DuckDB's CSV errors carry the line and the problem before its advice and the SQL echo.
     skip = ("possible", "*", "line 1:", "^", "file =")
     kept = [

@@ -50,7 +50,7 @@ from flightprice.ingest._validate import (
     parse_key,
     validate_file,
 )
-from flightprice.store import QUARANTINE_PREFIX, RAW_PREFIX, ObjectStore
+from flightprice.store import QUARANTINE_PREFIX, RAW_PREFIX, ObjectStore, UnsafeKeyError
 from flightprice.transform.quality import quality_row, write_quality_rows
 from flightprice.warehouse import Warehouse
 
@@ -144,15 +144,24 @@ def _scan(store: ObjectStore, warehouse: Warehouse) -> _Scan:
         if fingerprint is not None and (key, fingerprint) in unchanged:  # not touched since
             scan.skipped.append(key)
             continue
-        with store.local_copy(key) as path:
-            content_hash = _sha256(path)
+        feed = key.removeprefix(RAW_PREFIX).split("/", 1)[0]
+        try:
+            with store.local_copy(key) as path:
+                content_hash = _sha256(path)
+        except FileNotFoundError:  # moved away since the listing
+            continue
+        except (UnsafeKeyError, PermissionError, IsADirectoryError) as exc:
+            # Never read, so never loaded: quarantined with the reason instead of failing
+            # every run (a link out of the lake is not followed).
+            why = f"cannot be read: {type(exc).__name__}: {exc}"
+            scan.new.append(RawFile(key, feed, fmt, "", None, None, fingerprint, unreadable=why))
+            continue
         if (key, content_hash) in loaded:
             scan.skipped.append(key)
             if fingerprint is not None:
                 scan.refreshed.append((key, content_hash, fingerprint))
             continue
         delivery_date, layout_error = parse_key(key)
-        feed = key.removeprefix(RAW_PREFIX).split("/", 1)[0]
         scan.new.append(
             RawFile(key, feed, fmt, content_hash, delivery_date, layout_error, fingerprint)
         )
@@ -185,10 +194,14 @@ def _ingest_one(
     """Load or quarantine one file; return the rows it loaded (rates: see validate_file)."""
     key = raw_file.key
     try:
+        if raw_file.unreadable:
+            failure = CheckFailure("unreadable", raw_file.unreadable)
+            _quarantine(store, warehouse, Rejection(raw_file, (failure,)), report)
+            return None
         with store.local_copy(key) as path:
             # Hash what is validated: the object may have been replaced since discovery.
             raw_file = replace(raw_file, content_hash=_sha256(path))
-            result = validate_file(raw_file, path, rates, policy)
+            result = _validate(raw_file, path, rates, policy)
         if isinstance(result, Rejection):
             _quarantine(store, warehouse, result, report)
             return None
@@ -209,6 +222,23 @@ def _ingest_one(
     logger.info("loaded %s: %d %s rows%s%s", key, rows, raw_file.feed, rejected, ignored)
     report.loaded.append((key, raw_file.feed, rows))
     return result.table
+
+
+def _validate(
+    raw_file: RawFile, path: Path, rates: pa.Table | None, policy: IngestPolicy | None
+) -> ValidatedFile | Rejection:
+    """Validate the file; a file that breaks the reader itself is rejected, not retried.
+
+    Reading the same bytes fails the same way every run, so retrying would block the feed.
+    """
+    try:
+        return validate_file(raw_file, path, rates, policy)
+    except MemoryError:
+        raise  # the machine, not the file: retried next run
+    except Exception as exc:
+        logger.debug("validating %s raised", raw_file.key, exc_info=True)
+        detail = f"cannot be read: {type(exc).__name__}: {str(exc)[:500]}"
+        return Rejection(raw_file, (CheckFailure("unreadable", detail),))
 
 
 def _load(warehouse: Warehouse, validated: ValidatedFile, run_id: str) -> int | None:

@@ -11,7 +11,8 @@ A run appends its PRICE_HISTORY rows chunk by chunk (each chunk committed, so th
 memory stays bounded too), then publishes them in one transaction: one MERGE into
 FLIGHT_PRICES (one row per flight and cabin) and its SCORING_LOG row. Current prices change
 all at once or not at all. A failed run deletes the history it wrote and logs a `failed`
-row; re-running a run id first deletes that run's history, so history never holds a run
+row; a killed run cannot, so each run first deletes history no run published (`_orphans`);
+re-running a run id first deletes that run's history, so history never holds a run
 twice. When the current price was published by the run being re-run, its
 `previous_price_usd` stays the change limit's reference, so a re-run prices as the first
 attempt did.
@@ -35,6 +36,7 @@ import pyarrow.compute as pc
 from flightprice._json import dumps
 from flightprice.clock import new_run_id, utc_now
 from flightprice.registry import NoChampionError
+from flightprice.score._orphans import delete_unpublished_history
 from flightprice.score._scorers import Mode, Scorer, open_scorer
 from flightprice.serve.client import ApiError
 from flightprice.serve.quoting import PRICED_SCHEMA, model_version_of
@@ -144,6 +146,7 @@ def score_flights(
     unseen: Counter[str] = Counter()
     try:
         total = _count(warehouse, FEATURES_TABLE)
+        delete_unpublished_history(warehouse)  # rows of killed runs (see _orphans)
         warehouse.execute(f"delete from {HISTORY_TABLE} where run_id = ?", [run_id])
         chunks = warehouse.query_batches(READ_SQL, [run_id], batch_rows=chunk_rows)
         with contextlib.closing(_priced(chunks, scorer)) as priced_chunks:

@@ -18,6 +18,7 @@ from flightprice.store import ObjectStore
 from flightprice.synth.generate import read_market_summary
 from flightprice.track.mlflow_runs import track_report, track_training
 from flightprice.train._evaluation import fit_baselines
+from flightprice.train._reconcile import log_interrupted_runs
 from flightprice.train.model import (
     DEFAULT_PARAMS,
     InsufficientDataError,
@@ -127,6 +128,7 @@ def run_training(
     monitoring breach, say) is recorded in TRAINING_LOG's reason before the decision's.
     """
     started = utc_now()
+    log_interrupted_runs(warehouse, run_id)  # models a killed run registered but never logged
     outcome = TrainingOutcome(run_id=run_id, status="trained", trigger=trigger)
     market = read_market_summary(store)
     outcome.noise_floor_mape = market["noise_floor_mape"] if market else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -58,6 +59,17 @@ class Warehouse(Protocol):
 
     def close(self) -> None:
         """Release the connection and any writer lock."""
+
+
+def literal_path(path: Path | str) -> str:
+    """Return `path` as a DuckDB file argument that names that one file, never a glob.
+
+    DuckDB's readers expand `*`, `?`, `[...]` (and `**`) in every path, a list's included,
+    with no option to turn it off (duckdb 2.0): a file named `fares_[ab].csv` would read
+    `fares_a.csv`. Each such character becomes a one-character class (`[*]`), which matches
+    only itself.
+    """
+    return re.sub(r"([*?\[])", r"[\1]", str(path))
 
 
 # The warehouse boundary: the library works in aware UTC, TIMESTAMP columns hold naive UTC.

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 from filelock import FileLock
 
-from flightprice.warehouse.base import naive_params, naive_timestamps
+from flightprice.warehouse.base import literal_path, naive_params, naive_timestamps
 
 LOCK_RETRY_SECONDS = 30.0
 
@@ -113,7 +113,7 @@ class DuckDBWarehouse:
     def load_file(self, table: str, path: Path, columns: Sequence[str]) -> int:
         cols = ", ".join(f'"{c}"' for c in columns)
         (count,) = self.con.execute(
-            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM read_parquet(?)", [str(path)]
+            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM read_parquet(?)", [literal_path(path)]
         ).fetchone()
         return int(count)
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -201,8 +202,11 @@ class SnowflakeWarehouse:
     def copy_into(self, table: str, path: Path, expected_rows: int | None = None) -> int:
         """PUT a Parquet file to the stage under a fresh prefix and COPY it into `table`."""
         prefix = f"{STAGE}/loads/{table.lower().replace('.', '_')}/{uuid.uuid4().hex}/"
-        location = str(Path(path).resolve()).replace("'", "\\'")
-        self.execute(f"PUT 'file://{location}' @{prefix} AUTO_COMPRESS = FALSE OVERWRITE = TRUE")
+        with _plain_named(Path(path)) as plain:
+            location = str(plain).replace("'", "\\'")
+            self.execute(
+                f"PUT 'file://{location}' @{prefix} AUTO_COMPRESS = FALSE OVERWRITE = TRUE"
+            )
         try:
             cursor = self._cursor(
                 f"COPY INTO {table} FROM @{prefix} "
@@ -267,3 +271,24 @@ class SnowflakeWarehouse:
             log.info("stand-in: skipped %d account-level statements (%s)",
                      len(self.skipped_statements),
                      ", ".join(sorted({statement_kind(s) for s in self.skipped_statements})))  # fmt: skip
+
+
+_PLAIN_PATH = re.compile(r"[\w./-]+")
+
+
+@contextlib.contextmanager
+def _plain_named(path: Path) -> Iterator[Path]:
+    """Yield `path`, or a copy named `data.parquet` when its path is not plain characters.
+
+    PUT expands `*` and `?` in the local path (a file named `*.parquet` would upload every
+    Parquet file beside it) and offers no escape, so a file it could misread goes under a
+    name it cannot. COPY then reads the fresh prefix that holds that one file.
+    """
+    resolved = path.resolve()
+    if _PLAIN_PATH.fullmatch(str(resolved)):
+        yield resolved
+        return
+    with tempfile.TemporaryDirectory(prefix="flightprice-put-") as folder:
+        plain = Path(folder) / "data.parquet"
+        shutil.copyfile(resolved, plain)
+        yield plain

@@ -163,3 +163,15 @@ def test_guards(wh):
         wh.insert_arrow(MANIFEST, pa.table({'path"; DROP TABLE x; --': ["a"]}))
     with wh.transaction(), pytest.raises(RuntimeError, match="nest"), wh.transaction():
         pass
+
+
+def test_load_file_puts_only_the_named_file_whatever_its_name(wh, tmp_path):
+    # PUT expands * and ? in a local path: `*.parquet` would upload every file beside it.
+    for name, n in [("m_a.parquet", 1), ("m_b.parquet", 2), ("m_?.parquet", 3),
+                    ("*.parquet", 4), ("m_[ab] 'q'.parquet", 5)]:  # fmt: skip
+        pq.write_table(manifest_rows(n, prefix=name), tmp_path / name)
+    columns = manifest_rows(1).column_names
+    assert wh.load_file(MANIFEST, tmp_path / "m_?.parquet", columns) == 3
+    assert wh.load_file(MANIFEST, tmp_path / "*.parquet", columns) == 4
+    assert wh.load_file(MANIFEST, tmp_path / "m_[ab] 'q'.parquet", columns) == 5
+    assert count(wh) == 12
