@@ -2,6 +2,7 @@
 
     uv run python benchmarks/bench_scoring.py --rows 1m                 # local + api, 1M rows
     uv run python benchmarks/bench_scoring.py --rows 10m --only rss     # peak RSS, 10M rows
+    uv run python benchmarks/bench_scoring.py --rows 1m --only local --home KEPT_HOME  # a copy
 
 Each run builds a fresh embedded home with ANALYTICS.ML_SCORING_FEATURES of the requested
 size (generated in DuckDB: 8 carriers, 40 airports, 4 cabins, departures up to 90 days out,
@@ -15,7 +16,9 @@ rounds (depth 5) on 200k rows of the same market (not timed). Then, in the same 
          process): the same, priced through the Arrow IPC batch endpoint
   rss    `flightprice score --mode local` in a child process; its peak RSS (ru_maxrss)
 
-One JSON line per measurement; results are recorded in README.md here.
+`local` also prints this process's CPU seconds (user + system, all threads) for bare and local:
+steadier than wall time when other work shares the machine. One JSON line per measurement;
+results are recorded in README.md here.
 """
 
 from __future__ import annotations
