@@ -2,6 +2,7 @@
 
     uv run python benchmarks/bench_scoring.py --rows 1m                 # local + api, 1M rows
     uv run python benchmarks/bench_scoring.py --rows 10m --only rss     # peak RSS, 10M rows
+    uv run python benchmarks/bench_scoring.py --rows 1m --only local --home KEPT_HOME  # a copy
 
 Each run builds a fresh embedded home with ANALYTICS.ML_SCORING_FEATURES of the requested
 size (generated in DuckDB: 8 carriers, 40 airports, 4 cabins, departures up to 90 days out,
@@ -15,7 +16,9 @@ rounds (depth 5) on 200k rows of the same market (not timed). Then, in the same 
          process): the same, priced through the Arrow IPC batch endpoint
   rss    `flightprice score --mode local` in a child process; its peak RSS (ru_maxrss)
 
-One JSON line per measurement; results are recorded in README.md here.
+`local` also prints this process's CPU seconds (user + system, all threads) for bare and local:
+steadier than wall time when other work shares the machine. One JSON line per measurement;
+results are recorded in README.md here.
 """
 
 from __future__ import annotations
@@ -35,12 +38,12 @@ import numpy as np
 
 from flightprice import registry
 from flightprice.features import derive_request_features, to_matrix
-from flightprice.train.model import save_model, train_model
 from flightprice.project import init_project
 from flightprice.score.batch import READ_SQL, run_scoring
 from flightprice.serve.quoting import load_served_model
 from flightprice.settings import Settings
 from flightprice.store import open_store
+from flightprice.train.model import save_model, train_model
 from flightprice.warehouse import open_warehouse
 
 SIZES = {"smoke": 20_000, "1m": 1_000_000, "10m": 10_000_000}
@@ -133,15 +136,22 @@ def bare_predict_seconds(settings: Settings) -> float:
         frame = wh.query_arrow(READ_SQL, ["none"]).to_pandas()
     matrix = to_matrix(derive_request_features(frame), model.spec)
     del frame
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     model.booster.inplace_predict(matrix, missing=np.nan)
+    CPU_SECONDS["bare"] = time.process_time() - cpu
     return time.perf_counter() - start
 
 
+# This process's CPU seconds (user + system, all threads) per measurement: steadier than wall
+# time when other work shares the machine.
+CPU_SECONDS: dict[str, float] = {}
+
+
 def scoring_seconds(settings: Settings, mode: str, run_id: str) -> float:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     report = run_scoring(settings, mode=mode, run_id=run_id)
     seconds = time.perf_counter() - start
+    CPU_SECONDS[mode] = time.process_time() - cpu
     assert report.status == "success", report
     return seconds
 
@@ -185,13 +195,18 @@ def main() -> None:
     parser.add_argument("--only", choices=["local", "api", "rss"], action="append")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--keep", action="store_true", help="Keep the home folder.")
+    parser.add_argument("--home", type=Path, help="Score a copy of this kept home (no set-up).")
     args = parser.parse_args()
     benches = args.only or ["local", "api"]
     rows = SIZES[args.rows]
     home = Path(tempfile.mkdtemp(prefix="bench-scoring-")) / "home"
     try:
         start = time.perf_counter()
-        settings = build_home(home, rows)
+        if args.home:  # the same rows and champion for a before/after pair
+            shutil.copytree(args.home, home, ignore=shutil.ignore_patterns("*.lock"))
+            settings = Settings(home=home, warehouse="duckdb", store="local", api_key="bench")
+        else:
+            settings = build_home(home, rows)
         print(json.dumps({"setup_seconds": round(time.perf_counter() - start, 1),
                           "rows": rows}), flush=True)  # fmt: skip
         local = None
@@ -201,7 +216,11 @@ def main() -> None:
             print(json.dumps({"bench": "local_vs_bare", "rows": rows,
                               "bare_predict_seconds": round(bare, 2),
                               "local_scoring_seconds": round(local, 2),
-                              "ratio": round(local / bare, 2)}), flush=True)  # fmt: skip
+                              "ratio": round(local / bare, 2),
+                              "bare_cpu_seconds": round(CPU_SECONDS["bare"], 2),
+                              "local_cpu_seconds": round(CPU_SECONDS["local"], 2),
+                              "cpu_ratio": round(CPU_SECONDS["local"] / CPU_SECONDS["bare"], 2),
+                              }), flush=True)  # fmt: skip
         if "api" in benches:
             server = serve(settings, args.port)
             try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -133,3 +135,32 @@ def test_a_flight_seen_only_in_the_holdout_is_unseen_by_the_model(frame: pd.Data
     frame["flight_key"] = np.where(frame.index.isin(holdout), "NEW1", "OLD1")
     trained = train_model(frame, FAST_PARAMS, holdout_days=7)
     assert trained.spec.categories["flight_key"] == ("OLD1",)
+
+
+def test_early_stopping_runs_on_the_latest_rows_and_the_refit_on_all(frame: pd.DataFrame) -> None:
+    params = {**FAST_PARAMS, "early_stopping_max_rows": 1000}
+    trained = train_model(frame, params, holdout_days=7)
+    train = choose_holdout(frame, 7).train.sort_values("observed_at", kind="stable")
+    assert len(train) > 2000
+    assert trained.rows["fit"] + trained.rows["validation"] == 1000
+    assert trained.rows["validation"] == 100  # validation_fraction of the bounded rows
+    assert trained.rows["train"] == len(train)
+    # The latest 1,000 train rows: the fit starts there, the validation slice ends the window.
+    assert trained.window["early_stopping_start"] == train["observed_at"].iloc[-1000].isoformat()
+    assert trained.window["validation_start"] == train["observed_at"].iloc[-100].isoformat()
+    assert trained.window["train_start"] == train["observed_at"].iloc[0].isoformat()
+
+    # Early stopping on those rows alone picks the rounds the refit on every train row uses.
+    fold = fit_fold(train.iloc[-1000:-100], train.iloc[-100:], params)
+    assert trained.early_stopping["best_rounds"] == fold.best_rounds
+    # More rows than early stopping saw: more rounds, by the square root of the row ratio.
+    scaled = min(round(fold.best_rounds * math.sqrt(len(train) / 900)), params["num_boost_round"])
+    assert trained.early_stopping["refit_rounds"] == max(scaled, fold.best_rounds)
+    assert trained.booster.num_boosted_rounds() == trained.early_stopping["refit_rounds"]
+    assert trained.spec == build_spec(train, min_rows={"flight_key": 20})  # all train rows
+
+
+def test_without_a_bound_early_stopping_uses_the_whole_train_window(frame: pd.DataFrame) -> None:
+    trained = train_model(frame, {**FAST_PARAMS, "early_stopping_max_rows": None}, holdout_days=7)
+    assert trained.rows["fit"] + trained.rows["validation"] == trained.rows["train"]
+    assert trained.window["early_stopping_start"] == trained.window["train_start"]

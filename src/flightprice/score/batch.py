@@ -7,8 +7,10 @@ in-process with the champion (mode `local`) or by the deployed API's Arrow batch
 several requests in flight, each retried with back-off (mode `api`); see `_scorers`. Pricing
 of the next chunk overlaps the writing of the last.
 
-A run appends its PRICE_HISTORY rows chunk by chunk (each chunk committed, so the engine's
-memory stays bounded too), then publishes them in one transaction: one MERGE into
+A run appends its PRICE_HISTORY rows a few chunks at a time (each append committed, so the
+engine's memory stays bounded too; appends of at least two DuckDB row groups are written
+straight to the file, not through its write-ahead log), then publishes them in one
+transaction: one MERGE into
 FLIGHT_PRICES (one row per flight and cabin) and its SCORING_LOG row. Current prices change
 all at once or not at all. A failed run deletes the history it wrote and logs a `failed`
 row; a killed run cannot, so each run first deletes history no run published (`_orphans`);
@@ -57,6 +59,10 @@ FEATURES_TABLE = "ANALYTICS.ML_SCORING_FEATURES"
 PRICES_TABLE = "ML_PREDICTIONS.FLIGHT_PRICES"
 HISTORY_TABLE = "ML_PREDICTIONS.PRICE_HISTORY"
 LOG_TABLE = "ML_PREDICTIONS.SCORING_LOG"
+# Rows per PRICE_HISTORY append: two DuckDB row groups (122,880 rows each), so an append skips
+# the write-ahead log; 1M history rows appended 100k at a time took 2.8x the wall time (fsync
+# of the log per commit) of 250k at a time, for ~60 MB of Arrow buffered.
+HISTORY_APPEND_ROWS = 250_000
 PRICE_COLUMNS = (
     "flight_id", "cabin", "departure_at", "days_to_departure", "price_usd", "market_fare_usd",
     "demand_adjustment", "urgency_adjustment", "guardrail", "reasons", "previous_price_usd",
@@ -144,6 +150,7 @@ def score_flights(
     versions: set[str] = set()
     guardrails: Counter[str] = Counter()
     unseen: Counter[str] = Counter()
+    history = _HistoryWriter(warehouse)
     try:
         total = _count(warehouse, FEATURES_TABLE)
         delete_unpublished_history(warehouse)  # rows of killed runs (see _orphans)
@@ -153,8 +160,7 @@ def score_flights(
             for all_rows, all_priced in priced_chunks:
                 unseen.update(_unseen_counts(all_priced))
                 rows, priced = _without_refused(all_rows, all_priced)
-                history = _history_rows(rows, priced, run_id, report.started_at)
-                warehouse.insert_arrow(HISTORY_TABLE, history)
+                history.append(_history_rows(rows, priced, run_id, report.started_at))
                 versions.update(_versions(priced))
                 guardrails.update(_value_counts(priced.column("guardrail")))
                 report.rows += rows.num_rows
@@ -162,6 +168,7 @@ def score_flights(
                     report.as_of = rows.column("as_of")[0].as_py()
                 if progress is not None:
                     progress(report.rows + unseen["refused_rows"], total)
+        history.flush()
         with warehouse.transaction():
             warehouse.execute(PUBLISH_SQL, [run_id])
             report.model_version = ",".join(sorted(versions)) or None
@@ -237,6 +244,26 @@ def _priced(
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()  # release the reading cursor before the transaction ends
+
+
+class _HistoryWriter:
+    """Append PRICE_HISTORY rows in batches of at least HISTORY_APPEND_ROWS."""
+
+    def __init__(self, warehouse: Warehouse, append_rows: int = HISTORY_APPEND_ROWS) -> None:
+        self.warehouse, self.append_rows = warehouse, append_rows
+        self.pending: list[pa.Table] = []
+        self.rows = 0
+
+    def append(self, history: pa.Table) -> None:
+        self.pending.append(history)
+        self.rows += history.num_rows
+        if self.rows >= self.append_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.warehouse.insert_arrow(HISTORY_TABLE, pa.concat_tables(self.pending))
+        self.pending, self.rows = [], 0
 
 
 def _history_rows(rows: pa.Table, priced: pa.Table, run_id: str, scored_at: datetime) -> pa.Table:

@@ -110,12 +110,11 @@ class Quotes:
                 pa.array(r.market_fare),
                 pa.array(r.demand_adjustment),
                 pa.array(r.urgency_adjustment),
-                pa.array(np.asarray(GUARDRAILS, dtype=object)[r.guardrail], pa.string()),
+                _take(GUARDRAILS, r.guardrail),
                 pa.array(reasons_json(r), pa.string()),
                 pa.array(r.days_to_departure),
-                pa.array(self.flags.unseen, pa.string()),
-                pa.array(self.flags.confidence, pa.string()),
-                pa.array(self.fare_sources, pa.string()),
+                *_flag_columns(self.flags),
+                _take(FARE_SOURCES, self.from_baseline.astype(np.int8)),
             ],
             schema=PRICED_SCHEMA,
         )
@@ -184,6 +183,18 @@ def quote(
         )  # fmt: skip
     refused = flags.actionable if unseen_policy == "refuse" else np.zeros(len(fare), dtype=bool)
     return Quotes(model.version, features, result, flags, from_baseline, refused, policy)
+
+
+def _take(values: tuple[str, ...] | list[str], index: np.ndarray) -> pa.Array:
+    # A few distinct strings spread by index: Arrow's take, not one Python object per row.
+    return pa.array(values, pa.string()).take(pa.array(index))
+
+
+def _flag_columns(flags: UnseenInputs) -> tuple[pa.Array, pa.Array]:
+    if flags.pattern_index is None:  # built by hand, without its patterns
+        return pa.array(flags.unseen, pa.string()), pa.array(flags.confidence, pa.string())
+    index = flags.pattern_index
+    return _take(flags.pattern_unseen, index), _take(flags.pattern_confidence, index)
 
 
 def _mark_refused(table: pa.Table, refused: np.ndarray) -> pa.Table:

@@ -11,6 +11,9 @@ deep ones (depth 8: 8.38%). The holdout is always the latest window of observati
 Training is two fits: early stopping on the latest slice of the train window finds the number
 of rounds (`fit_fold`), then the model is refitted on every train row, that slice included,
 with exactly those rounds; the refit is what the holdout scores and what gets registered.
+The first fit only chooses a number, so on a large window it runs on the latest
+`early_stopping_max_rows` train rows (time-ordered still: it validates on their latest
+share): a full-size first fit doubled training time (1M rows: ~2x one bare `xgboost.train`).
 """
 
 from __future__ import annotations
@@ -101,10 +104,14 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "num_boost_round": 5000,
     "early_stopping_rounds": 30,
     "validation_fraction": 0.1,  # latest share of the train window, for early stopping only
+    # Early stopping fits on at most the latest N train rows (None: all); the refit uses all.
+    "early_stopping_max_rows": 100_000,
     "target_transform": "log",  # or "identity"
     # A flight (carrier + number) on fewer train rows is encoded as missing, like an unseen one.
     "flight_min_rows": 20,
 }
+
+
 @dataclass(frozen=True)
 class FoldResult:
     """One early-stopped fit on a time-ordered fold: the rounds it chose and how it scored."""
@@ -142,19 +149,17 @@ def train_model(
         raise empty_training_data(holdout_days)
     split = choose_holdout(frame, holdout_days, holdout_max_share)
     train = split.train.sort_values(TIME_COLUMN, kind="stable")
-    n_valid = max(1, math.ceil(len(train) * options["validation_fraction"]))
-    if split.holdout.empty or len(train) - n_valid < 1:
+    fit, valid = early_stopping_rows(train, options)
+    if split.holdout.empty or fit.empty:
         raise too_few_rows(split, holdout_days, holdout_max_share)
-    fit, valid = train.iloc[:-n_valid], train.iloc[-n_valid:]
 
     fold = fit_fold(fit, valid, {**merged, **options}, progress, complete_progress=False)
-    # The refit: the same rounds on every train row, the freshest slice included. Exactly the
-    # chosen rounds, not scaled up for the 1/(1 - validation_fraction) more rows: the scaling
-    # is a rule of thumb, and fewer rounds on more rows errs on the side of underfitting.
+    # The refit: every train row, the freshest slice included.
+    rounds = refit_rounds(fold.best_rounds, len(fit), len(train), options)
     spec = _spec(train, options)
-    booster = xgb.train(merged, _dmatrix(train, spec, options), num_boost_round=fold.best_rounds)
+    booster = xgb.train(merged, _dmatrix(train, spec, options), num_boost_round=rounds)
     if progress is not None:
-        progress(fold.best_rounds, fold.best_rounds)
+        progress(rounds, rounds)
 
     trained = TrainedModel(
         booster, spec, options["target_transform"], params=merged, options=options
@@ -166,6 +171,7 @@ def train_model(
     }
     trained.window = {
         "train_start": _iso(train[TIME_COLUMN].min()),
+        "early_stopping_start": _iso(fit[TIME_COLUMN].min()),
         "validation_start": _iso(valid[TIME_COLUMN].min()),
         "holdout_start": _iso(split.cutoff),
         "holdout_end": _iso(split.holdout[TIME_COLUMN].max()),
@@ -186,6 +192,41 @@ def train_model(
     }
     trained.reference = serving_reference(train)
     return trained
+
+
+def early_stopping_rows(
+    train: pd.DataFrame, options: Mapping[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the (fit, validation) rows that choose the rounds, from time-sorted `train`.
+
+    The latest `early_stopping_max_rows` rows (all when None), the latest
+    `validation_fraction` of them validating: the rows closest to the holdout in time.
+    """
+    latest = train
+    cap = options.get("early_stopping_max_rows")
+    if cap and len(train) > cap:
+        latest = train.iloc[-int(cap) :]
+    n_valid = max(1, math.ceil(len(latest) * options["validation_fraction"]))
+    return latest.iloc[:-n_valid], latest.iloc[-n_valid:]
+
+
+def refit_rounds(
+    best_rounds: int, fit_rows: int, train_rows: int, options: Mapping[str, Any]
+) -> int:
+    """Return the refit's rounds: early stopping's, scaled when it saw a bounded subsample.
+
+    When early stopping fit on every train row but its validation slice, exactly its rounds:
+    scaling up for the 1/(1 - validation_fraction) more rows is a rule of thumb, and fewer
+    rounds on more rows errs on the side of underfitting. When it fit on the latest
+    `early_stopping_max_rows` only, more rows want more trees, but fewer than in proportion
+    (on the synthetic market 7.8x the rows took 2.2x the rounds): scale by the square root
+    of the row ratio, under the round ceiling.
+    """
+    cap = options.get("early_stopping_max_rows")
+    if not cap or train_rows <= cap:
+        return best_rounds
+    scaled = round(best_rounds * math.sqrt(train_rows / fit_rows))
+    return max(best_rounds, min(scaled, int(options["num_boost_round"])))
 
 
 def fit_fold(
@@ -214,9 +255,7 @@ def fit_fold(
         )
     ]
     if progress is not None:
-        callbacks.append(
-            _ProgressCallback(progress, options["num_boost_round"], complete_progress)
-        )
+        callbacks.append(_ProgressCallback(progress, options["num_boost_round"], complete_progress))
     booster = xgb.train(
         merged,
         dfit,

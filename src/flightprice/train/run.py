@@ -177,6 +177,7 @@ def _train_and_decide(settings, warehouse, store, outcome, compare, promote, par
         raise empty_training_data(settings.holdout_days, TRAINING_TABLE)
     search = _search_params(settings, frame)
     chosen = {"flight_min_rows": settings.flight_min_rows,
+              "early_stopping_max_rows": settings.early_stopping_max_rows,
               **(search.train_params() if search else {}), **(params or {})}  # fmt: skip
     trained: TrainedModel = train_model(frame, chosen, settings.holdout_days, progress,
                                         holdout_max_share=settings.holdout_max_share)
