@@ -131,9 +131,10 @@ class Settings(BaseSettings):
         "input; rarer flights count as unknown.",
     )  # fmt: skip
     early_stopping_max_rows: int | None = Field(
-        100_000, ge=1000,
+        None, ge=1000,
         description="Early stopping chooses the number of rounds on at most the latest N "
-        "training rows (the registered model is refitted on all of them); empty: all rows.",
+        "training rows (the registered model is refitted on all of them, with the rounds "
+        "scaled by a rule of thumb); empty (default): all rows.",
     )  # fmt: skip
     promotion_margin: float = Field(
         0.01, ge=0, lt=1, description="Challenger MAPE must beat the champion's by this share."
