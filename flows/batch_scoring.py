@@ -10,6 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
 from flightprice.clock import new_run_id
+from flightprice.engine import scoring_task_runner
 from flightprice.orchestrate.notify import notify
 from flightprice.orchestrate.writer_slot import warehouse_writer
 from flightprice.score.batch import ScoringError, run_scoring
@@ -75,7 +76,10 @@ def _notify_failure(flow, flow_run, state) -> None:
     notify(get_settings(), f"batch scoring failed: {flow_run.name}", str(state.message), "failure")
 
 
-@flow(name="batch-scoring", log_prints=True, on_failure=[_notify_failure])
+# FLIGHTPRICE_ENGINE=dask: the tasks run on a Dask cluster (prefect-dask), chosen when the
+# deployment loads this file; scoring then prices on that cluster too (score/_dask.py).
+@flow(name="batch-scoring", log_prints=True, on_failure=[_notify_failure],
+      task_runner=scoring_task_runner())  # fmt: skip
 def batch_scoring(
     mode: str | None = None, run_id: str | None = None, as_of: str | None = None,
     refresh_features: bool = True,
