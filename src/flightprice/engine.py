@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -61,11 +62,12 @@ def _in_worker(get_worker: Any) -> bool:
     return True
 
 
-def scoring_task_runner(settings: Settings | None = None) -> Any:
+def scoring_task_runner(flow_module: str | None = None, settings: Settings | None = None) -> Any:
     """Return the scoring flow's task runner: prefect-dask's DaskTaskRunner on the dask engine.
 
     None on the local engine (the flow keeps Prefect's default). The runner starts its
-    cluster when the flow starts, not here.
+    cluster when the flow starts, not here. `flow_module` (the flow file, loaded by path) is
+    shipped to the workers by value: they cannot import it by name.
     """
     # Deferred: settings read fresh (the flow file is the edge; no cached getter filled here).
     from flightprice.settings import Settings
@@ -74,7 +76,11 @@ def scoring_task_runner(settings: Settings | None = None) -> Any:
     if settings.engine != "dask":
         return None
     # Deferred: prefect-dask imports distributed.
+    import cloudpickle
     from prefect_dask import DaskTaskRunner
+
+    if flow_module in sys.modules:
+        cloudpickle.register_pickle_by_value(sys.modules[flow_module])
 
     if settings.dask_address:
         return DaskTaskRunner(address=settings.dask_address)

@@ -52,7 +52,7 @@ class DaskScorer:
     def price(self, rows: pa.Table) -> pa.Table:
         size = max(1, math.ceil(rows.num_rows / self._slices))
         futures = [
-            self._client.submit(_price, self._scorer, rows.slice(start, size), pure=False)
+            self._client.submit(price_slice, self._scorer, rows.slice(start, size), pure=False)
             for start in range(0, rows.num_rows, size)
         ]
         return pa.concat_tables(self._client.gather(futures))
@@ -61,5 +61,6 @@ class DaskScorer:
         self._session.close()
 
 
-def _price(scorer: Any, rows: pa.Table) -> pa.Table:
+def price_slice(scorer: Any, rows: pa.Table) -> pa.Table:
+    """Price one slice of a chunk on a worker (the scorer was sent there once)."""
     return scorer.price(rows)
