@@ -7,24 +7,6 @@ from flightprice.store import MODELS_PREFIX, QUARANTINE_PREFIX, RAW_PREFIX
 from flightprice.warehouse import open_warehouse, setup_warehouse
 
 
-class NotInitialisedError(RuntimeError):
-    """The home was never set up: the command would otherwise create an empty warehouse."""
-
-    hint = "run `flightprice init` first"
-
-
-def require_initialised(settings: Settings) -> None:
-    """Raise NotInitialisedError unless `flightprice init` created the embedded warehouse.
-
-    Checked before anything opens the file: opening a missing DuckDB file creates it, which
-    would leave an empty warehouse behind. Snowflake and S3 say what is missing themselves.
-    """
-    if settings.warehouse == "duckdb" and not settings.duckdb_file.exists():
-        raise NotInitialisedError(
-            f"no warehouse at {settings.duckdb_file}: this home has not been set up yet"
-        )
-
-
 def init_project(settings: Settings, target: str | None = None) -> dict[str, str]:
     """Create what the configured backends need; safe to run again.
 

@@ -36,18 +36,6 @@ def settings_from(ctx: typer.Context) -> Settings:
     return obj["settings"]
 
 
-def initialised_settings(ctx: typer.Context) -> Settings:
-    """Return this invocation's settings; fail (exit 2, what to run) before `init` ran."""
-    from flightprice.project import NotInitialisedError, require_initialised  # deferred: --help
-
-    settings = settings_from(ctx)
-    try:
-        require_initialised(settings)
-    except NotInitialisedError as exc:
-        raise fail(str(exc), ExitCode.CONFIG, cause=exc) from None
-    return settings
-
-
 def _read_settings(home: Path | None) -> Settings:
     from pydantic import ValidationError
 

@@ -15,7 +15,7 @@ from flightprice.cli._common import (
     fail,
     finish,
     guard,
-    initialised_settings,
+    settings_from,
 )
 from flightprice.exit_codes import ExitCode
 
@@ -50,7 +50,7 @@ def deploy(
     from flightprice.deploy.rollout import deploy as run_deploy  # deferred: keeps --help fast
     from flightprice.registry import RegistryError  # deferred: keeps --help fast
 
-    settings = initialised_settings(ctx)
+    settings = settings_from(ctx)
     chosen = target.value if target else settings.deploy_target
     if not json_out:
         err_console.print(f"deploying {version or 'the champion'} to {chosen} …")

@@ -15,7 +15,6 @@ from flightprice.cli._common import (
     console,
     finish,
     guard,
-    initialised_settings,
     print_json,
     progress_bar,
     settings_from,
@@ -132,7 +131,7 @@ def ingest(ctx: typer.Context, json_out: JsonOption = False) -> None:
     from flightprice.store import open_store  # deferred: keeps --help fast
     from flightprice.warehouse import open_warehouse  # deferred: keeps --help fast
 
-    settings = initialised_settings(ctx)
+    settings = settings_from(ctx)
     with guard(), open_warehouse(settings) as warehouse, progress_bar(
         "loading files", enabled=not json_out
     ) as progress:
@@ -198,7 +197,7 @@ def transform(
 
     args = ["build", *(["--select", select] if select else [])]
     with guard(), console.status("dbt build …", spinner="dots") if not json_out else nullcontext():
-        run = run_transform(initialised_settings(ctx), run_id=new_run_id("transform"), args=args)
+        run = run_transform(settings_from(ctx), run_id=new_run_id("transform"), args=args)
     if not json_out:
         _print_dbt(run, "dbt build")
     finish(json_out, run.to_dict(), ExitCode.OK if run.success else ExitCode.DBT_FAILED,
@@ -219,7 +218,7 @@ def quality(
 
     with guard(), console.status("checking quality …") if not json_out else nullcontext():
         _, rows = run_quality_checks(
-            initialised_settings(ctx), run_id=new_run_id("quality"), run_tests=tests
+            settings_from(ctx), run_id=new_run_id("quality"), run_tests=tests
         )
     failed = [r for r in rows if r["status"] in ("fail", "error")]
     if not json_out:

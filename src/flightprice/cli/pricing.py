@@ -15,7 +15,6 @@ from flightprice.cli._common import (
     fail,
     finish,
     guard,
-    initialised_settings,
     print_json,
     progress_bar,
     settings_from,
@@ -63,7 +62,7 @@ def serve(
     from api.main import serve as serve_api
     from pydantic import SecretStr
 
-    settings = initialised_settings(ctx)
+    settings = settings_from(ctx)
     if reload_key:
         settings = settings.model_copy(update={"api_key": SecretStr(reload_key)})
     host, port = host or settings.api_host, port or settings.api_port
@@ -99,7 +98,7 @@ def score(
     """
     from flightprice.score.batch import ScoringError, run_scoring  # deferred: keeps --help fast
 
-    settings = initialised_settings(ctx)
+    settings = settings_from(ctx)
     try:
         with guard(), progress_bar("pricing flights", enabled=not json_out) as progress:
             report = run_scoring(

@@ -12,8 +12,8 @@ from flightprice.cli._common import (
     frame_records,
     frame_table,
     guard,
-    initialised_settings,
     print_json,
+    settings_from,
 )
 
 
@@ -27,7 +27,7 @@ def status(
     from flightprice.orchestrate.status import monitoring_snapshot  # deferred: keeps --help fast
     from flightprice.warehouse import open_warehouse  # deferred: keeps --help fast
 
-    settings = initialised_settings(ctx)
+    settings = settings_from(ctx)
     with guard(), open_warehouse(settings, read_only=True) as warehouse:
         snapshot = monitoring_snapshot(warehouse, limit)
     if json_out:

@@ -16,9 +16,9 @@ from flightprice.cli._common import (
     err_console,
     fail,
     guard,
-    initialised_settings,
     print_json,
     progress_bar,
+    settings_from,
 )
 from flightprice.clock import new_run_id
 from flightprice.exit_codes import ExitCode
@@ -79,7 +79,7 @@ def train(
     """
     from flightprice.train.run import run_training  # deferred: keeps --help fast
 
-    settings = initialised_settings(ctx)
+    settings = settings_from(ctx)
     warehouse, store = _open(settings)
     with guard(), warehouse, progress_bar("boosting rounds", enabled=not json_out) as progress:
         try:
@@ -131,7 +131,7 @@ def compare(
     from flightprice.registry import RegistryError  # deferred: keeps --help fast
     from flightprice.train.run import compare_versions  # deferred: keeps --help fast
 
-    settings = initialised_settings(ctx)
+    settings = settings_from(ctx)
     warehouse, store = _open(settings)
     with guard(), warehouse:
         try:
@@ -159,7 +159,7 @@ def models_list(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """List every registered model version, newest first."""
     from flightprice.registry import list_models  # deferred: keeps --help fast
 
-    warehouse, _ = _open(initialised_settings(ctx))
+    warehouse, _ = _open(settings_from(ctx))
     with guard(), warehouse:
         entries = list_models(warehouse)
     rows = [_entry_dict(e) for e in entries]
@@ -190,7 +190,7 @@ def models_show(
     """Show one version: registry entry and its artifact's metadata."""
     from flightprice.registry import get  # deferred: keeps --help fast
 
-    warehouse, store = _open(initialised_settings(ctx))
+    warehouse, store = _open(settings_from(ctx))
     with guard(), warehouse:
         entry = get(warehouse, version)
     if entry is None:
@@ -216,7 +216,7 @@ def models_promote(
     """Make VERSION the champion; the current champion retires (kept for rollback)."""
     from flightprice.registry import RegistryError, promote  # deferred: keeps --help fast
 
-    warehouse, _ = _open(initialised_settings(ctx))
+    warehouse, _ = _open(settings_from(ctx))
     with guard(), warehouse:
         try:
             entry = promote(warehouse, version, reason)
@@ -234,7 +234,7 @@ def models_rollback(
     """Return to the previous champion; the current one goes back to challenger."""
     from flightprice.registry import RegistryError, rollback  # deferred: keeps --help fast
 
-    warehouse, _ = _open(initialised_settings(ctx))
+    warehouse, _ = _open(settings_from(ctx))
     with guard(), warehouse:
         try:
             entry = rollback(warehouse, reason)
@@ -278,7 +278,7 @@ def report(
     from flightprice.registry import RegistryError  # deferred: keeps --help fast
     from flightprice.train.run import build_model_report  # deferred: keeps --help fast
 
-    settings = initialised_settings(ctx)
+    settings = settings_from(ctx)
     warehouse, store = _open(settings)
     with guard(), warehouse, console.status("drawing the report …") if not json_out else nullcontext():
         try:
