@@ -10,6 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
 from flightprice.clock import new_run_id
+from flightprice.engine import scoring_task_runner
 from flightprice.monitor.run import monitor_scoring_run
 from flightprice.orchestrate.notify import notify
 from flightprice.orchestrate.writer_slot import warehouse_writer
@@ -85,7 +86,10 @@ def _notify_failure(flow, flow_run, state) -> None:
     notify(get_settings(), f"batch scoring failed: {flow_run.name}", str(state.message), "failure")
 
 
-@flow(name="batch-scoring", log_prints=True, on_failure=[_notify_failure])
+# FLIGHTPRICE_ENGINE=dask: the tasks run on a Dask cluster (prefect-dask), chosen when the
+# deployment loads this file; scoring then prices on that cluster too (score/_dask.py).
+@flow(name="batch-scoring", log_prints=True, on_failure=[_notify_failure],
+      task_runner=scoring_task_runner(__name__))  # fmt: skip
 def batch_scoring(
     mode: str | None = None, run_id: str | None = None, as_of: str | None = None,
     refresh_features: bool = True,
@@ -100,7 +104,9 @@ def batch_scoring(
         logger.info("API serving model %s", health["model_version"])
     if refresh_features:
         refresh_ml_features(settings, as_of)
-    report = score_flights(settings, mode, run_id)
+    # Submitted, not called: under the Dask task runner it runs on the cluster (and prices
+    # there through its own client); under the default runner, in a thread of this process.
+    report = score_flights.submit(settings, mode, run_id).result()
     report["monitoring"] = monitor_run(settings, run_id)  # drift, accuracy; alerts on a breach
     summary = summary_markdown(report)
     create_markdown_artifact(key="batch-scoring-summary", markdown=summary,

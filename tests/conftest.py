@@ -266,3 +266,15 @@ def aws(moto_url, monkeypatch, tmp_path) -> str:
         monkeypatch.setenv(key, value)
     reset(moto_url)
     return moto_url
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    """A LocalCluster of 2 single-threaded worker processes for one test module; closed after."""
+    from distributed import LocalCluster
+
+    from flightprice.engine import local_cluster_kwargs
+
+    kwargs = local_cluster_kwargs(Settings(dask_workers=2))
+    with LocalCluster(**kwargs) as cluster:
+        yield cluster

@@ -228,6 +228,21 @@ class Settings(BaseSettings):
         "in the scoring process); None: DuckDB's default, 80% of RAM.",
     )
 
+    # Compute engine of training and local-model batch scoring (flightprice.engine).
+    engine: Literal["local", "dask"] = Field(
+        "local", description="local: this process; dask: a Dask cluster (FLIGHTPRICE_DASK_*)."
+    )
+    dask_address: str | None = Field(
+        None, description="Scheduler of an existing Dask cluster (tcp://host:8786); None: a "
+        "LocalCluster on this machine for the run.",
+    )  # fmt: skip
+    dask_workers: int = Field(
+        2, ge=1, le=256, description="LocalCluster worker processes (one thread each)."
+    )
+    dask_partition_rows: int = Field(
+        250_000, ge=1, description="Training rows per Dask partition (read in batches)."
+    )
+
     # Dynamic pricing policy (flightprice.pricing.params): FLIGHTPRICE_PRICING__<PARAM>.
     pricing: PricingParams = Field(default_factory=PricingParams)
 

@@ -94,7 +94,8 @@ def score(
 ) -> None:
     """Price every flight on sale into ML_PREDICTIONS.FLIGHT_PRICES and PRICE_HISTORY.
 
-    Exit code 1 when the run failed (its SCORING_LOG row says why).
+    Exit code 1 when the run failed (its SCORING_LOG row says why). In local mode,
+    FLIGHTPRICE_ENGINE=dask prices each chunk's slices in parallel on a Dask cluster.
     """
     from flightprice.score.batch import ScoringError, run_scoring  # deferred: keeps --help fast
 

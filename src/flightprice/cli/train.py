@@ -75,6 +75,8 @@ def train(
     The first model ever trained becomes champion. With --compare it is scored against the
     champion on the same holdout rows and the decision is printed; with --promote a better
     challenger becomes champion. Exit code 7 when the quality gate skipped training.
+    FLIGHTPRICE_ENGINE=dask trains with xgboost.dask on a Dask cluster (FLIGHTPRICE_DASK_ADDRESS,
+    or a LocalCluster of FLIGHTPRICE_DASK_WORKERS processes).
     """
     from flightprice.train.run import run_training  # deferred: keeps --help fast
 

@@ -94,6 +94,14 @@ def open_scorer(settings: Settings, mode: Mode, warehouse: Warehouse, store: Obj
     """Return the scorer for `mode`: the registry's champion in-process, or the API's client."""
     if mode == "local":
         model = registry.load_champion(warehouse, store)
+        if settings.engine == "dask":
+            # Deferred: score._dask imports this module, and distributed on use.
+            from flightprice.score._dask import DaskScorer
+
+            return DaskScorer(
+                settings, model, settings.pricing, settings.unseen_policy,
+                settings.pricing_policy,
+            )
         return LocalScorer(model, settings.pricing, settings.unseen_policy, settings.pricing_policy)
     if mode != "api":
         raise ValueError(f"mode must be 'api' or 'local', not {mode!r}")

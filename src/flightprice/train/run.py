@@ -82,14 +82,19 @@ def load_training_frame(warehouse: Warehouse, max_rows: int | None = None) -> pd
     The table holds request columns and the target; the features come from
     `derive_request_features`, the function the API and batch scoring run.
     """
+    # The warehouse sorts (in parallel, on typed columns): cheaper than pandas on strings.
+    frame = warehouse.query_df(training_sql(max_rows))
+    frame.columns = [c.lower() for c in frame.columns]
+    return derive_request_features(frame)
+
+
+def training_sql(max_rows: int | None = None) -> str:
+    """Return the query of the training rows (the latest `max_rows`), in time order."""
     source = TRAINING_TABLE
     if max_rows:
         source = (f"(SELECT * FROM {TRAINING_TABLE} "
                   f"ORDER BY observed_at DESC, quote_id LIMIT {int(max_rows)}) AS latest")
-    # The warehouse sorts (in parallel, on typed columns): cheaper than pandas on strings.
-    frame = warehouse.query_df(f"SELECT * FROM {source} ORDER BY observed_at, quote_id")
-    frame.columns = [c.lower() for c in frame.columns]
-    return derive_request_features(frame)
+    return f"SELECT * FROM {source} ORDER BY observed_at, quote_id"
 
 
 def quality_gate(warehouse: Warehouse) -> str | None:
@@ -172,16 +177,18 @@ def _logged_reason(reason: str | None, trigger: str | None) -> str | None:
 def _train_and_decide(settings, warehouse, store, outcome, compare, promote, params, progress):
     # Load the champion first: a corrupt champion artifact fails the run before any training.
     current = registry.load_champion(warehouse, store, required=False)
-    frame = load_training_frame(warehouse, settings.max_training_rows)
-    if frame.empty:
-        raise empty_training_data(settings.holdout_days, TRAINING_TABLE)
-    search = _search_params(settings, frame)
-    chosen = {"flight_min_rows": settings.flight_min_rows,
-              "early_stopping_max_rows": settings.early_stopping_max_rows,
-              **(search.train_params() if search else {}), **(params or {})}  # fmt: skip
-    trained: TrainedModel = train_model(frame, chosen, settings.holdout_days, progress,
-                                        holdout_max_share=settings.holdout_max_share)
-    trained.search = outcome.search = search.summary() if search else None
+    judged = current if compare or promote else None  # scored on the challenger's holdout
+    if settings.engine == "dask":
+        # Deferred: the dask engine imports dask, distributed and xgboost.dask on use.
+        from flightprice.train._dask import train_on_dask
+
+        trained, champion_metrics = train_on_dask(
+            settings, warehouse, training_sql(settings.max_training_rows), params, judged,
+            table=TRAINING_TABLE,
+        )
+    else:
+        trained, champion_metrics = _train_locally(settings, warehouse, params, progress, judged)
+    outcome.search = trained.search
     outcome.metrics, outcome.baselines = dict(trained.metrics), dict(trained.baselines)
     outcome.rows, outcome.window = dict(trained.rows), dict(trained.window)
     version = new_version()
@@ -202,8 +209,7 @@ def _train_and_decide(settings, warehouse, store, outcome, compare, promote, par
     if not compare and not promote:
         outcome.decision, outcome.reason = "none", "registered as challenger (no comparison)"
         return
-    holdout = _holdout(frame, settings).holdout  # the rows that scored the challenger
-    outcome.champion_metrics = evaluate(current, holdout)
+    outcome.champion_metrics = champion_metrics
     decision = registry.compare(trained.metrics, outcome.champion_metrics,
                                 settings.promotion_margin)
     outcome.reason = decision.reason
@@ -214,6 +220,24 @@ def _train_and_decide(settings, warehouse, store, outcome, compare, promote, par
         outcome.decision = "would_promote"
     else:
         outcome.decision = "rejected"
+
+
+def _train_locally(settings, warehouse, params, progress, judged):
+    """Train in this process; return the model and `judged`'s metrics on the same holdout."""
+    frame = load_training_frame(warehouse, settings.max_training_rows)
+    if frame.empty:
+        raise empty_training_data(settings.holdout_days, TRAINING_TABLE)
+    search = _search_params(settings, frame)
+    chosen = {"flight_min_rows": settings.flight_min_rows,
+              "early_stopping_max_rows": settings.early_stopping_max_rows,
+              **(search.train_params() if search else {}), **(params or {})}  # fmt: skip
+    trained: TrainedModel = train_model(frame, chosen, settings.holdout_days, progress,
+                                        holdout_max_share=settings.holdout_max_share)
+    trained.search = search.summary() if search else None
+    if judged is None:
+        return trained, None
+    holdout = _holdout(frame, settings).holdout  # the rows that scored the challenger
+    return trained, evaluate(judged, holdout)
 
 
 def _search_params(settings: Settings, frame: pd.DataFrame):
