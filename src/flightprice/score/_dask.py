@@ -43,7 +43,9 @@ class DaskScorer:
         self._client = self._session.enter_context(dask_client(settings))
         try:
             self._scorer = self._client.scatter(
-                LocalScorer(model, params, unseen_policy, pricing_policy), broadcast=True, hash=False
+                LocalScorer(model, params, unseen_policy, pricing_policy),
+                broadcast=True,
+                hash=False,
             )
             self._slices = max(1, len(self._client.scheduler_info()["workers"]))
         except BaseException:

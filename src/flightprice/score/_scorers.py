@@ -99,7 +99,10 @@ def open_scorer(settings: Settings, mode: Mode, warehouse: Warehouse, store: Obj
             from flightprice.score._dask import DaskScorer
 
             return DaskScorer(
-                settings, model, settings.pricing, settings.unseen_policy,
+                settings,
+                model,
+                settings.pricing,
+                settings.unseen_policy,
                 settings.pricing_policy,
             )
         return LocalScorer(model, settings.pricing, settings.unseen_policy, settings.pricing_policy)
