@@ -140,7 +140,7 @@ def main() -> None:
         )  # fmt: skip
         try:
             wait_ready(url, "/docs")
-            results = {"bare": run_load(url, args.requests, args.connections)}
+            base = report("bare", run_load(url, args.requests, args.connections), None)
         finally:
             bare.terminate()
             bare.wait(timeout=30)
@@ -152,20 +152,26 @@ def main() -> None:
         try:
             wait_ready(url, "/ready")
             run_load(url, 2000, args.connections)  # warm up
-            results["steady"] = run_load(url, args.requests, args.connections)
-            results["reload"] = _during(url, args, lambda: _reload(url), 0.5)
+            report("steady", run_load(url, args.requests, args.connections), base)
+            report("reload", _during(url, args, lambda: _reload(url), 0.5), base)
             versions = iter(["v-bench-2", "v-bench"] * 1000)
-            results["deploy"] = _during(url, args, lambda: _deploy(settings, next(versions)), 0)
+            deploys = _during(url, args, lambda: _deploy(settings, next(versions)), 0)
+            report("deploy", deploys, base)
         finally:
             api.terminate()
             api.wait(timeout=30)
-        base = results["bare"]
-        for name, result in results.items():
-            result["p50_to_bare"] = round(result["p50_ms"] / base["p50_ms"], 2)
-            result["p99_to_bare"] = round(result["p99_ms"] / base["p99_ms"], 2)
-            print(json.dumps({"bench": "v1_price_load", "scenario": name, **result}), flush=True)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def report(name: str, result: dict, base: dict | None) -> dict:
+    """Print one scenario's JSON line as soon as it is measured, with its ratios to bare."""
+    base = base or result
+    result["p50_to_bare"] = round(result["p50_ms"] / base["p50_ms"], 2)
+    result["p99_to_bare"] = round(result["p99_ms"] / base["p99_ms"], 2)
+    result["rps_to_bare"] = round(result["requests_per_second"] / base["requests_per_second"], 2)
+    print(json.dumps({"bench": "v1_price_load", "scenario": name, **result}), flush=True)
+    return result
 
 
 def _during(url: str, args, action, pause: float) -> dict:
