@@ -11,7 +11,7 @@ FP := $(RUN) flightprice
 
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 
-.PHONY: demo test install lint data pipeline model api prices stop-api status clean
+.PHONY: demo test install lint audit data pipeline model api prices stop-api status clean
 
 .venv/.installed: pyproject.toml uv.lock
 	$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
@@ -74,6 +74,14 @@ lint: install
 	$(UV) run --locked --group dev ruff check src flows api tests
 	FLIGHTPRICE_DUCKDB_PATH=:memory: $(UV) run --locked --group dev sqlfluff lint dbt/models
 	$(UV) run --locked --group dev sqlfluff lint --templater raw sql
+
+# Known vulnerabilities in every locked dependency (uv.lock, all groups), from PyPI's advisory
+# database: needs network; pip-audit resolves nothing (--no-deps), it reads the pins.
+AUDIT_REQS := .flightprice/audit-requirements.txt
+audit: install
+	@mkdir -p .flightprice
+	$(UV) export --locked --all-groups --no-emit-project --format requirements-txt -o $(AUDIT_REQS) >/dev/null
+	$(UV) run --locked --group dev pip-audit --strict --disable-pip --no-deps -r $(AUDIT_REQS)
 
 clean:
 	rm -rf .flightprice

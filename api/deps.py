@@ -9,7 +9,8 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import APIKeyHeader
 
 from api.metrics import ApiMetrics
 from flightprice.pricing.params import PricingParams
@@ -44,7 +45,7 @@ def served_model(holder: ModelHolder) -> LoadedModel:
     """The model now served, or 503 when there is none (see `_model`)."""
     model = holder.model
     if model is None:
-        reason = holder.error or "no model loaded"
+        reason = holder.public_error or "no model loaded"
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             detail=f"no model to price with: {reason}. Register a champion "
@@ -57,22 +58,46 @@ async def _pricing(settings: SettingsDep) -> PricingParams:
     return settings.pricing
 
 
+# Security schemes, so /docs has Authorize; auto_error off: our own 401/403/503 say more.
+_ADMIN_KEY = APIKeyHeader(
+    name="X-API-Key", scheme_name="AdminKey", auto_error=False,
+    description="FLIGHTPRICE_API_KEY: needed by /admin endpoints.",
+)  # fmt: skip
+_PRICING_KEY = APIKeyHeader(
+    name="X-API-Key", scheme_name="PricingKey", auto_error=False,
+    description="FLIGHTPRICE_API_PRICING_KEY (or the admin key), when configured.",
+)  # fmt: skip
+
+
 async def _admin(
-    settings: SettingsDep,
-    x_api_key: Annotated[str | None, Header(description="The admin API key.")] = None,
+    settings: SettingsDep, x_api_key: Annotated[str | None, Depends(_ADMIN_KEY)]
 ) -> None:
     if settings.api_key is None or not settings.api_key.get_secret_value():
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             detail="admin endpoints are disabled: no FLIGHTPRICE_API_KEY is configured",
         )
-    if x_api_key is None:
+    _check_key(x_api_key, settings.api_key.get_secret_value())
+
+
+async def pricing_key(
+    settings: SettingsDep, x_api_key: Annotated[str | None, Depends(_PRICING_KEY)]
+) -> None:
+    """Require FLIGHTPRICE_API_PRICING_KEY (or the admin key); added only when it is set."""
+    keys = [k.get_secret_value() for k in (settings.api_pricing_key, settings.api_key) if k]
+    _check_key(x_api_key, *keys)
+
+
+def _check_key(given: str | None, *keys: str) -> None:
+    if given is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             detail="missing X-API-Key header",
             headers={"WWW-Authenticate": "X-API-Key"},
         )
-    if not secrets.compare_digest(x_api_key.encode(), settings.api_key.get_secret_value().encode()):
+    # Constant time, and every key compared: the answer's timing says nothing about either.
+    matches = [secrets.compare_digest(given.encode(), key.encode()) for key in keys if key]
+    if not any(matches):
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="invalid API key")
 
 

@@ -10,15 +10,20 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, status
+from fastapi import Depends, FastAPI, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 
 from api import experiment
 from api.batching import QuoteBatcher
+from api.deps import pricing_key
+from api.guards import BodyLimitMiddleware, InternalErrorMiddleware
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.routes import health, metrics, model, price
+from flightprice.serve.client import ARROW_STREAM
+from flightprice.serve.fallback import load_champion_or_fallback
 from flightprice.serve.quoting import ModelHolder, load_served_model
 from flightprice.settings import Settings, get_settings
 
@@ -29,15 +34,19 @@ Dynamic flight prices: the XGBoost market fare of a flight, adjusted for demand 
 then held within guardrails (cabin floor and ceiling, at most ±15% against the last published
 price, X.99 rounding). Every quote lists its reasons.
 
-Invalid input answers 422 naming the field. `POST /admin/reload` (X-API-Key) swaps in the
-registry's current champion without dropping a request.
+Invalid input answers 422 naming the field; a body over its endpoint's cap answers 413.
+`POST /admin/reload` (X-API-Key: the admin key) swaps in the registry's current champion
+without dropping a request. With FLIGHTPRICE_API_PRICING_KEY set, the pricing endpoints need
+that key (or the admin key) in X-API-Key too: use Authorize.
 """
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the pricing API; the champion is loaded once, when the app starts."""
     settings = settings or get_settings()
-    holder = ModelHolder(lambda: load_served_model(settings))
+    holder = ModelHolder(
+        lambda: load_served_model(settings), lambda: load_champion_or_fallback(settings)
+    )
     app_metrics = ApiMetrics()
     price_many = functools.partial(
         price.quote_flights,
@@ -80,7 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if arms is not None:
                 arms.assignments.close()
 
-    app = FastAPI(
+    # FastAPIOffline serves Swagger UI's files itself: /docs works without a CDN.
+    app = FastAPIOffline(
         title="flightprice pricing API",
         version="1",
         description=DESCRIPTION,
@@ -91,12 +101,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = app_metrics
     app.state.batcher = batcher
     app.state.price_many = price_many
+    # Outermost last: metrics see every answer, a 413 or 500 included.
+    app.add_middleware(BodyLimitMiddleware, limit_for=functools.partial(_body_limit, settings))
+    app.add_middleware(InternalErrorMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app_metrics)
     app.add_exception_handler(RequestValidationError, _invalid_request)
-    app.add_exception_handler(Exception, _internal_error)
-    for router in (health.router, price.router, price.batch_router, model.router, metrics.router):
+    # Off by default: the key check is added only when configured (no cost on the hot path).
+    guarded = [Depends(pricing_key)] if settings.api_pricing_key is not None else []
+    for router in (health.router, metrics.router, model.admin_router):
         app.include_router(router)
+    for router in (price.router, price.batch_router, model.router):
+        app.include_router(router, dependencies=guarded)
     return app
+
+
+def _body_limit(settings: Settings, scope: dict) -> int:
+    """Return the body cap of a request: by endpoint, and for the batch by content type."""
+    if scope.get("path") != "/v1/price/batch":
+        return settings.api_max_body_bytes
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            if value.split(b";")[0].strip().lower() == ARROW_STREAM.encode():
+                return settings.api_max_arrow_body_bytes
+            break
+    return settings.api_max_batch_body_bytes
 
 
 async def _load_when_possible(holder: ModelHolder, metrics: ApiMetrics, every: float) -> None:
@@ -126,14 +154,6 @@ async def _invalid_request(request: Request, exc: RequestValidationError) -> JSO
     return JSONResponse({"detail": detail}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
-async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
-    # A defect, never the client's input (that is a 422): log it whole, say little.
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return JSONResponse(
-        {"detail": "internal error"}, status_code=status.HTTP_500_INTERNAL_SERVER_ERROR
-    )
-
-
 def serve(
     settings: Settings,
     *,
@@ -156,6 +176,8 @@ def serve(
     os.environ["FLIGHTPRICE_HOME"] = str(settings.home)
     if settings.api_key is not None:
         os.environ["FLIGHTPRICE_API_KEY"] = settings.api_key.get_secret_value()
+    if settings.api_pricing_key is not None:
+        os.environ["FLIGHTPRICE_API_PRICING_KEY"] = settings.api_pricing_key.get_secret_value()
     uvicorn.run(
         "api.main:create_app", factory=True, host=host, port=port, workers=workers,
         log_level=log_level,

@@ -11,7 +11,15 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 from flightprice.clock import naive_utc, utc_now
 from flightprice.contract import (
@@ -38,6 +46,13 @@ Guardrail = Literal[GUARDRAILS]  # type: ignore[valid-type]
 Confidence = Literal["high", "medium", "low"]
 FareSource = Literal[FARE_SOURCES]  # type: ignore[valid-type]
 Airport = Annotated[str, Field(pattern=AIRPORT_PATTERN, description="IATA airport code.")]
+# Answers carry an offset, as OpenAPI's date-time (RFC 3339) requires: naive values are UTC.
+UtcDatetime = Annotated[
+    datetime,
+    PlainSerializer(lambda v: naive_utc(v).isoformat() + "Z", return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+_RANGE = f"between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC)"
 
 # As docs/example-quote.json: a flight of the demo market (`flightprice generate` defaults).
 PRICE_REQUEST_EXAMPLE: dict[str, Any] = {
@@ -75,21 +90,25 @@ class PriceRequest(BaseModel):
     observed_at: datetime | None = Field(
         None,
         validate_default=True,
-        description="When the price applies (UTC; naive means UTC). Default: now.",
+        description=f"When the price applies (UTC; naive means UTC), {_RANGE}. Default: now.",
     )
     departure_at: datetime = Field(
-        description=f"Departure (UTC; naive means UTC); after observed_at, at most "
-        f"{MAX_DAYS_AHEAD} days later."
+        description=f"Departure (UTC; naive means UTC), {_RANGE}; after observed_at, at "
+        f"most {MAX_DAYS_AHEAD} days later."
     )
-    stops: int = Field(ge=0, le=MAX_STOPS)
-    duration_minutes: int = Field(ge=MIN_DURATION_MINUTES, le=MAX_DURATION_MINUTES)
-    seats_remaining: int | None = Field(None, ge=0, le=MAX_SEATS, description="Unknown if absent.")
+    # Numbers are strict: "stops": "1" or true is a client error, not a number.
+    stops: int = Field(ge=0, le=MAX_STOPS, strict=True)
+    duration_minutes: int = Field(ge=MIN_DURATION_MINUTES, le=MAX_DURATION_MINUTES, strict=True)
+    seats_remaining: int | None = Field(
+        None, ge=0, le=MAX_SEATS, strict=True, description="Unknown if absent."
+    )
     capacity: int | None = Field(
-        None, ge=1, le=MAX_SEATS, description="Seats in this cabin; unknown if absent."
+        None, ge=1, le=MAX_SEATS, strict=True, description="Seats in this cabin; unknown if absent."
     )
     last_price: float | None = Field(
         None,
         gt=0,
+        strict=True,
         le=MAX_PRICE,
         description="Last published price in USD: the reference of the per-cycle change limit.",
     )
@@ -154,7 +173,7 @@ class Quote(BaseModel):
     last_price: float | None
     reasons: list[str] = Field(description="Each step of the pricing, in order.")
     model_version: str
-    observed_at: datetime
+    observed_at: UtcDatetime
     days_to_departure: float
     unseen: list[str] = Field(
         description="Model inputs whose value the model never saw in training (route, origin, "
@@ -211,9 +230,14 @@ class Health(BaseModel):
     status: Literal["ok"] = "ok"
     model_loaded: bool
     model_version: str | None
-    loaded_at: datetime | None
+    loaded_at: UtcDatetime | None
     uptime_seconds: float
     model_error: str | None = Field(None, description="Why no model is loaded, if none is.")
+    fallback: str | None = Field(
+        None,
+        description="Set when the champion's artifact could not be loaded at start and the "
+        "last good version is served instead (the registry is updated to name it).",
+    )
 
 
 class Ready(BaseModel):
@@ -225,7 +249,7 @@ class Ready(BaseModel):
 class ModelInfo(BaseModel):
     version: str
     sha256: str
-    loaded_at: datetime | None
+    loaded_at: UtcDatetime | None
     created_at: str | None
     target_transform: str
     feature_columns: list[str]
@@ -245,12 +269,15 @@ class ModelInfo(BaseModel):
 class Reloaded(BaseModel):
     model_version: str
     previous_version: str | None
-    loaded_at: datetime
+    loaded_at: UtcDatetime
 
 
 def _naive_utc(value: datetime) -> datetime:
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
+    try:
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:  # year 1 at +01:00 is year 0: out of range, as far as we care
+        value = datetime.min if value.year < EARLIEST.year else datetime.max
     if not EARLIEST <= value < LATEST:
-        raise ValueError(f"must be between {EARLIEST:%Y} and {LATEST:%Y}")
+        raise ValueError(f"must be {_RANGE}")
     return value

@@ -21,7 +21,8 @@ async def health(holder: HolderDep) -> Health:
         model_version=model.version if model is not None else None,
         loaded_at=holder.loaded_at if model is not None else None,
         uptime_seconds=round(time.monotonic() - holder.started, 3),
-        model_error=holder.error if model is None else None,
+        model_error=holder.public_error if model is None else None,
+        fallback=holder.fallback.describe() if holder.fallback is not None else None,
     )
 
 
@@ -34,6 +35,6 @@ async def health(holder: HolderDep) -> Health:
 async def ready(holder: HolderDep) -> Ready | JSONResponse:
     model = holder.model
     if model is None:
-        body = Ready(ready=False, reason=holder.error or "no model loaded")
+        body = Ready(ready=False, reason=holder.public_error or "no model loaded")
         return JSONResponse(body.model_dump(), status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
     return Ready(ready=True, model_version=model.version)

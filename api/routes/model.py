@@ -10,6 +10,7 @@ from api.schemas import ModelInfo, Reloaded
 from flightprice.registry import NoChampionError
 
 router = APIRouter(tags=["model"])
+admin_router = APIRouter(tags=["model"])  # never behind the pricing key: the admin key guards it
 
 
 @router.get("/v1/model", response_model=ModelInfo, summary="The model being served")
@@ -30,7 +31,7 @@ async def model_info(model: ModelDep, holder: HolderDep, settings: SettingsDep) 
     )
 
 
-@router.post(
+@admin_router.post(
     "/admin/reload",
     response_model=Reloaded,
     summary="Load the registry's current champion and swap it in atomically",

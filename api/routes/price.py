@@ -27,7 +27,6 @@ from flightprice.serve.quoting import Quotes, quote
 from flightprice.serve.unseen import UnseenPolicy
 from flightprice.train.model import LoadedModel
 
-MAX_ARROW_BYTES = 256 * 1024 * 1024
 _NUMBERS = ("stops", "duration_minutes", "seats_remaining", "capacity", "last_price")
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 _LISTED_ROWS = 20  # rows named per unseen input in an Arrow batch's 422
@@ -125,10 +124,7 @@ async def price_arrow(request: Request) -> Response:
     model: LoadedModel | None = state.holder.model
     if model is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail="no model loaded")
-    length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > MAX_ARROW_BYTES:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, detail="body too large")
-    body = await request.body()
+    body = await request.body()  # capped by api/guards.py: FLIGHTPRICE_API_MAX_ARROW_BODY_BYTES
     try:
         with pa.ipc.open_stream(body) as reader:
             table = reader.read_all()

@@ -165,6 +165,21 @@ class Settings(BaseSettings):
         100_000, ge=1, le=1_000_000,
         description="Most flights in one Arrow IPC /v1/price/batch request.",
     )  # fmt: skip
+    # Body caps, checked before a byte is parsed (api/guards.py): over one answers 413.
+    api_max_body_bytes: int = Field(
+        64 * 1024, ge=1024, description="Largest request body of /v1/price and the other endpoints."
+    )
+    api_max_batch_body_bytes: int = Field(
+        4 * 1024 * 1024, ge=1024, description="Largest JSON body of /v1/price/batch."
+    )
+    api_max_arrow_body_bytes: int = Field(
+        64 * 1024 * 1024, ge=1024, description="Largest Arrow IPC body of /v1/price/batch."
+    )
+    api_pricing_key: SecretStr | None = Field(
+        None,
+        description="When set, /v1/price, /v1/price/batch and /v1/model need it (or the admin "
+        "key) in X-API-Key; unset: they are open.",
+    )
     api_model_retry_seconds: float = Field(
         30.0, ge=0,
         description="While the API has no model (no champion yet, warehouse busy), try to load "

@@ -141,6 +141,7 @@ def smoke_test(
     json_out: JsonOption = False,
 ) -> None:
     """Check a running API: health, a known quote, a batch, a 422, latency. Exit 1 on failure."""
+    from flightprice.serve.client import pricing_key  # deferred: keeps --help fast
     from flightprice.serve.smoke import run_smoke_test  # deferred: keeps --help fast
 
     settings = settings_from(ctx)
@@ -148,6 +149,7 @@ def smoke_test(
         url or settings.api_url,
         latency_budget_ms=budget_ms or settings.smoke_latency_budget_ms,
         wait_seconds=wait,
+        api_key=pricing_key(settings),
     )
     if not json_out:
         table = Table(title=f"smoke test of {report.url}", title_justify="left")

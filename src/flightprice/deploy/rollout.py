@@ -27,6 +27,7 @@ from flightprice import registry
 from flightprice._aws import aws_client
 from flightprice.clock import new_run_id, utc_now
 from flightprice.deploy import _ecs
+from flightprice.serve.client import pricing_key
 from flightprice.serve.smoke import run_smoke_test
 from flightprice.settings import Settings
 from flightprice.track.mlflow_runs import sync_model_aliases
@@ -78,7 +79,8 @@ def default_smoke_test(settings: Settings) -> SmokeTest:
     """Return the real smoke test (`flightprice.serve.smoke`) with the configured budget and wait."""
     def smoke(url: str) -> Any:
         return run_smoke_test(url, latency_budget_ms=settings.smoke_latency_budget_ms,
-                              wait_seconds=settings.smoke_wait_seconds)  # fmt: skip
+                              wait_seconds=settings.smoke_wait_seconds,
+                              api_key=pricing_key(settings))  # fmt: skip
 
     return smoke
 
@@ -129,10 +131,35 @@ def deploy_local(
     if failure:
         _roll_back_registry(settings, result, failure, run_id, started)
         if outcome == "reloaded":
-            _, again = reload_api(settings)
+            reloaded, again = reload_api(settings)
             result.detail += f"; after the rollback: {again}"
+            if not reloaded:  # the reinstated model cannot be loaded: name what is served
+                result.detail += "; " + _match_registry_to_api(settings)
     log.info("deployed %s locally: %s", version, result.detail)
     return result
+
+
+def _match_registry_to_api(settings: Settings) -> str:
+    """Make the registry's champion the model the API still serves; say what was done.
+
+    After a failed deploy whose rollback the API could not load (the reinstated model's
+    artifact is corrupt, say), the API keeps serving the failed version: the registry must
+    not name another model.
+    """
+    serving = serving_version(settings.api_url)
+    with open_warehouse(settings) as warehouse:
+        current = registry.champion(warehouse)
+        if serving is None or current is None or current.version == serving:
+            return "registry and API agree"
+        if registry.get(warehouse, serving) is None:
+            return f"the API serves {serving}, which the registry does not know"
+        registry.rollback(
+            warehouse,
+            f"the API could not load it after a failed deploy; it still serves {serving}",
+            to=serving,
+        )
+    log.error("the API could not load champion %s: champion is %s again", current.version, serving)
+    return f"champion {current.version} could not be loaded by the API: {serving} is champion again"
 
 
 def deploy_ecs(

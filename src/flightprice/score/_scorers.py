@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from flightprice import registry
 from flightprice.serve._request_table import REQUEST_COLUMNS, request_frame
-from flightprice.serve.client import PricingClient
+from flightprice.serve.client import PricingClient, pricing_key
 from flightprice.serve.quoting import model_version_of, quote
 
 if TYPE_CHECKING:
@@ -113,6 +113,7 @@ def open_scorer(settings: Settings, mode: Mode, warehouse: Warehouse, store: Obj
         timeout=settings.scoring_timeout_seconds,
         retries=settings.scoring_retries,
         max_connections=settings.scoring_concurrency,
+        pricing_key=pricing_key(settings),
     )
     request_rows = min(settings.scoring_request_rows, settings.api_arrow_batch_limit)
     return ApiScorer(client, request_rows, settings.scoring_concurrency)

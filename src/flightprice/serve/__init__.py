@@ -18,6 +18,8 @@ _EXPORTS = {
     "run_smoke_test": ".smoke",
     "UnseenPolicy": ".unseen",
     "UNSEEN_POLICIES": ".unseen",
+    "load_champion_or_fallback": ".fallback",
+    "Fallback": ".fallback",
 }
 
 __all__ = [*_EXPORTS]  # noqa: PLE0604 (the names of the lazy exports above)

@@ -84,6 +84,9 @@ def request_frame(table: pa.Table, now: datetime | None = None) -> pd.DataFrame:
     problems: list[RequestProblem] = []
     columns: dict[str, pa.ChunkedArray] = {}
     for name, kind in (REQUIRED_COLUMNS | OPTIONAL_COLUMNS).items():
+        if (count := table.column_names.count(name)) > 1:  # which one would we price?
+            problems.append(RequestProblem(name, f"column appears {count} times"))
+            continue
         if name not in table.column_names:
             if name in REQUIRED_COLUMNS:
                 problems.append(RequestProblem(name, "field required"))

@@ -12,10 +12,13 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    from flightprice.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,7 @@ class PricingClient:
         backoff_seconds: float = 0.5,
         max_connections: int = 8,
         api_key: str | None = None,
+        pricing_key: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.retries = retries
@@ -54,6 +58,8 @@ class PricingClient:
             base_url=self.base_url,
             timeout=timeout,
             limits=httpx.Limits(max_connections=max_connections),
+            # FLIGHTPRICE_API_PRICING_KEY, when the API requires one; reload sends the admin key.
+            headers={"x-api-key": pricing_key} if pricing_key else None,
         )
 
     def close(self) -> None:
@@ -156,3 +162,9 @@ def _ipc_bytes(table: pa.Table) -> bytes:
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
     return sink.getvalue().to_pybytes()
+
+
+def pricing_key(settings: Settings) -> str | None:
+    """Return the key pricing requests send (FLIGHTPRICE_API_PRICING_KEY), or None."""
+    key = settings.api_pricing_key
+    return key.get_secret_value() if key is not None else None

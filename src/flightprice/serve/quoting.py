@@ -46,6 +46,7 @@ from flightprice.train.model import LoadedModel
 from flightprice.warehouse import open_warehouse
 
 if TYPE_CHECKING:
+    from flightprice.serve.fallback import Fallback
     from flightprice.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -233,15 +234,19 @@ class ModelHolder:
 
     A request takes `holder.model` once and prices with that object to the end, so a swap
     never changes a model under a request in flight. Reloads are serialised; a failed
-    reload keeps the model that was serving.
+    reload keeps the model that was serving. With no model yet, `fallback_loader` (model,
+    Fallback or None) may serve the last good version instead of a broken champion.
     """
 
-    def __init__(self, loader) -> None:
+    def __init__(self, loader, fallback_loader=None) -> None:
         self._loader = loader
+        self._fallback_loader = fallback_loader
         self._lock = threading.Lock()
         self.model: LoadedModel | None = None
         self.loaded_at: datetime | None = None
-        self.error: str | None = None
+        self.error: str | None = None  # the whole error: logs and the admin reload's answer
+        self.public_error: str | None = None  # unauthenticated answers: no paths or checksums
+        self.fallback: Fallback | None = None
         self.started = time.monotonic()
 
     @property
@@ -249,22 +254,35 @@ class ModelHolder:
         model = self.model
         return model.version if model is not None else None
 
-    def reload(self) -> LoadedModel:
+    def reload(self, allow_fallback: bool = False) -> LoadedModel:
         """Load the current champion and swap it in; raise (keeping the old model) on failure."""
         with self._lock:
             try:
-                model = self._loader()
+                if allow_fallback and self._fallback_loader is not None:
+                    model, fallback = self._fallback_loader()
+                else:
+                    model, fallback = self._loader(), None
             except Exception as exc:
                 self.error = f"{type(exc).__name__}: {exc}"
+                self.public_error = public_error(exc)
+                log.warning("could not load the champion: %s", self.error)
                 raise
-            self.model, self.loaded_at, self.error = model, utc_now(), None
+            self.model, self.loaded_at = model, utc_now()
+            self.error = self.public_error = None
+            self.fallback = fallback
             log.info("serving model %s", model.version)
             return model
 
     def try_reload(self) -> LoadedModel | None:
-        """Reload, logging (not raising) a failure; return the model now served."""
+        """Reload (falling back while nothing is served), logging a failure; return the model."""
         try:
-            return self.reload()
-        except Exception:  # noqa: BLE001 - reload() recorded it; the caller carries on
-            log.warning("could not load the champion: %s", self.error)
+            return self.reload(allow_fallback=self.model is None)
+        except Exception:  # noqa: BLE001 - reload() logged it; the caller carries on
             return self.model
+
+
+def public_error(exc: BaseException) -> str:
+    """Say why no model is loaded without the artifact's path or checksum (logged instead)."""
+    if isinstance(exc, NoChampionError):
+        return str(exc)
+    return f"{type(exc).__name__}: the champion could not be loaded (details in the API log)"

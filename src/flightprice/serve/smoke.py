@@ -76,10 +76,11 @@ def run_smoke_test(
     samples: int = LATENCY_SAMPLES,
     wait_seconds: float = 0.0,
     timeout: float = 10.0,
+    api_key: str | None = None,
 ) -> SmokeReport:
     """Run every check against the API at `url`; the report says which passed and why."""
     report = SmokeReport(url)
-    with PricingClient(url, timeout=timeout, retries=0) as client:
+    with PricingClient(url, timeout=timeout, retries=0, pricing_key=api_key) as client:
         health = _timed(report, "health", lambda: _health(client, wait_seconds))
         if health is None:
             for name in ("ready", "quote", "batch", "rejects bad input", "latency"):
