@@ -253,7 +253,7 @@ CREATE TABLE IF NOT EXISTS ML_PREDICTIONS.MODEL_MONITORING (
     monitored_at     TIMESTAMP_NTZ NOT NULL,
     model_version    VARCHAR,
     kind             VARCHAR       NOT NULL,   -- input_drift | unseen | output_drift | accuracy
-    name             VARCHAR       NOT NULL,   -- feature, output column, day or days-to-departure bucket
+    name             VARCHAR       NOT NULL,   -- feature, output column, day or days-out bucket
     metric           VARCHAR       NOT NULL,   -- psi | share | mape
     value            DOUBLE,
     threshold        DOUBLE,                   -- null: shown, never alerts (a breakdown row)

@@ -86,7 +86,7 @@ def test_schedule_starts_server_deployments_and_worker_then_stops_them(settings,
             assert client.read_global_concurrency_limit_by_name(WRITER_LIMIT).limit == 1
             daily = client.read_deployment_by_name("daily-data-pipeline/daily")
             assert daily.global_concurrency_limit.limit == 1  # concurrency_limit: 1
-            assert daily.parameters == {"force": False} and "data" in daily.tags
+            assert daily.parameters == {"force": False, "full_refresh": False} and "data" in daily.tags
 
         shown = CliRunner().invoke(app, ["schedule", "status", "--json"])
         assert shown.exit_code == 0, shown.output

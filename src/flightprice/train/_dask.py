@@ -60,6 +60,8 @@ log = logging.getLogger(__name__)
 _LIGHT_COLUMNS = (
     "route", "cabin", "days_to_departure", TARGET_COLUMN, "carrier", "flight_number", "origin",
     "destination", "departure_at", "stops", "duration_minutes", "capacity",
+    # ...and the drift reference (train/_reference.py DRIFT_FEATURES) the monitoring reads.
+    "departure_hour", "seats_remaining", "load_factor",
 )  # fmt: skip
 
 
@@ -155,6 +157,9 @@ def train_model_dask(
     observed = times[TIME_COLUMN]
     trained.window = {
         "train_start": _iso(observed.iloc[:n_train].min()),
+        # Early stopping fits on every train row but the validation slice here (the local
+        # engine's opt-in bounded slice, FLIGHTPRICE_EARLY_STOPPING_MAX_ROWS, is not used).
+        "early_stopping_start": _iso(observed.iloc[:n_train].min()),
         "validation_start": _iso(observed.iloc[n_fit:n_train].min()),
         "holdout_start": _iso(split.cutoff),
         "holdout_end": _iso(observed.iloc[n_train:].max()),
