@@ -14,7 +14,8 @@ from flightprice.exit_codes import ExitCode
 runner = CliRunner()
 
 COMMANDS = [["ingest"], ["status"], ["serve", "--port", "9"], ["transform"], ["quality"],
-            ["train"], ["score", "--mode", "local"], ["models", "show", "v1"], ["report"]]  # fmt: skip
+            ["train"], ["score", "--mode", "local"], ["models", "show", "v1"], ["models", "list"],
+            ["report"]]  # fmt: skip
 
 
 @pytest.fixture(autouse=True)

@@ -136,7 +136,10 @@ def test_training_skipped_by_the_gate_exits_7_with_its_outcome(home):
 
 
 def test_unexpected_error_has_no_traceback_unless_verbose(tmp_path):
-    args = ["--home", str(tmp_path / "new"), "models", "list", "--json"]
+    home = tmp_path / "new"
+    assert runner.invoke(app, ["--home", str(home), "init"]).exit_code == 0
+    (home / "warehouse.duckdb").write_bytes(b"not a duckdb file" * 100)  # nobody expects this
+    args = ["--home", str(home), "models", "list", "--json"]
     quiet = runner.invoke(app, args)
     assert quiet.exit_code == 1 and "Traceback" not in quiet.output
     json.loads(quiet.stdout)

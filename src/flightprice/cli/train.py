@@ -19,7 +19,6 @@ from flightprice.cli._common import (
     initialised_settings,
     print_json,
     progress_bar,
-    settings_from,
 )
 from flightprice.clock import new_run_id
 from flightprice.exit_codes import ExitCode
@@ -160,7 +159,7 @@ def models_list(ctx: typer.Context, json_out: JsonOption = False) -> None:
     """List every registered model version, newest first."""
     from flightprice.registry import list_models  # deferred: keeps --help fast
 
-    warehouse, _ = _open(settings_from(ctx))
+    warehouse, _ = _open(initialised_settings(ctx))
     with guard(), warehouse:
         entries = list_models(warehouse)
     rows = [_entry_dict(e) for e in entries]
