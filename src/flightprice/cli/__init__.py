@@ -8,7 +8,17 @@ from typing import Annotated
 
 import typer
 
-from flightprice.cli import deploy, pipeline, pricing, revenue, run, schedule, status, train
+from flightprice.cli import (
+    backfill,
+    deploy,
+    pipeline,
+    pricing,
+    revenue,
+    run,
+    schedule,
+    status,
+    train,
+)
 from flightprice.cli._errors import JsonErrorsGroup
 
 app = typer.Typer(
@@ -51,6 +61,7 @@ deploy.register(app)
 revenue.register(app)
 app.command(name="schedule")(schedule.schedule)
 app.command(name="run")(run.run)
+backfill.register(app)
 
 
 def main() -> None:
