@@ -116,3 +116,21 @@ def test_backfill_parameters_pin_each_date():
     assert scoring == {"as_of": "2026-09-03 23:59:59", "run_id": "scoring-backfill-20260903"}
     with pytest.raises(ValueError, match="before"):
         dates(date(2026, 9, 3), date(2026, 9, 1))
+
+
+def test_a_failed_date_stops_the_backfill_and_is_not_recorded(settings):
+    from typer.testing import CliRunner
+
+    from flightprice.cli import app
+    from flightprice.project import init_project
+
+    init_project(settings)  # an empty warehouse: no champion, nothing to score
+    ran = CliRunner().invoke(app, ["--home", str(settings.home), "backfill", "scoring",
+                                   "--from", "2026-09-01", "--to", "2026-09-03", "--json"])  # fmt: skip
+    get_settings.cache_clear()
+    assert ran.exit_code == 1, ran.output
+    document = json.loads(ran.stdout)
+    assert document["status"] == "error" and "2026-09-01" in document["error"]["message"]
+    days = document["result"]["days"]
+    assert [(d["day"], d["status"]) for d in days] == [("2026-09-01", "failed")]
+    assert completed(settings, "scoring") == {}

@@ -11,6 +11,7 @@ import typer
 from flightprice.cli import (
     backfill,
     deploy,
+    docs,
     pipeline,
     pricing,
     revenue,
@@ -62,6 +63,7 @@ revenue.register(app)
 app.command(name="schedule")(schedule.schedule)
 app.command(name="run")(run.run)
 backfill.register(app)
+docs.register(app)
 
 
 def main() -> None:
