@@ -39,15 +39,14 @@ def backfill(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from flightprice.orchestrate.backfill import backfill as run_backfill  # deferred: --help
-    from flightprice.orchestrate.backfill import dates
+    from flightprice.orchestrate import backfill as backfills  # deferred: keeps --help fast
     from flightprice.settings import get_settings  # deferred: keeps --help fast
 
     settings = settings_from(ctx)
     os.environ["FLIGHTPRICE_HOME"] = str(settings.home)  # the flows read settings at entry
     get_settings.cache_clear()
     with guard():
-        days = dates(start.date(), end.date())
+        days = backfills.dates(start.date(), end.date())
         columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=err_console, disable=json_out) as bar:
             task = bar.add_task(f"backfill {name.value}", total=len(days))
@@ -57,7 +56,7 @@ def backfill(
                 if status != "running":
                     bar.advance(task)
 
-            report = run_backfill(settings, name.value, start.date(), end.date(), force=force,
+            report = backfills.backfill(settings, name.value, start.date(), end.date(), force=force,
                                   progress=progress)  # fmt: skip
     result = report.to_dict()
     if not json_out:

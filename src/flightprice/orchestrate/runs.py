@@ -33,7 +33,7 @@ def scheduler_api_url(settings: Settings) -> str | None:
     """Return the API URL of the server `flightprice schedule` started, if it answers."""
     # Deferred: schedule pulls in the Prefect client, which a plain run may not need.
     from flightprice.orchestrate import _background as _bg
-    from flightprice.orchestrate.schedule import _healthy, api_url
+    from flightprice.orchestrate.schedule import _healthy, api_url  # deferred, as above
 
     # This home's own server only: the port may belong to another home's scheduler.
     ours = _bg.running_pid(settings.prefect_home, "server") is not None
