@@ -47,8 +47,8 @@ def run(
 ) -> None:
     """Run a pipeline flow through Prefect now.
 
-    The run reports to the server `flightprice schedule` started when it is up (it shows in
-    its dashboard), else to PREFECT_API_URL, else to a temporary Prefect server.
+    The run reports to PREFECT_API_URL when set, else to the server `flightprice schedule`
+    started when it is up (the run shows in its dashboard), else to a temporary one.
     Exit code 1 when the flow failed.
     """
     import os
