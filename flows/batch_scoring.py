@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
 from flightprice.clock import new_run_id
 from flightprice.engine import scoring_task_runner
 from flightprice.monitor.run import monitor_scoring_run
+from flightprice.orchestrate.hooks import notify_flow_state, run_name
 from flightprice.orchestrate.notify import notify
 from flightprice.orchestrate.writer_slot import warehouse_writer
 from flightprice.score.batch import ScoringError, run_scoring
@@ -82,13 +83,20 @@ def summary_markdown(report: dict) -> str:
     )
 
 
-def _notify_failure(flow, flow_run, state) -> None:
-    notify(get_settings(), f"batch scoring failed: {flow_run.name}", str(state.message), "failure")
+def summary_table(report: dict) -> list[dict]:
+    """The run's figures as one row per measure, for the flow's table artifact."""
+    rows = [{"measure": k, "value": str(report[k])}
+            for k in ("run_id", "mode", "model_version", "as_of", "rows", "duration_seconds")
+            if k in report]  # fmt: skip
+    rows += [{"measure": f"guardrail {k}", "value": str(v)}
+             for k, v in sorted(report["guardrails"].items())]  # fmt: skip
+    return rows
 
 
 # FLIGHTPRICE_ENGINE=dask: the tasks run on a Dask cluster (prefect-dask), chosen when the
 # deployment loads this file; scoring then prices on that cluster too (score/_dask.py).
-@flow(name="batch-scoring", log_prints=True, on_failure=[_notify_failure],
+@flow(name="batch-scoring", log_prints=True, flow_run_name=run_name("scoring"),
+      on_failure=[notify_flow_state], on_crashed=[notify_flow_state],
       task_runner=scoring_task_runner(__name__))  # fmt: skip
 def batch_scoring(
     mode: str | None = None, run_id: str | None = None, as_of: str | None = None,
@@ -111,6 +119,8 @@ def batch_scoring(
     summary = summary_markdown(report)
     create_markdown_artifact(key="batch-scoring-summary", markdown=summary,
                              description=f"Batch scoring {run_id}")  # fmt: skip
+    create_table_artifact(key="batch-scoring-figures", table=summary_table(report),
+                          description=f"Batch scoring {run_id}")  # fmt: skip
     send_notification(settings, f"batch scoring {run_id} succeeded", summary, "success")
     return report
 

@@ -3,12 +3,18 @@ smoke test (rollback on failure) -> log."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import (
+    create_link_artifact,
+    create_markdown_artifact,
+    create_table_artifact,
+)
 
 from flightprice.clock import new_run_id
 from flightprice.deploy.rollout import deploy
-from flightprice.orchestrate.notify import notify
+from flightprice.orchestrate.hooks import notify_flow_state, run_name
 from flightprice.orchestrate.retries import task_retries
 from flightprice.orchestrate.writer_slot import warehouse_writer
 from flightprice.settings import Settings, get_settings
@@ -59,6 +65,8 @@ def write_report(settings: Settings, version: str) -> str:
         files = build_model_report(settings, warehouse, open_store(settings), version)
     create_markdown_artifact(key="model-report", markdown=report_markdown(files),
                              description=f"Model report {version}")
+    create_link_artifact(key="model-report-file", link=Path(files.html).resolve().as_uri(),
+                         link_text=f"model report {version}", description=str(files.html))  # fmt: skip
     return str(files.html)
 
 
@@ -87,11 +95,16 @@ def comparison_markdown(outcome: TrainingOutcome, deployed: dict | None) -> str:
     return "\n".join(lines)
 
 
-def _notify_failure(flow, flow_run, state) -> None:  # Prefect's hook signature
-    notify(get_settings(), f"{flow.name} failed: {flow_run.name}", str(state.message), "failure")
+def metrics_table(outcome: TrainingOutcome) -> list[dict]:
+    """One row per model (challenger, champion, baselines) and its holdout metrics."""
+    columns = {"challenger": outcome.metrics, "champion": outcome.champion_metrics,
+               **outcome.baselines}  # fmt: skip
+    return [{"model": name, **{k: (m or {}).get(k) for k in ("mape", "mae", "rmse", "r2", "rows")}}
+            for name, m in columns.items() if m]  # fmt: skip
 
 
-@flow(name="model-training", log_prints=True, on_failure=[_notify_failure])
+@flow(name="model-training", log_prints=True, flow_run_name=run_name("training"),
+      on_failure=[notify_flow_state], on_crashed=[notify_flow_state])  # fmt: skip
 def training_pipeline(refresh: bool = True, reason: str | None = None) -> dict:
     """Retrain weekly; promote and deploy the challenger only when it beats the champion.
 
@@ -115,6 +128,9 @@ def training_pipeline(refresh: bool = True, reason: str | None = None) -> dict:
     create_markdown_artifact(key="training-comparison",
                              markdown=comparison_markdown(outcome, deployed),
                              description=f"Training run {run_id}")
+    if outcome.metrics:
+        create_table_artifact(key="training-metrics", table=metrics_table(outcome),
+                              description=f"Holdout metrics of {run_id}")  # fmt: skip
     if deployed and deployed["rolled_back"]:
         raise RuntimeError(f"deploy of {deployed['version']} to {deployed['target']} "
                            f"{deployed['detail']}")

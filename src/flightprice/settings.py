@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     api_url: str = "http://127.0.0.1:8000"
     api_key: SecretStr | None = None
     notify_webhook_url: str | None = None
+    notify_apprise_urls: str | None = Field(
+        None, description="Apprise URLs (comma- or space-separated: slack://..., mailtos://..., "
+        "json://...) that flow failures, crashes and run summaries go to.",
+    )
 
     timezone: str = "UTC"
 

@@ -46,3 +46,19 @@ def test_is_a_no_op_without_a_url(settings):
 
 def test_message_without_body_is_the_subject():
     assert message("deploy", "", "info") == {"text": ":information_source: *deploy*"}
+
+
+def test_sends_through_apprise_urls_too(settings, webhook):
+    # Apprise's json:// scheme posts {"title", "message", "type"} to the same real receiver.
+    url = webhook.url.replace("http://", "json://")
+    both = settings.model_copy(update={"notify_apprise_urls": url})
+    assert notify(both, "daily failed", "dbt facts failed", "failure") is True
+    assert len(webhook.received) == 1
+    sent = webhook.received[0]
+    assert sent["title"] == "daily failed" and sent["message"] == "dbt facts failed"
+    assert sent["type"] == "failure"
+
+
+def test_a_bad_apprise_url_is_not_delivered_and_does_not_raise(settings):
+    bad = settings.model_copy(update={"notify_apprise_urls": "nonsense://x"})
+    assert notify(bad, "x") is False

@@ -9,7 +9,9 @@ from typing import Annotated
 import typer
 
 from flightprice.cli import (
+    backfill,
     deploy,
+    docs,
     experiment,
     monitor,
     pipeline,
@@ -66,6 +68,8 @@ monitor.register(app)
 experiment.register(app)
 app.command(name="schedule")(schedule.schedule)
 app.command(name="run")(run.run)
+backfill.register(app)
+docs.register(app)
 
 
 def main() -> None:

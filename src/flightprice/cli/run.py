@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import Enum
 from typing import Annotated
 
@@ -9,13 +10,16 @@ import typer
 
 from flightprice.cli._common import JsonOption, console, finish, guard, settings_from
 from flightprice.exit_codes import ExitCode
+from flightprice.orchestrate.runs import FLOWS, load_flow  # noqa: F401 (re-exported for tests)
 
-# flow name -> "file:function" under settings.flows_dir
-FLOWS = {
-    "daily": "daily_pipeline.py:daily_pipeline",
-    "training": "training_pipeline.py:training_pipeline",
-    "scoring": "batch_scoring.py:batch_scoring",
-}
+AsOfOption = Annotated[
+    datetime | None,
+    typer.Option(
+        help="Data clock: daily loads the files delivered by this day; scoring prices what "
+        "was on sale then (default: the latest data).",
+        show_default=False,
+    ),
+]
 
 
 class FlowName(str, Enum):
@@ -24,11 +28,14 @@ class FlowName(str, Enum):
     scoring = "scoring"
 
 
-def load_flow(flows_dir, name: str):
-    """Load a flow from its file the way a Prefect deployment does (by entrypoint)."""
-    from prefect.flows import load_flow_from_entrypoint
-
-    return load_flow_from_entrypoint(f"{flows_dir / FLOWS[name]}")
+def flow_parameters(name: str, force: bool, as_of: datetime | None) -> dict:
+    """The flow's keyword arguments from the command's options."""
+    params: dict = {"force": force} if name == "daily" else {}
+    if as_of is not None and name == "daily":
+        params["as_of"] = as_of.date()
+    elif as_of is not None and name == "scoring":
+        params["as_of"] = f"{as_of:%Y-%m-%d %H:%M:%S}"
+    return params
 
 
 def run(
@@ -40,10 +47,13 @@ def run(
         typer.Option("--full-refresh",
                      help="daily: rebuild the incremental dbt models from all history."),
     ] = False,
+    as_of: AsOfOption = None,
     json_out: JsonOption = False,
 ) -> None:
-    """Run a pipeline flow through Prefect now (a temporary Prefect server starts if none is set).
+    """Run a pipeline flow through Prefect now.
 
+    The run reports to PREFECT_API_URL when set, else to the server `flightprice schedule`
+    started when it is up (the run shows in its dashboard), else to a temporary one.
     Exit code 1 when the flow failed.
     """
     import os
@@ -51,13 +61,17 @@ def run(
     settings = settings_from(ctx)
     # The flow reads settings at its own entry; hand over an explicit --home.
     os.environ["FLIGHTPRICE_HOME"] = str(settings.home)
+    from flightprice.orchestrate.runs import run_flow  # deferred: keeps --help fast
     from flightprice.settings import get_settings  # deferred: keeps --help fast
 
     get_settings.cache_clear()
+    if as_of is not None and name.value == "training":
+        raise typer.BadParameter("training has no --as-of", param_hint="--as-of")
     with guard():
-        flow = load_flow(settings.flows_dir, name.value)
-        kwargs = {"force": force, "full_refresh": full_refresh} if name.value == "daily" else {}
-        state = flow(**kwargs, return_state=True)
+        params = flow_parameters(name.value, force, as_of)
+        if full_refresh and name.value == "daily":
+            params["full_refresh"] = True
+        flow, state = run_flow(settings, name.value, params)
     result = state.result(raise_on_failure=False)
     if not json_out:
         colour = "green" if state.is_completed() else "red"
@@ -66,7 +80,10 @@ def run(
             console.print(result)
         else:
             console.print(str(result))
-    finish(json_out, {"state": state.type.value,
-                      "result": result if state.is_completed() else str(result)},
-           ExitCode.OK if state.is_completed() else ExitCode.FAILED,
-           f"flow {flow.name} ended {state.type.value}: {result}", kind="FlowFailed")
+    finish(
+        json_out,
+        {"state": state.type.value, "result": result if state.is_completed() else str(result)},
+        ExitCode.OK if state.is_completed() else ExitCode.FAILED,
+        f"flow {flow.name} ended {state.type.value}: {result}",
+        kind="FlowFailed",
+    )

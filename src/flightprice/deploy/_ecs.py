@@ -131,6 +131,9 @@ def wait_for_rollout(
 
     A bounded poll, not boto3's `services_stable` waiter: a rollout that never settles (or a
     stand-in that never reports it) must not hang the deploy; the smoke test decides then.
+    Kept by hand (issue 14 item 6): the waiter checks running counts, which moto never
+    settles after `update_service` (it waits out its whole budget), and it cannot tell a
+    circuit-breaker rollback or a FAILED rollout from a slow one, which this poll reports.
     """
     deadline = time.monotonic() + timeout
     while True:

@@ -32,6 +32,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -78,9 +79,14 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 
 
-def discover_new_files(store: ObjectStore, warehouse: Warehouse) -> list[RawFile]:
-    """Return the raw files, in key order, whose (key, content hash) is not in the manifest."""
-    return _scan(store, warehouse).new
+def discover_new_files(
+    store: ObjectStore, warehouse: Warehouse, as_of: date | None = None
+) -> list[RawFile]:
+    """Return the raw files, in key order, whose (key, content hash) is not in the manifest.
+
+    With `as_of`, files delivered after that day are not there yet (a backfill's view).
+    """
+    return _scan(store, warehouse, as_of).new
 
 
 def load_raw_files(
@@ -91,15 +97,17 @@ def load_raw_files(
     run_id: str | None = None,
     rates_seed: Path = _rates.SEED_RATES,
     policy: IngestPolicy | None = None,
+    as_of: date | None = None,
 ) -> IngestReport:
     """Load every new raw file without its rejected rows, or quarantine it whole.
 
     One bad file never stops the others. `rates_seed` is the shipped rate history
-    (`date, currency, rate_to_usd`) fares are converted with, under the rates feed.
+    (`date, currency, rate_to_usd`) fares are converted with, under the rates feed. With
+    `as_of`, files delivered after that day wait for a later run.
     """
     started = time.monotonic()
     report = IngestReport(run_id=run_id or f"ingest-{uuid.uuid4().hex[:12]}")
-    scan = _scan(store, warehouse)
+    scan = _scan(store, warehouse, as_of)
     new, report.skipped_already_loaded = scan.new, scan.skipped
     _remember_fingerprints(warehouse, scan.refreshed)
     for key in report.skipped_already_loaded:
@@ -123,7 +131,7 @@ class _Scan:
     refreshed: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def _scan(store: ObjectStore, warehouse: Warehouse) -> _Scan:
+def _scan(store: ObjectStore, warehouse: Warehouse, as_of: date | None = None) -> _Scan:
     """Split the raw files into new ones and keys already loaded with the same content."""
     manifest = warehouse.query_arrow(
         f"SELECT path, content_hash, source_fingerprint FROM {MANIFEST_TABLE}"
@@ -139,7 +147,7 @@ def _scan(store: ObjectStore, warehouse: Warehouse) -> _Scan:
     # raw-data/bookings/ before raw-data/currency_rates/).
     for key, fingerprint in sorted(listed.items(), key=_load_order):
         fmt = SUFFIXES.get(Path(key).suffix.lower())
-        if fmt is None:
+        if fmt is None or _after(key, as_of):
             continue
         if fingerprint is not None and (key, fingerprint) in unchanged:  # not touched since
             scan.skipped.append(key)
@@ -170,6 +178,12 @@ def _scan(store: ObjectStore, warehouse: Warehouse) -> _Scan:
 
 def _load_order(item: tuple[str, str | None]) -> tuple[bool, str]:
     return item[0].startswith(f"{RAW_PREFIX}bookings/"), item[0]
+
+
+def _after(key: str, as_of: date | None) -> bool:
+    """Whether `key` was delivered after `as_of` (a key without a valid date never is)."""
+    delivery_date = parse_key(key)[0] if as_of is not None else None
+    return delivery_date is not None and delivery_date > as_of
 
 
 def _remember_fingerprints(warehouse: Warehouse, refreshed: list[tuple[str, str, str]]) -> None:

@@ -10,6 +10,9 @@ _EXPORTS = {
     "WRITER_LIMIT": ".writer_slot",
     "WORK_POOL": ".schedule",
     "monitoring_snapshot": ".status",
+    "notify_flow_state": ".hooks",
+    "run_name": ".hooks",
+    "run_flow": ".runs",
 }
 
 __all__ = [*_EXPORTS]  # noqa: PLE0604 (the names of the lazy exports above)

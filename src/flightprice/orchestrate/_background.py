@@ -3,6 +3,12 @@
 Each process starts in its own session (so its process group holds its children too), its pid
 goes to `<folder>/<name>.pid` and its output to `<folder>/<name>.log`. A recorded pid counts as
 running only while that process lives and is still a `prefect` command (a pid can be reused).
+
+Kept by hand (issue 14 item 6) although Prefect 3.9 has `prefect server start --background`
+and `prefect server stop`: the worker has no background mode; `server stop` sends one SIGTERM
+to the leader and returns at once (no wait, no SIGKILL, the group's children and the zombie
+left behind, which tests/orchestrate/test_schedule.py asserts against); and the background
+server's output goes to no log file that `schedule start` could show when it fails.
 """
 
 from __future__ import annotations

@@ -228,12 +228,15 @@ def run_dbt(
             settings.duckdb_file.parent.mkdir(parents=True, exist_ok=True)
             stack.enter_context(writer_lock(settings.duckdb_file))
         if runner == "prefect":
-            from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
+            from prefect_dbt import PrefectDbtSettings
+
+            # Deferred, like prefect_dbt: only flows need it.
+            from flightprice.transform._prefect_dbt import NamedNodeRunner
 
             dbt_settings = PrefectDbtSettings(
                 project_dir=settings.dbt_project_dir, profiles_dir=settings.dbt_project_dir
             )
-            res = PrefectDbtRunner(settings=dbt_settings, raise_on_failure=False).invoke(full)
+            res = NamedNodeRunner(settings=dbt_settings, raise_on_failure=False).invoke(full)
         else:
             from dbt.cli.main import dbtRunner
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from flightprice.settings import ENV_PREFIX, MissingSettingError, Settings
 from flightprice.warehouse.base import WarehouseConnectionError
@@ -69,17 +70,19 @@ def is_transient(exc: BaseException) -> bool:
 
 def with_retries(action: Callable[[], T], policy: RetryPolicy, what: str) -> T:
     """Run `action`, repeating it on transient errors as `policy` allows."""
-    for attempt in range(policy.attempts):
-        try:
-            return action()
-        except Exception as exc:
-            if attempt + 1 >= policy.attempts or not is_transient(exc):
-                raise
-            delay = policy.delay(attempt)
-            log.warning("%s failed (%s); retry %d of %d in %.1f s", what, exc,
-                        attempt + 1, policy.attempts - 1, delay)
-            time.sleep(delay)
-    raise AssertionError("unreachable")
+
+    def warn(state: RetryCallState) -> None:
+        log.warning("%s failed (%s); retry %d of %d in %.1f s", what, state.outcome.exception(),
+                    state.attempt_number, policy.attempts - 1, state.upcoming_sleep)  # fmt: skip
+
+    retrying = Retrying(
+        stop=stop_after_attempt(policy.attempts),
+        retry=retry_if_exception(is_transient),
+        wait=lambda state: policy.delay(state.attempt_number - 1),
+        before_sleep=warn,
+        reraise=True,  # the caller maps the connector's own error, not tenacity's
+    )
+    return retrying(action)
 
 
 # --- Errors people can act on ------------------------------------------------------------

@@ -1,0 +1,68 @@
+"""Run a flow of `flows/` in this process, reporting to the scheduler's server when it is up.
+
+A flow run started by hand then shows in the same dashboard as the scheduled ones. With
+`PREFECT_API_URL` set, Prefect uses that server; with neither, a temporary one (as before).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flightprice.settings import Settings
+
+# flow name -> "file:function" under settings.flows_dir
+FLOWS = {
+    "daily": "daily_pipeline.py:daily_pipeline",
+    "training": "training_pipeline.py:training_pipeline",
+    "scoring": "batch_scoring.py:batch_scoring",
+}
+
+
+def load_flow(flows_dir: Path, name: str) -> Any:
+    """Load a flow from its file the way a Prefect deployment does (by entrypoint)."""
+    from prefect.flows import load_flow_from_entrypoint
+
+    return load_flow_from_entrypoint(f"{flows_dir / FLOWS[name]}")
+
+
+def scheduler_api_url(settings: Settings) -> str | None:
+    """Return the API URL of the server `flightprice schedule` started, if it answers."""
+    # Deferred: schedule pulls in the Prefect client, which a plain run may not need.
+    from flightprice.orchestrate import _background as _bg
+    from flightprice.orchestrate.schedule import _healthy, api_url  # deferred, as above
+
+    # This home's own server only: the port may belong to another home's scheduler.
+    ours = _bg.running_pid(settings.prefect_home, "server") is not None
+    return api_url(settings) if ours and _healthy(settings) else None
+
+
+@contextlib.contextmanager
+def prefect_server_for_runs(settings: Settings) -> Iterator[str | None]:
+    """Point Prefect at the scheduler's server when it is up; yield the API URL used.
+
+    An API URL Prefect already has (PREFECT_API_URL, a profile, a test harness) wins: it is
+    the caller's explicit choice.
+    """
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    configured = get_current_settings().api.url
+    if configured:
+        yield configured
+        return
+    url = scheduler_api_url(settings)
+    if url is None:
+        yield None
+        return
+    with temporary_settings(updates={PREFECT_API_URL: url}):
+        yield url
+
+
+def run_flow(settings: Settings, name: str, parameters: dict[str, Any]) -> tuple[Any, Any]:
+    """Run flow `name` with `parameters`; return (the flow, its final state)."""
+    flow = load_flow(settings.flows_dir, name)
+    with prefect_server_for_runs(settings):
+        return flow, flow(**parameters, return_state=True)
