@@ -71,7 +71,7 @@ def test_failed_flow_notifies_without_retrying_what_cannot_succeed(
     assert state.is_failed()
     assert len(webhook.received) == 1
     text = webhook.received[0]["text"]
-    assert text.startswith(":x: *batch scoring failed") and "no champion" in text
+    assert text.startswith(":x: *batch-scoring failed") and "no champion" in text
     with get_client(sync_client=True) as client:
         runs = client.read_task_runs(
             flow_run_filter=FlowRunFilter(
