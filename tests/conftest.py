@@ -151,12 +151,19 @@ def free_port() -> int:
 @contextlib.contextmanager
 def running_api(settings: Settings):
     """Serve `create_app(settings)` with a real uvicorn on a free port; yield its base URL."""
-    import uvicorn
     from api.main import create_app
 
+    with running_app(create_app(settings)) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def running_app(app):
+    """Serve `app` with a real uvicorn on a free port; yield its base URL."""
+    import uvicorn
+
     port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                            log_level="warning", lifespan="on")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
@@ -169,6 +176,12 @@ def running_api(settings: Settings):
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def serve_app():
+    """`with serve_app(app) as url:` a real uvicorn serving an app built by the test."""
+    return running_app
 
 
 @pytest.fixture(scope="session")
