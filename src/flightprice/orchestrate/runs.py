@@ -44,21 +44,33 @@ def scheduler_api_url(settings: Settings) -> str | None:
 def prefect_server_for_runs(settings: Settings) -> Iterator[str | None]:
     """Point Prefect at the scheduler's server when it is up; yield the API URL used.
 
-    An API URL Prefect already has (PREFECT_API_URL, a profile, a test harness) wins: it is
-    the caller's explicit choice.
+    This home's own scheduler server comes first, so a hand-started run shows beside the
+    scheduled ones; then an API URL Prefect already has (PREFECT_API_URL, a profile, a test
+    harness); then none (Prefect starts a temporary server).
     """
     from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
-    configured = get_current_settings().api.url
-    if configured:
-        yield configured
-        return
     url = scheduler_api_url(settings)
     if url is None:
-        yield None
+        yield get_current_settings().api.url or None
         return
-    with temporary_settings(updates={PREFECT_API_URL: url}):
-        yield url
+    # Prefect's log and event workers keep the API URL they started with: flush them on the
+    # way in (they go on to the server before) and out (the run's logs reach this one).
+    _flush_prefect_workers()
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            yield url
+    finally:
+        _flush_prefect_workers()
+
+
+def _flush_prefect_workers(timeout: float = 30.0) -> None:
+    """Send what Prefect's log and event workers hold, and stop them (they restart on use)."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for worker in (APILogWorker, EventsWorker):
+        worker.drain_all(timeout=timeout, at_exit=False)
 
 
 def run_flow(settings: Settings, name: str, parameters: dict[str, Any]) -> tuple[Any, Any]:
