@@ -11,6 +11,7 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import IO
 
 import pandas as pd
 import pytest
@@ -50,31 +51,24 @@ def _warehouse_contents(settings: Settings) -> dict[str, pd.DataFrame]:
     return tables
 
 
-def _backfill(home: Path, *extra: str, output=subprocess.PIPE) -> subprocess.Popen:
-    """Start `flightprice backfill daily`; `output` takes stdout and stderr (a file when
-    nobody reads them while it runs: a full pipe blocks its log handler, and every thread
-    that logs waits on that handler's lock)."""
+def _backfill(home: Path, stdout: IO[bytes], stderr: IO[bytes]) -> subprocess.Popen:
+    """Start `flightprice backfill daily` writing to files: nobody reads a pipe while it runs,
+    and a full pipe blocks its log handler (every thread that logs then waits on its lock)."""
     from prefect.settings import PREFECT_API_URL
 
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(),  # the session's server
            "FLIGHTPRICE_HOME": str(home)}  # fmt: skip
     last = START + timedelta(days=DAYS - 1)
     args = [str(Path(sys.executable).with_name("flightprice")), "--home", str(home), "backfill", "daily",
-            "--from", str(START), "--to", str(last), "--json", *extra]  # fmt: skip
-    return subprocess.Popen(args, env=env, stdout=output, stderr=output,
+            "--from", str(START), "--to", str(last), "--json"]  # fmt: skip
+    return subprocess.Popen(args, env=env, stdout=stdout, stderr=stderr,
                             start_new_session=True)  # fmt: skip
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(1500)  # five real flow runs: about 4 min on an idle 2-core machine
-def test_backfill_daily_equals_five_daily_runs_and_resumes_after_a_kill(tmp_path, settings):
-    # The data: five delivery days, generated once, the same files for both homes.
-    staging = LocalStore(tmp_path / "staging")
-    generate_market(staging, start=START, days=DAYS, routes=2, seed=5)
-
-    # Reference: the files arrive day by day, each day's are loaded and the models rebuilt:
-    # what a daily run does, through the library calls (a Prefect run per day would double
-    # the test's time; the backfill below runs the real flow).
+def _daily_reference(tmp_path: Path, staging: LocalStore) -> Settings:
+    """Deliver the files day by day, load each day's and rebuild the models: what a daily run
+    does, through the library calls (a Prefect run per day would double the test's time; the
+    backfill runs the real flow)."""
     reference = _home(tmp_path, "reference")
     for day in dates(START, START + timedelta(days=DAYS - 1)):
         for path in staging.root.rglob(f"{day}/*"):
@@ -86,12 +80,21 @@ def test_backfill_daily_equals_five_daily_runs_and_resumes_after_a_kill(tmp_path
         run = run_dbt(reference, ["build", "--exclude", "resource_type:test",
                                   "resource_type:unit_test"])  # fmt: skip
         assert run.success, [n.message for n in run.failed]
+    return reference
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1500)  # five real flow runs: about 4 min on an idle 2-core machine
+def test_backfill_daily_equals_five_daily_runs_and_resumes_after_a_kill(tmp_path, settings):
+    # The data: five delivery days, generated once, the same files for both homes.
+    staging = LocalStore(tmp_path / "staging")
+    generate_market(staging, start=START, days=DAYS, routes=2, seed=5)
 
     # Backfill: every file is there from the start; each date loads what was delivered by then.
     filled = _home(tmp_path, "filled")
     shutil.copytree(staging.root / "raw-data", filled.lake / "raw-data", dirs_exist_ok=True)
     first_log = (tmp_path / "first-backfill.log").open("wb")
-    first = _backfill(filled.home, output=first_log)
+    first = _backfill(filled.home, first_log, first_log)
     deadline = time.monotonic() + 900
     while len(completed(filled, "daily")) < 2 and first.poll() is None:
         assert time.monotonic() < deadline, "the first two dates took over 15 minutes"
@@ -102,10 +105,19 @@ def test_backfill_daily_equals_five_daily_runs_and_resumes_after_a_kill(tmp_path
     killed_after = len(completed(filled, "daily"))
     assert 2 <= killed_after < DAYS, "the kill came too late to test a resume"
 
-    resumed = _backfill(filled.home)
-    out, err = resumed.communicate(timeout=900)
-    assert resumed.returncode == 0, err.decode()[-2000:]
-    report = json.loads(out)
+    # The resumed backfill runs in its own process while this one builds the reference (two
+    # cores, half the wait); its output goes to files for the reason _backfill gives.
+    out_path, err_path = tmp_path / "resumed.out", tmp_path / "resumed.err"
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        resumed = _backfill(filled.home, out, err)
+    try:
+        reference = _daily_reference(tmp_path, staging)
+        resumed.wait(timeout=900)
+    finally:
+        if resumed.poll() is None:  # the reference failed, or the backfill overran
+            os.killpg(resumed.pid, signal.SIGKILL)
+    assert resumed.returncode == 0, err_path.read_text()[-2000:]
+    report = json.loads(out_path.read_text())
     assert report["counts"] == {"done": DAYS - killed_after, "skipped": killed_after, "failed": 0}
     every_date = dates(START, START + timedelta(days=DAYS - 1))
     assert sorted(completed(filled, "daily")) == [str(d) for d in every_date]
