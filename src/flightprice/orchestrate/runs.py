@@ -58,10 +58,28 @@ def prefect_server_for_runs(settings: Settings) -> Iterator[str | None]:
     # way in (they go on to the server before) and out (the run's logs reach this one).
     _flush_prefect_workers()
     try:
-        with temporary_settings(updates={PREFECT_API_URL: url}):
+        with temporary_settings(updates={PREFECT_API_URL: url}), _in_every_thread():
             yield url
     finally:
         _flush_prefect_workers()
+
+
+@contextlib.contextmanager
+def _in_every_thread() -> Iterator[None]:
+    """Make the current Prefect settings the process-wide ones while the run lasts.
+
+    temporary_settings() lives in a context variable, which threads that dbt starts for its
+    nodes don't inherit: their task runs and logs went to a temporary server instead. Prefect's
+    own test harness swaps the global context the same way (a private helper, hence the guard).
+    """
+    from prefect import context
+
+    swap = getattr(context, "_temporary_global_settings_context", None)
+    if swap is None:
+        yield
+        return
+    with swap(context.get_settings_context()):
+        yield
 
 
 def _flush_prefect_workers(timeout: float = 30.0) -> None:
