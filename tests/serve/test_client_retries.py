@@ -10,8 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from flightprice.serve.client import ApiError, PricingClient
+from flightprice.serve.smoke import _health
 
-HEALTHY = {"status": "ok", "model_loaded": True, "model_version": "v-test-1"}
+HEALTHY = {"status": "ok", "model_loaded": True, "model_version": "v-test-1", "uptime_seconds": 1.0}
 
 
 class FlakyApi:
@@ -92,3 +93,16 @@ def test_other_error_answers_are_not_retried(flaky_api):
             client.health()
         assert err.value.status == 500 and not err.value.retryable
     assert api.requests == 1
+
+
+def test_the_smoke_test_waits_for_an_api_that_comes_up(flaky_api):
+    starting = flaky_api(["drop", 503, "drop"])
+    with PricingClient(starting.url, retries=0) as client:
+        detail, body = _health(client, wait_seconds=30)
+    assert detail.startswith("model v-test-1")
+    assert body["model_version"] == "v-test-1" and starting.requests == 4
+
+    down = flaky_api(["drop"] * 100)
+    with PricingClient(down.url, retries=0) as client, pytest.raises(ApiError):
+        _health(client, wait_seconds=0.8)
+    assert 2 <= down.requests <= 4  # polled every 0.5 s, then gave up
