@@ -20,7 +20,7 @@ from api import experiment
 from api.batching import QuoteBatcher
 from api.deps import pricing_key
 from api.guards import BodyLimitMiddleware, InternalErrorMiddleware
-from api.metrics import ApiMetrics, MetricsMiddleware
+from api.metrics import ApiMetrics, instrument
 from api.routes import health, metrics, model, price
 from flightprice.serve.client import ARROW_STREAM
 from flightprice.serve.fallback import load_champion_or_fallback
@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost last: metrics see every answer, a 413 or 500 included.
     app.add_middleware(BodyLimitMiddleware, limit_for=functools.partial(_body_limit, settings))
     app.add_middleware(InternalErrorMiddleware)
-    app.add_middleware(MetricsMiddleware, metrics=app_metrics)
+    instrument(app, app_metrics)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     # Off by default: the key check is added only when configured (no cost on the hot path).
     guarded = [Depends(pricing_key)] if settings.api_pricing_key is not None else []

@@ -3,6 +3,15 @@
 Keys are POSIX paths relative to the bucket root, e.g. ``raw-data/fares/2026-09-01/a.csv``.
 """
 
+# Why not fsspec (judged for issue 14, fsspec 2026.9): its S3 side needs s3fs, which is not
+# in the lock, and boto3 already brings the Prefect credentials block, managed multipart
+# transfers and the client's retries (`_aws`). Its LocalFileSystem would not keep this
+# store's guarantees either: `cat_file` reads through a link pointing out of the lake (the
+# quarantine of such links, tests/hardening/test_hostile_corpus.py), and `pipe_file` writes
+# in place (autocommit) or through a temp file in the system temp folder, where ours renames
+# a temp file beside the target (atomic; tests/test_store.py, tests/hardening/test_sigkill.py).
+# The key checks would stay ours, so fsspec would add a layer without removing code.
+
 from __future__ import annotations
 
 import contextlib

@@ -96,6 +96,8 @@ def _reload(settings: Settings, timeout: float = 30.0) -> tuple[str, str]:
     url = settings.api_url.rstrip("/") + "/admin/reload"
     headers = {"X-API-Key": settings.api_key.get_secret_value()} if settings.api_key else {}
     try:
+        # One try, no tenacity: an API that is not up is an expected answer here (it loads
+        # the champion when it starts), and the smoke test that follows retries /health.
         response = httpx.post(url, headers=headers, timeout=timeout)
     except httpx.TransportError as exc:
         return "unreachable", (f"API not reachable at {settings.api_url} "

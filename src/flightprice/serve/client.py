@@ -2,20 +2,28 @@
 
 Batch scoring (api mode), the smoke test, the scoring flow's health check and deploy code
 talk to the API through this one class. Transport errors and 429/502/503/504 answers are
-retried with exponential back-off and full jitter; any other error answer is raised at once
-as ApiError (the request itself is at fault, so sending it again cannot help).
+retried (tenacity) a bounded number of times with exponential back-off and full jitter; any
+other error answer is raised at once as ApiError (the request itself is at fault, so sending
+it again cannot help; a 500 from this API is a defect that repeats).
 """
 
 from __future__ import annotations
 
 import logging
-import random
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 import pyarrow as pa
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    before_sleep_log,
+    retry_if_exception_type,
+    retry_if_result,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
 if TYPE_CHECKING:
     from flightprice.settings import Settings
@@ -121,26 +129,27 @@ class PricingClient:
         return response.json()
 
     def _with_retries(self, send: Callable[[], httpx.Response], what: str) -> httpx.Response:
-        for attempt in range(self.retries + 1):
-            last = attempt == self.retries
-            try:
-                response = send()
-            except httpx.TransportError as exc:
-                if last:
-                    raise ApiError(
-                        f"{self.base_url}{what}: {type(exc).__name__}: {exc} "
-                        f"(after {attempt + 1} attempts)",
-                        retryable=True,
-                    ) from exc
-                reason = f"{type(exc).__name__}: {exc}"
-            else:
-                if response.status_code not in RETRY_STATUSES or last:
-                    return response
-                reason = f"HTTP {response.status_code}"
-            delay = random.uniform(0, self.backoff_seconds * 2**attempt)  # full jitter
-            log.info("%s%s: %s; retrying in %.2fs", self.base_url, what, reason, delay)
-            time.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+        def give_up(state: RetryCallState) -> httpx.Response:
+            assert state.outcome is not None  # tenacity calls this after an attempt
+            exc = state.outcome.exception()
+            if exc is None:  # the last answer was retryable too: the caller raises for it
+                return state.outcome.result()
+            raise ApiError(
+                f"{self.base_url}{what}: {type(exc).__name__}: {exc} "
+                f"(after {state.attempt_number} attempts)",
+                retryable=True,
+            ) from exc
+
+        retrying = Retrying(
+            retry=retry_if_exception_type(httpx.TransportError)
+            | retry_if_result(lambda response: response.status_code in RETRY_STATUSES),
+            stop=stop_after_attempt(self.retries + 1),
+            # Full jitter: uniform(0, backoff x 2^(attempt - 1)).
+            wait=wait_random_exponential(multiplier=self.backoff_seconds),
+            before_sleep=before_sleep_log(log, logging.INFO),
+            retry_error_callback=give_up,
+        )
+        return retrying(send)
 
 
 def _raise_for_status(response: httpx.Response, what: str) -> None:

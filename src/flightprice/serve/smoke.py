@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from flightprice.clock import utc_now
 from flightprice.serve.client import ApiError, PricingClient
@@ -113,15 +114,11 @@ def _timed(report: SmokeReport, name: str, check: Any) -> Any:
 
 
 def _health(client: PricingClient, wait_seconds: float) -> tuple[str, dict]:
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        try:
-            body = client.health()
-            return f"model {body['model_version']}, up {body['uptime_seconds']:.0f}s", body
-        except ApiError:
-            if time.monotonic() >= deadline:
-                raise
-            time.sleep(0.5)
+    # An API just started may refuse connections or have no model yet: poll for a while.
+    polling = Retrying(retry=retry_if_exception_type(ApiError), stop=stop_after_delay(wait_seconds),
+                       wait=wait_fixed(0.5), reraise=True)  # fmt: skip
+    body = polling(client.health)
+    return f"model {body['model_version']}, up {body['uptime_seconds']:.0f}s", body
 
 
 def _trained_flight(client: PricingClient) -> dict[str, Any] | None:
