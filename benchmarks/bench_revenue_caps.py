@@ -6,14 +6,19 @@ A diagnosis, not a setting: every variant runs `rule`, `optimal` and `oracle` on
 markets and customers (common random numbers) with the pricing parameters changed for all
 three alike, and prints per variant the uplifts over `rule` (t interval over seeds) and the
 share of unit-days (with seats left) on which each guardrail set the price.
+
+The variant `competitor_known` measures the value of information no policy has: an oracle
+that also sees the day's competitor fare before pricing (`_competitor.CompetitorOracle`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 from scipy import stats
@@ -30,6 +35,9 @@ from flightprice.revenue import (
     run_policy,
 )
 from flightprice.revenue import policies as policies_module
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _competitor import CompetitorOracle
 
 POLICIES = ("rule", "optimal", "oracle")
 _WIDE = CabinBounds(floor_usd=1, ceiling_usd=10_000_000)
@@ -106,17 +114,39 @@ def run_variant(name: str, params: PricingParams, flights: int, seeds: int) -> d
     return out
 
 
+def run_competitor(flights: int, seeds: int) -> dict:
+    """Return oracle and the oracle that sees the competitor's fare, against rule."""
+    names = ("rule", "oracle", CompetitorOracle.name)
+    revenue = {p: [] for p in names}
+    params = PricingParams()
+    for seed in range(seeds):
+        market = build_market(flights, seed)
+        customers = draw_customers(market, seed)
+        for policy in (build_policy("rule", market, params, None),
+                       build_policy("oracle", market, params, None),
+                       CompetitorOracle(market, params)):  # fmt: skip
+            revenue[policy.name].append(run_policy(market, customers, policy).revenue.sum())
+    rule = np.array(revenue["rule"])
+    return {"variant": "competitor_known"} | {
+        f"{p}_vs_rule": _uplift(np.array(revenue[p]), rule) for p in names[1:]
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flights", type=int, default=200)
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--variants", nargs="*", default=[*VARIANTS, "fine_grid"])
+    parser.add_argument(
+        "--variants", nargs="*", default=[*VARIANTS, "fine_grid", "competitor_known"]
+    )
     args = parser.parse_args()
     policies_module.price_flights = _recording
     with threadpool_limits(limits=1):
         for name in args.variants:
             start = time.perf_counter()
-            if name == "fine_grid":  # the programme's price grid: finer and wider
+            if name == "competitor_known":
+                out = run_competitor(args.flights, args.seeds)
+            elif name == "fine_grid":  # the programme's price grid: finer and wider
                 with _grid(np.geomspace(0.4, 4.0, 121)):
                     out = run_variant(name, PricingParams(), args.flights, args.seeds)
             else:
