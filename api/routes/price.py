@@ -154,7 +154,7 @@ def _price_table(
     metrics: ApiMetrics,
     unseen_policy: UnseenPolicy,
     mark_refused: bool = False,
-    pricing_policy: str = "rule",
+    pricing_policy: str | np.ndarray = "rule",
 ) -> bytes:
     try:
         frame = request_frame(table)
@@ -177,7 +177,7 @@ def quote_flights(
     params: PricingParams,
     metrics: ApiMetrics,
     unseen_policy: UnseenPolicy = "price",
-    pricing_policy: str = "rule",
+    pricing_policy: str | np.ndarray = "rule",
 ) -> list[dict[str, Any] | RequestValidationError]:
     """Price validated requests with one `quote` call; one response body per request.
 
@@ -219,7 +219,7 @@ def _quote(
     params: PricingParams,
     metrics: ApiMetrics,
     unseen_policy: UnseenPolicy,
-    pricing_policy: str = "rule",
+    pricing_policy: str | np.ndarray = "rule",
 ) -> Quotes:
     try:
         quotes = quote(model, requests, params, unseen_policy, pricing_policy)

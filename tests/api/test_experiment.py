@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 from datetime import datetime
 
 import httpx
 import pytest
+from api.experiment import arm_router
+from api.metrics import ApiMetrics
+from api.routes.price import quote_flights
+from api.schemas import PriceRequest
 
 from flightprice.experiment.arms import Experiment, flight_id
 from flightprice.experiment.assignments import read_assignments
+from flightprice.serve.quoting import load_served_model
 
 FLIGHT = {
     "carrier": "BA", "origin": "LHR", "destination": "JFK", "cabin": "economy",
@@ -103,3 +109,32 @@ def test_a_policy_challenger_prices_its_flights_with_that_policy(experiment_sett
     assert {q["model_version"] for q in quotes} == {"v-test-1"}
     log = read_assignments(settings.experiment_log, "policy")
     assert sorted(log["arm"]) == sorted(expected) and set(log["challenger"]) == {"optimal"}
+
+
+def test_a_policy_experiment_prices_a_mixed_batch_in_one_call(experiment_settings):
+    # In process, the app's own pieces: each call to the pricing function pays the model's
+    # fixed cost, so a batch of both arms must make one call, priced as the arms would alone.
+    settings = experiment_settings.model_copy(
+        update={"experiment_challenger": "optimal", "experiment_name": "one-call"}
+    )
+    model, calls = load_served_model(settings), []
+
+    def counted(model, requests, **keywords):
+        calls.append(len(requests))
+        return quote_flights(model, requests, params=settings.pricing, metrics=ApiMetrics(),
+                             **keywords)  # fmt: skip
+
+    router = arm_router(settings, functools.partial(counted, pricing_policy="rule"))
+    requests = [PriceRequest(**f) for f in FLIGHTS]
+    quotes = router(model, requests)
+    assert calls == [len(FLIGHTS)]
+    experiment = Experiment("one-call", "optimal", 0.5)
+    arms = [experiment.arm_of(flight_id(r.carrier, r.flight_number, r.departure_at))
+            for r in requests]  # fmt: skip
+    assert [q["arm"] for q in quotes] == arms and set(arms) == {"champion", "challenger"}
+    for arm, policy in (("champion", "rule"), ("challenger", "optimal")):
+        part = [r for r, a in zip(requests, arms, strict=True) if a == arm]
+        alone = counted(model, part, pricing_policy=policy)
+        mine = [q for q, a in zip(quotes, arms, strict=True) if a == arm]
+        assert [q["price"] for q in mine] == [q["price"] for q in alone]
+        assert {q["policy"] for q in mine} == {policy}

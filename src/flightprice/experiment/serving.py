@@ -1,8 +1,11 @@
 """Price each request with its flight's arm, mark the quote with the arm, log the assignment.
 
 `ArmRouter` wraps the API's "price many requests with a model" function, so the one pricing
-path stays the only one: a batch is split by arm, each part priced by that arm's model (or
-the served model under the challenger's pricing policy), and the parts put back in order.
+path stays the only one. A pricing-policy challenger shares the champion's model, so a batch
+holding both arms is priced in one call with one policy per row (each call pays the model's
+fixed cost: two calls made a mixed batch of 16 cost 1.8x a bare one, `bench_experiment.py`).
+A model-version challenger needs its own model: the batch is split by arm, each part priced
+by that arm's model, and the parts put back in order.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from flightprice.experiment.arms import Experiment, flight_id
 from flightprice.experiment.assignments import AssignmentLog
 
@@ -18,8 +23,8 @@ log = logging.getLogger(__name__)
 
 PriceMany = Callable[[Any, list[Any]], list[Any]]
 """(model, requests) -> one quote body (a dict) or an error per request, in order."""
-PricePolicy = Callable[[Any, list[Any], str], list[Any]]
-"""(model, requests, policy name) -> as PriceMany, priced with that policy."""
+PricePolicy = Callable[[Any, list[Any], Any], list[Any]]
+"""(model, requests, policy names, one per request) -> as PriceMany, priced with those."""
 
 
 class ArmRouter:
@@ -37,6 +42,7 @@ class ArmRouter:
         assignments: AssignmentLog,
         challenger_model: Callable[[], Any] | None = None,
         price_policy: PricePolicy | None = None,
+        champion_policy: str = "rule",
     ) -> None:
         if experiment.kind == "policy" and price_policy is None:
             raise ValueError("a policy challenger needs `price_policy`")
@@ -46,11 +52,22 @@ class ArmRouter:
         self._price_many = price_many
         self._price_policy = price_policy
         self._challenger_model = challenger_model
+        self._champion_policy = champion_policy
         self.assignments = assignments
 
     def __call__(self, model: Any, requests: list[Any]) -> list[Any]:
         ids = [_flight_of(r) for r in requests]
         wanted = [self.experiment.is_challenger(f) for f in ids]
+        if self.experiment.kind == "policy":
+            arms = ["challenger" if w else "champion" for w in wanted]
+            policies = np.array([self.experiment.challenger if w else self._champion_policy
+                                 for w in wanted], dtype=object)  # fmt: skip
+            results = self._price_policy(model, requests, policies)
+            for arm, result in zip(arms, results, strict=True):
+                if isinstance(result, dict):
+                    result["arm"] = arm
+            self._log(requests, ids, arms, results)
+            return results
         challenger = self._challenger_pricer() if any(wanted) else None
         arms = ["challenger" if w and challenger is not None else "champion" for w in wanted]
         results: list[Any] = [None] * len(requests)
@@ -68,9 +85,6 @@ class ArmRouter:
         return results
 
     def _challenger_pricer(self) -> PriceMany | None:
-        if self.experiment.kind == "policy":
-            policy = self.experiment.challenger
-            return lambda model, part: self._price_policy(model, part, policy)
         challenger = self._challenger_model()
         if challenger is None:
             return None
