@@ -40,7 +40,8 @@ def arm_router(settings: Settings, price_many: functools.partial) -> ArmRouter |
                          champion_policy=settings.pricing_policy)  # fmt: skip
     pinned = settings.model_copy(update={"model_version": experiment.challenger})
     holder = ModelHolder(lambda: load_served_model(pinned))
-    router = ArmRouter(experiment, price_many, log, challenger_model=lambda: holder.model)
+    router = ArmRouter(experiment, price_many, log, challenger_model=lambda: holder.model,
+                       champion_policy=settings.pricing_policy)  # fmt: skip
     router.holder = holder  # type: ignore[attr-defined] - the lifespan loads it
     return router
 

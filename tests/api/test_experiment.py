@@ -7,6 +7,7 @@ import shutil
 from datetime import datetime
 
 import httpx
+import pyarrow as pa
 import pytest
 from api.experiment import arm_router
 from api.metrics import ApiMetrics
@@ -15,6 +16,8 @@ from api.schemas import PriceRequest
 
 from flightprice.experiment.arms import Experiment, flight_id
 from flightprice.experiment.assignments import read_assignments
+from flightprice.score._scorers import ApiScorer
+from flightprice.serve.client import PricingClient
 from flightprice.serve.quoting import load_served_model
 
 FLIGHT = {
@@ -138,3 +141,42 @@ def test_a_policy_experiment_prices_a_mixed_batch_in_one_call(experiment_setting
         mine = [q for q, a in zip(quotes, arms, strict=True) if a == arm]
         assert [q["price"] for q in mine] == [q["price"] for q in alone]
         assert {q["policy"] for q in mine} == {policy}
+
+
+@pytest.mark.parametrize("challenger", ["v-test-2", "optimal"])
+def test_an_arrow_batch_is_priced_by_arm_like_json_and_logged(
+    experiment_settings, serve_api, challenger
+):
+    name = f"arrow-{challenger}"
+    settings = experiment_settings.model_copy(
+        update={"experiment_challenger": challenger, "experiment_name": name}
+    )
+    with (
+        serve_api(settings) as url,
+        PricingClient(url, retries=0) as api,
+        httpx.Client(base_url=url, timeout=120) as client,
+    ):
+        priced = api.price_arrow(pa.Table.from_pylist(FLIGHTS))
+        quotes = client.post("/v1/price/batch", json={"flights": FLIGHTS}).json()["quotes"]
+        # Batch scoring's client, in slices: it must keep each row's model version.
+        scorer = ApiScorer(PricingClient(url, retries=0), request_rows=7, concurrency=2)
+        try:
+            scored = scorer.price(pa.Table.from_pylist(FLIGHTS))
+        finally:
+            scorer.close()
+    experiment = Experiment(name, challenger, 0.5)
+    expected = [
+        experiment.arm_of(flight_id(f["carrier"], f["flight_number"],
+                                    datetime.fromisoformat(f["departure_at"])))
+        for f in FLIGHTS
+    ]  # fmt: skip
+    assert set(expected) == {"champion", "challenger"}
+    assert priced.column("arm").to_pylist() == expected == [q["arm"] for q in quotes]
+    assert priced.column("model_version").to_pylist() == [q["model_version"] for q in quotes]
+    assert priced.column("price_usd").to_pylist() == [q["price"] for q in quotes]
+    assert priced.schema.metadata[b"model_version"] == b"v-test-1"
+    assert scored.column("model_version").to_pylist() == [q["model_version"] for q in quotes]
+    assert scored.column("price_usd").to_pylist() == [q["price"] for q in quotes]
+    log = read_assignments(settings.experiment_log, name)
+    assert len(log) == 3 * len(FLIGHTS)  # two Arrow batches' rows and the JSON batch's
+    assert log.groupby("flight_id")["arm"].nunique().max() == 1

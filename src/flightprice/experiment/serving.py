@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from flightprice.experiment.arms import Experiment, flight_id
 from flightprice.experiment.assignments import AssignmentLog
@@ -25,6 +26,8 @@ PriceMany = Callable[[Any, list[Any]], list[Any]]
 """(model, requests) -> one quote body (a dict) or an error per request, in order."""
 PricePolicy = Callable[[Any, list[Any], Any], list[Any]]
 """(model, requests, policy names, one per request) -> as PriceMany, priced with those."""
+QuoteRows = Callable[[Any, pd.DataFrame, Any], Any]
+"""(model, request frame, policy name or one per row) -> serve.quoting.Quotes."""
 
 
 class ArmRouter:
@@ -84,6 +87,51 @@ class ArmRouter:
         self._log(requests, ids, arms, results)
         return results
 
+    def quote_frame(
+        self, model: Any, frame: pd.DataFrame, quote_rows: QuoteRows
+    ) -> list[tuple[np.ndarray, np.ndarray, Any]]:
+        """Price a request frame (an Arrow batch) by arm; log it; return its parts.
+
+        Each part is (row positions in `frame`, arm of each, its `Quotes`): one part for a
+        policy experiment (one call, one policy per row), one per arm for a model experiment.
+        """
+        ids = [flight_id(_text(r.carrier), _text(r.flight_number), r.departure_at,
+                         _text(r.origin), _text(r.destination))
+               for r in frame.itertuples(index=False)]  # fmt: skip
+        wanted = np.array([self.experiment.is_challenger(f) for f in ids], dtype=bool)
+        if self.experiment.kind == "policy":
+            policies = np.where(wanted, self.experiment.challenger, self._champion_policy)
+            parts = [(np.arange(len(frame)), np.where(wanted, "challenger", "champion"),
+                      quote_rows(model, frame, policies.astype(object)))]  # fmt: skip
+        else:
+            challenger = self._challenger_model() if wanted.any() else None
+            wanted &= challenger is not None
+            parts = []
+            for arm, rows, arm_model in (("champion", ~wanted, model),
+                                         ("challenger", wanted, challenger)):  # fmt: skip
+                index = np.flatnonzero(rows)
+                if len(index):
+                    part = frame.iloc[index].reset_index(drop=True)
+                    quotes = quote_rows(arm_model, part, self._champion_policy)
+                    parts.append((index, np.full(len(index), arm, dtype=object), quotes))
+        self.assignments_of(parts, ids, frame["cabin"].to_numpy(dtype=object))
+        return parts
+
+    def assignments_of(self, parts: list, ids: list[str], cabins: np.ndarray) -> None:
+        """Log the priced (not refused) rows of a frame's parts."""
+        rows = [
+            {"experiment": self.experiment.name, "flight_id": ids[i], "cabin": str(cabins[i]),
+             "arm": str(arm), "challenger": self.experiment.challenger,
+             "model_version": quotes.model_version, "price": float(quotes.result.price[j])}
+            for index, arms, quotes in parts
+            for j, (i, arm) in enumerate(zip(index, arms, strict=True))
+            if not quotes.refused[j]
+        ]  # fmt: skip
+        try:
+            self.assignments.append(rows)
+        except OSError:  # as in _log: a full disk must not fail quotes
+            log.exception("could not log %d experiment assignments", len(rows))
+
     def _challenger_pricer(self) -> PriceMany | None:
         challenger = self._challenger_model()
         if challenger is None:
@@ -109,6 +157,10 @@ class ArmRouter:
 def _flight_of(request: Any) -> str:
     return flight_id(request.carrier, request.flight_number, request.departure_at,
                      request.origin, request.destination)  # fmt: skip
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""  # an Arrow null arrives as None or NaN
 
 
 def _cabin(request: Any) -> str:
