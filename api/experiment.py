@@ -46,8 +46,14 @@ def arm_router(settings: Settings, price_many: functools.partial) -> ArmRouter |
     return router
 
 
-def load_challenger(router: ArmRouter | None) -> None:
-    """Load the challenger model of a model-version experiment (logged, never raised)."""
+def load_challenger(router: ArmRouter | None) -> str | None:
+    """Load the challenger model of a model-version experiment (logged, never raised).
+
+    Return its version, or None without a model experiment or when it cannot be loaded (its
+    flights stay with the champion until a later load succeeds).
+    """
     holder = getattr(router, "holder", None)
-    if holder is not None:
-        holder.try_reload()
+    if holder is None:
+        return None
+    model = holder.try_reload()
+    return None if model is None else model.version

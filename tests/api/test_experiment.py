@@ -180,3 +180,30 @@ def test_an_arrow_batch_is_priced_by_arm_like_json_and_logged(
     log = read_assignments(settings.experiment_log, name)
     assert len(log) == 3 * len(FLIGHTS)  # two Arrow batches' rows and the JSON batch's
     assert log.groupby("flight_id")["arm"].nunique().max() == 1
+
+
+def test_admin_reload_loads_a_challenger_registered_after_start(
+    champion_template, tmp_path, make_settings, serve_api, train_and_register
+):
+    shutil.copytree(champion_template, tmp_path / "home")
+    settings = make_settings(tmp_path / "home", experiment_challenger="v-test-late",
+                             experiment_share=0.5, experiment_name="late")  # fmt: skip
+    key = {"x-api-key": "test-admin-key"}
+    with serve_api(settings) as url, httpx.Client(base_url=url, timeout=60) as client:
+        before = client.post("/v1/price/batch", json={"flights": FLIGHTS}).json()["quotes"]
+        train_and_register(settings, "v-test-late", champion=False, rounds=8)
+        reloaded = client.post("/admin/reload", headers=key)
+        after = client.post("/v1/price/batch", json={"flights": FLIGHTS}).json()["quotes"]
+    assert {q["arm"] for q in before} == {"champion"}  # not registered yet: champion prices
+    assert reloaded.status_code == 200, reloaded.text
+    assert reloaded.json()["challenger_version"] == "v-test-late"
+    experiment = Experiment("late", "v-test-late", 0.5)
+    expected = [
+        experiment.arm_of(flight_id(f["carrier"], f["flight_number"],
+                                    datetime.fromisoformat(f["departure_at"])))
+        for f in FLIGHTS
+    ]  # fmt: skip
+    assert [q["arm"] for q in after] == expected
+    assert [q["model_version"] for q in after] == [
+        "v-test-late" if arm == "challenger" else "v-test-1" for arm in expected
+    ]
