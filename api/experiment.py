@@ -21,8 +21,8 @@ from flightprice.settings import Settings
 def arm_router(settings: Settings, price_many: functools.partial) -> ArmRouter | None:
     """Return the router of the configured experiment, or None when there is none.
 
-    `price_many` is `quote_flights` with the app's keywords bound; a policy challenger calls it
-    with `pricing_policy` replaced.
+    `price_many` is `quote_flights` with the app's keywords bound; a policy experiment calls it
+    once per batch with `pricing_policy` replaced by one policy per request.
     """
     if not settings.experiment_challenger:
         return None
@@ -33,19 +33,27 @@ def arm_router(settings: Settings, price_many: functools.partial) -> ArmRouter |
     log = AssignmentLog(settings.experiment_log)
     if experiment.kind == "policy":
 
-        def price_policy(model, requests, policy):
-            return price_many(model, requests, pricing_policy=policy)
+        def price_policy(model, requests, policies):
+            return price_many(model, requests, pricing_policy=policies)
 
-        return ArmRouter(experiment, price_many, log, price_policy=price_policy)
+        return ArmRouter(experiment, price_many, log, price_policy=price_policy,
+                         champion_policy=settings.pricing_policy)  # fmt: skip
     pinned = settings.model_copy(update={"model_version": experiment.challenger})
     holder = ModelHolder(lambda: load_served_model(pinned))
-    router = ArmRouter(experiment, price_many, log, challenger_model=lambda: holder.model)
+    router = ArmRouter(experiment, price_many, log, challenger_model=lambda: holder.model,
+                       champion_policy=settings.pricing_policy)  # fmt: skip
     router.holder = holder  # type: ignore[attr-defined] - the lifespan loads it
     return router
 
 
-def load_challenger(router: ArmRouter | None) -> None:
-    """Load the challenger model of a model-version experiment (logged, never raised)."""
+def load_challenger(router: ArmRouter | None) -> str | None:
+    """Load the challenger model of a model-version experiment (logged, never raised).
+
+    Return its version, or None without a model experiment or when it cannot be loaded (its
+    flights stay with the champion until a later load succeeds).
+    """
     holder = getattr(router, "holder", None)
-    if holder is not None:
-        holder.try_reload()
+    if holder is None:
+        return None
+    model = holder.try_reload()
+    return None if model is None else model.version

@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = app_metrics
     app.state.batcher = batcher
     app.state.price_many = price_many
+    app.state.arms = arms  # the Arrow batch path splits by arm itself (api/arrow_arms.py)
     # Outermost last: metrics see every answer, a 413 or 500 included.
     app.add_middleware(BodyLimitMiddleware, limit_for=functools.partial(_body_limit, settings))
     app.add_middleware(InternalErrorMiddleware)

@@ -270,6 +270,11 @@ class Reloaded(BaseModel):
     model_version: str
     previous_version: str | None
     loaded_at: UtcDatetime
+    challenger_version: str | None = Field(
+        default=None,
+        description="A model experiment's challenger, loaded again with the champion; null "
+        "without one, or while it cannot be loaded (its flights stay with the champion).",
+    )
 
 
 def _naive_utc(value: datetime) -> datetime:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import AdminDep, HolderDep, MetricsDep, ModelDep, SettingsDep
+from api.experiment import load_challenger
 from api.schemas import ModelInfo, Reloaded
 from flightprice.registry import NoChampionError
 
@@ -36,7 +37,8 @@ async def model_info(model: ModelDep, holder: HolderDep, settings: SettingsDep) 
     response_model=Reloaded,
     summary="Load the registry's current champion and swap it in atomically",
     description="Needs the X-API-Key header. Requests in flight finish on the model they "
-    "started with; a failed reload keeps the model that was serving.",
+    "started with; a failed reload keeps the model that was serving. Under a model "
+    "experiment the challenger is loaded again too (`challenger_version`).",
     responses={
         401: {"description": "No X-API-Key header."},
         403: {"description": "Wrong API key."},
@@ -44,7 +46,7 @@ async def model_info(model: ModelDep, holder: HolderDep, settings: SettingsDep) 
         503: {"description": "No API key configured, or the champion could not be loaded."},
     },
 )
-async def reload(_: AdminDep, holder: HolderDep, metrics: MetricsDep) -> Reloaded:
+async def reload(_: AdminDep, holder: HolderDep, metrics: MetricsDep, request: Request) -> Reloaded:
     previous = holder.version
     try:
         model = await run_in_threadpool(holder.reload)
@@ -60,6 +62,9 @@ async def reload(_: AdminDep, holder: HolderDep, metrics: MetricsDep) -> Reloade
         ) from None
     metrics.reloads.labels("success").inc()
     metrics.set_model(model.version)
+    # A model challenger that could not be loaded at start-up gets another chance here.
+    challenger = await run_in_threadpool(load_challenger, getattr(request.app.state, "arms", None))
     return Reloaded(
-        model_version=model.version, previous_version=previous, loaded_at=holder.loaded_at
-    )
+        model_version=model.version, previous_version=previous, loaded_at=holder.loaded_at,
+        challenger_version=challenger,
+    )  # fmt: skip

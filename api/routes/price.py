@@ -14,9 +14,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
+from api.arrow_arms import priced_by_arm
 from api.deps import ModelDep, SettingsDep, served_model
 from api.metrics import ApiMetrics
 from api.schemas import BatchQuotes, BatchRequest, PriceRequest, Quote
+from flightprice.experiment.serving import ArmRouter
 from flightprice.features import Columns, FeatureError
 from flightprice.pricing.engine import GUARDRAILS
 from flightprice.pricing.params import PricingParams
@@ -83,7 +85,9 @@ async def price(flight: PriceRequest, request: Request) -> dict[str, Any]:
     "batch: 422 naming each row and input (JSON: loc body.flights.<i>.<input>; Arrow: "
     "loc body.<input>, the rows in the message); with the header `X-Unseen-Refused: mark` an "
     "Arrow batch is answered whole instead, refused rows with null prices and a `refused` "
-    "column (batch scoring skips them).",
+    "column (batch scoring skips them). Under an experiment (FLIGHTPRICE_EXPERIMENT_*) each "
+    "row is priced by its flight's arm and the Arrow answer gains `arm` and `model_version` "
+    "columns.",
     responses={
         200: {"content": {ARROW_STREAM: _BINARY}},
         413: {"description": "More flights than the batch limit."},
@@ -142,7 +146,7 @@ async def price_arrow(request: Request) -> Response:
     mark = request.headers.get(MARK_REFUSED_HEADER, "").lower() == "mark"
     payload = await run_in_threadpool(
         _price_table, model, table, settings.pricing, state.metrics, settings.unseen_policy, mark,
-        settings.pricing_policy,
+        settings.pricing_policy, getattr(state, "arms", None),
     )  # fmt: skip
     return Response(payload, media_type=ARROW_STREAM, headers={"x-model-version": model.version})
 
@@ -154,16 +158,23 @@ def _price_table(
     metrics: ApiMetrics,
     unseen_policy: UnseenPolicy,
     mark_refused: bool = False,
-    pricing_policy: str = "rule",
+    pricing_policy: str | np.ndarray = "rule",
+    arms: ArmRouter | None = None,
 ) -> bytes:
     try:
         frame = request_frame(table)
     except RequestTableError as exc:
         raise RequestValidationError([p.to_error() for p in exc.problems]) from None
-    quotes = _quote(model, frame, params, metrics, unseen_policy, pricing_policy)
-    if quotes.refused.any() and not mark_refused:
-        raise RequestValidationError(_refused_columns(quotes))
-    priced = quotes.to_arrow(mark_refused)
+    if arms is not None:
+        def quote_rows(arm_model: LoadedModel, rows: pd.DataFrame, policy: Any) -> Quotes:
+            return _quote(arm_model, rows, params, metrics, unseen_policy, policy)
+
+        priced = priced_by_arm(arms, model, frame, mark_refused, quote_rows, _refused_columns)
+    else:
+        quotes = _quote(model, frame, params, metrics, unseen_policy, pricing_policy)
+        if quotes.refused.any() and not mark_refused:
+            raise RequestValidationError(_refused_columns(quotes))
+        priced = quotes.to_arrow(mark_refused)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, priced.schema) as writer:
         writer.write_table(priced)
@@ -177,7 +188,7 @@ def quote_flights(
     params: PricingParams,
     metrics: ApiMetrics,
     unseen_policy: UnseenPolicy = "price",
-    pricing_policy: str = "rule",
+    pricing_policy: str | np.ndarray = "rule",
 ) -> list[dict[str, Any] | RequestValidationError]:
     """Price validated requests with one `quote` call; one response body per request.
 
@@ -219,7 +230,7 @@ def _quote(
     params: PricingParams,
     metrics: ApiMetrics,
     unseen_policy: UnseenPolicy,
-    pricing_policy: str = "rule",
+    pricing_policy: str | np.ndarray = "rule",
 ) -> Quotes:
     try:
         quotes = quote(model, requests, params, unseen_policy, pricing_policy)
@@ -260,12 +271,15 @@ def _refused_row(quotes: Quotes, i: int) -> RequestValidationError:
     ])  # fmt: skip
 
 
-def _refused_columns(quotes: Quotes) -> list[dict[str, Any]]:
-    """Return the 422 errors of a refused Arrow batch: per unseen input, the rows it hits."""
+def _refused_columns(quotes: Quotes, rows: np.ndarray | None = None) -> list[dict[str, Any]]:
+    """Return the 422 errors of a refused Arrow batch: per unseen input, the rows it hits.
+
+    `rows`: the batch's row of each of `quotes`' rows (one arm's part), else the same.
+    """
     rows_by_input: dict[str, list[int]] = {}
     for i in np.flatnonzero(quotes.refused).tolist():
         for name in quotes.flags.names(i):
-            rows_by_input.setdefault(name, []).append(i)
+            rows_by_input.setdefault(name, []).append(i if rows is None else int(rows[i]))
     return [
         {"loc": ["body", name], "type": "unseen_input",
          "msg": f"never seen in training by model {quotes.model_version} "

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 from datetime import datetime
 
 import httpx
+import pyarrow as pa
 import pytest
+from api.experiment import arm_router
+from api.metrics import ApiMetrics
+from api.routes.price import quote_flights
+from api.schemas import PriceRequest
 
 from flightprice.experiment.arms import Experiment, flight_id
 from flightprice.experiment.assignments import read_assignments
+from flightprice.score._scorers import ApiScorer
+from flightprice.serve.client import PricingClient
+from flightprice.serve.quoting import load_served_model
 
 FLIGHT = {
     "carrier": "BA", "origin": "LHR", "destination": "JFK", "cabin": "economy",
@@ -103,3 +112,98 @@ def test_a_policy_challenger_prices_its_flights_with_that_policy(experiment_sett
     assert {q["model_version"] for q in quotes} == {"v-test-1"}
     log = read_assignments(settings.experiment_log, "policy")
     assert sorted(log["arm"]) == sorted(expected) and set(log["challenger"]) == {"optimal"}
+
+
+def test_a_policy_experiment_prices_a_mixed_batch_in_one_call(experiment_settings):
+    # In process, the app's own pieces: each call to the pricing function pays the model's
+    # fixed cost, so a batch of both arms must make one call, priced as the arms would alone.
+    settings = experiment_settings.model_copy(
+        update={"experiment_challenger": "optimal", "experiment_name": "one-call"}
+    )
+    model, calls = load_served_model(settings), []
+
+    def counted(model, requests, **keywords):
+        calls.append(len(requests))
+        return quote_flights(model, requests, params=settings.pricing, metrics=ApiMetrics(),
+                             **keywords)  # fmt: skip
+
+    router = arm_router(settings, functools.partial(counted, pricing_policy="rule"))
+    requests = [PriceRequest(**f) for f in FLIGHTS]
+    quotes = router(model, requests)
+    assert calls == [len(FLIGHTS)]
+    experiment = Experiment("one-call", "optimal", 0.5)
+    arms = [experiment.arm_of(flight_id(r.carrier, r.flight_number, r.departure_at))
+            for r in requests]  # fmt: skip
+    assert [q["arm"] for q in quotes] == arms and set(arms) == {"champion", "challenger"}
+    for arm, policy in (("champion", "rule"), ("challenger", "optimal")):
+        part = [r for r, a in zip(requests, arms, strict=True) if a == arm]
+        alone = counted(model, part, pricing_policy=policy)
+        mine = [q for q, a in zip(quotes, arms, strict=True) if a == arm]
+        assert [q["price"] for q in mine] == [q["price"] for q in alone]
+        assert {q["policy"] for q in mine} == {policy}
+
+
+@pytest.mark.parametrize("challenger", ["v-test-2", "optimal"])
+def test_an_arrow_batch_is_priced_by_arm_like_json_and_logged(
+    experiment_settings, serve_api, challenger
+):
+    name = f"arrow-{challenger}"
+    settings = experiment_settings.model_copy(
+        update={"experiment_challenger": challenger, "experiment_name": name}
+    )
+    with (
+        serve_api(settings) as url,
+        PricingClient(url, retries=0) as api,
+        httpx.Client(base_url=url, timeout=120) as client,
+    ):
+        priced = api.price_arrow(pa.Table.from_pylist(FLIGHTS))
+        quotes = client.post("/v1/price/batch", json={"flights": FLIGHTS}).json()["quotes"]
+        # Batch scoring's client, in slices: it must keep each row's model version.
+        scorer = ApiScorer(PricingClient(url, retries=0), request_rows=7, concurrency=2)
+        try:
+            scored = scorer.price(pa.Table.from_pylist(FLIGHTS))
+        finally:
+            scorer.close()
+    experiment = Experiment(name, challenger, 0.5)
+    expected = [
+        experiment.arm_of(flight_id(f["carrier"], f["flight_number"],
+                                    datetime.fromisoformat(f["departure_at"])))
+        for f in FLIGHTS
+    ]  # fmt: skip
+    assert set(expected) == {"champion", "challenger"}
+    assert priced.column("arm").to_pylist() == expected == [q["arm"] for q in quotes]
+    assert priced.column("model_version").to_pylist() == [q["model_version"] for q in quotes]
+    assert priced.column("price_usd").to_pylist() == [q["price"] for q in quotes]
+    assert priced.schema.metadata[b"model_version"] == b"v-test-1"
+    assert scored.column("model_version").to_pylist() == [q["model_version"] for q in quotes]
+    assert scored.column("price_usd").to_pylist() == [q["price"] for q in quotes]
+    log = read_assignments(settings.experiment_log, name)
+    assert len(log) == 3 * len(FLIGHTS)  # two Arrow batches' rows and the JSON batch's
+    assert log.groupby("flight_id")["arm"].nunique().max() == 1
+
+
+def test_admin_reload_loads_a_challenger_registered_after_start(
+    champion_template, tmp_path, make_settings, serve_api, train_and_register
+):
+    shutil.copytree(champion_template, tmp_path / "home")
+    settings = make_settings(tmp_path / "home", experiment_challenger="v-test-late",
+                             experiment_share=0.5, experiment_name="late")  # fmt: skip
+    key = {"x-api-key": "test-admin-key"}
+    with serve_api(settings) as url, httpx.Client(base_url=url, timeout=60) as client:
+        before = client.post("/v1/price/batch", json={"flights": FLIGHTS}).json()["quotes"]
+        train_and_register(settings, "v-test-late", champion=False, rounds=8)
+        reloaded = client.post("/admin/reload", headers=key)
+        after = client.post("/v1/price/batch", json={"flights": FLIGHTS}).json()["quotes"]
+    assert {q["arm"] for q in before} == {"champion"}  # not registered yet: champion prices
+    assert reloaded.status_code == 200, reloaded.text
+    assert reloaded.json()["challenger_version"] == "v-test-late"
+    experiment = Experiment("late", "v-test-late", 0.5)
+    expected = [
+        experiment.arm_of(flight_id(f["carrier"], f["flight_number"],
+                                    datetime.fromisoformat(f["departure_at"])))
+        for f in FLIGHTS
+    ]  # fmt: skip
+    assert [q["arm"] for q in after] == expected
+    assert [q["model_version"] for q in after] == [
+        "v-test-late" if arm == "challenger" else "v-test-1" for arm in expected
+    ]

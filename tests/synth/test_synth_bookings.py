@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pyarrow as pa
@@ -13,7 +13,7 @@ import pytest
 from flightprice.contract import MAX_BOOKING_SEATS
 from flightprice.ingest.load import IngestPolicy, load_raw_files
 from flightprice.store import LocalStore
-from flightprice.synth import BOOKING_COLUMNS, draw_bookings, generate_market
+from flightprice.synth import BOOKING_COLUMNS, draw_bookings, generate_market, market_flights
 
 DAY = date(2026, 9, 2)
 
@@ -89,3 +89,37 @@ def test_sales_never_exceed_the_seats_on_offer():
     unknown = draw_bookings(_quotes(50, 100.0, seats=None), np.full(50, 500.0), np.full(50, 3.0),
                             seed=2, day=DAY, quotes_per_day=0.05)  # fmt: skip
     assert unknown.to_pandas().groupby("flight_number")["seats"].sum().max() == pytest.approx(3)
+
+
+def test_a_flights_sales_over_quotes_and_days_never_exceed_its_capacity():
+    # One flight-cabin of 5 seats quoted 40 times a day at a fifth of its value: each quote
+    # alone may sell its 5 seats, so without the running total it sold many times over.
+    quotes = _quotes(40, 100.0, seats=None).drop_columns(["flight_number"])
+    quotes = quotes.append_column("flight_number", pa.array(["117"] * 40))
+    sold: dict = {}
+    days = [draw_bookings(quotes, np.full(40, 500.0), np.full(40, 5.0), seed=3,
+                          day=date(2026, 9, d), quotes_per_day=0.2, sold=sold)
+            for d in (2, 3, 4)]  # fmt: skip
+    seats = [int(pa.compute.sum(day["seats"]).as_py() or 0) for day in days]
+    assert sum(seats) == 5 and seats[0] == 5  # sold out on the first day, nothing after
+    assert list(sold.values()) == [5]
+    unbounded = draw_bookings(quotes, np.full(40, 500.0), np.full(40, 5.0), seed=3,
+                              day=date(2026, 9, 2), quotes_per_day=0.2)  # fmt: skip
+    assert pa.compute.sum(unbounded["seats"]).as_py() > 5  # the per-quote cap alone
+
+
+def test_generated_bookings_stay_within_each_flights_capacity(tmp_path):
+    store = LocalStore(tmp_path / "lake")
+    start, days = date(2026, 9, 1), 30
+    generate_market(store, start=start, days=days, routes=3, seed=6, bookings=True)
+    booked = pa.concat_tables([
+        _bookings(store, start + timedelta(days=i)) for i in range(days)
+    ]).to_pandas()  # fmt: skip
+    flights = market_flights(6, 3, sorted({d.date() for d in booked["departure_at"]})).to_pandas()
+    seats = booked.groupby(["carrier", "flight_number", "departure_at", "cabin"])["seats"].sum()
+    flights["flight_number"] = flights["flight_number"].astype(str)
+    capacity = flights.set_index(["carrier", "flight_number", "departure_at", "cabin"])["capacity"]
+    seats.index = seats.index.set_levels(seats.index.levels[1].astype(str), level=1)
+    joined = seats.to_frame().join(capacity, how="left")
+    assert joined["capacity"].notna().all() and len(joined) > 10
+    assert (joined["seats"] <= joined["capacity"]).all()

@@ -1,8 +1,11 @@
 """Price each request with its flight's arm, mark the quote with the arm, log the assignment.
 
 `ArmRouter` wraps the API's "price many requests with a model" function, so the one pricing
-path stays the only one: a batch is split by arm, each part priced by that arm's model (or
-the served model under the challenger's pricing policy), and the parts put back in order.
+path stays the only one. A pricing-policy challenger shares the champion's model, so a batch
+holding both arms is priced in one call with one policy per row (each call pays the model's
+fixed cost: two calls made a mixed batch of 16 cost 1.8x a bare one, `bench_experiment.py`).
+A model-version challenger needs its own model: the batch is split by arm, each part priced
+by that arm's model, and the parts put back in order.
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from flightprice.experiment.arms import Experiment, flight_id
 from flightprice.experiment.assignments import AssignmentLog
 
@@ -18,8 +24,10 @@ log = logging.getLogger(__name__)
 
 PriceMany = Callable[[Any, list[Any]], list[Any]]
 """(model, requests) -> one quote body (a dict) or an error per request, in order."""
-PricePolicy = Callable[[Any, list[Any], str], list[Any]]
-"""(model, requests, policy name) -> as PriceMany, priced with that policy."""
+PricePolicy = Callable[[Any, list[Any], Any], list[Any]]
+"""(model, requests, policy names, one per request) -> as PriceMany, priced with those."""
+QuoteRows = Callable[[Any, pd.DataFrame, Any], Any]
+"""(model, request frame, policy name or one per row) -> serve.quoting.Quotes."""
 
 
 class ArmRouter:
@@ -37,6 +45,7 @@ class ArmRouter:
         assignments: AssignmentLog,
         challenger_model: Callable[[], Any] | None = None,
         price_policy: PricePolicy | None = None,
+        champion_policy: str = "rule",
     ) -> None:
         if experiment.kind == "policy" and price_policy is None:
             raise ValueError("a policy challenger needs `price_policy`")
@@ -46,11 +55,22 @@ class ArmRouter:
         self._price_many = price_many
         self._price_policy = price_policy
         self._challenger_model = challenger_model
+        self._champion_policy = champion_policy
         self.assignments = assignments
 
     def __call__(self, model: Any, requests: list[Any]) -> list[Any]:
         ids = [_flight_of(r) for r in requests]
         wanted = [self.experiment.is_challenger(f) for f in ids]
+        if self.experiment.kind == "policy":
+            arms = ["challenger" if w else "champion" for w in wanted]
+            policies = np.array([self.experiment.challenger if w else self._champion_policy
+                                 for w in wanted], dtype=object)  # fmt: skip
+            results = self._price_policy(model, requests, policies)
+            for arm, result in zip(arms, results, strict=True):
+                if isinstance(result, dict):
+                    result["arm"] = arm
+            self._log(requests, ids, arms, results)
+            return results
         challenger = self._challenger_pricer() if any(wanted) else None
         arms = ["challenger" if w and challenger is not None else "champion" for w in wanted]
         results: list[Any] = [None] * len(requests)
@@ -67,10 +87,52 @@ class ArmRouter:
         self._log(requests, ids, arms, results)
         return results
 
-    def _challenger_pricer(self) -> PriceMany | None:
+    def quote_frame(
+        self, model: Any, frame: pd.DataFrame, quote_rows: QuoteRows
+    ) -> list[tuple[np.ndarray, np.ndarray, Any]]:
+        """Price a request frame (an Arrow batch) by arm; log it; return its parts.
+
+        Each part is (row positions in `frame`, arm of each, its `Quotes`): one part for a
+        policy experiment (one call, one policy per row), one per arm for a model experiment.
+        """
+        ids = [flight_id(_text(r.carrier), _text(r.flight_number), r.departure_at,
+                         _text(r.origin), _text(r.destination))
+               for r in frame.itertuples(index=False)]  # fmt: skip
+        wanted = np.array([self.experiment.is_challenger(f) for f in ids], dtype=bool)
         if self.experiment.kind == "policy":
-            policy = self.experiment.challenger
-            return lambda model, part: self._price_policy(model, part, policy)
+            policies = np.where(wanted, self.experiment.challenger, self._champion_policy)
+            parts = [(np.arange(len(frame)), np.where(wanted, "challenger", "champion"),
+                      quote_rows(model, frame, policies.astype(object)))]  # fmt: skip
+        else:
+            challenger = self._challenger_model() if wanted.any() else None
+            wanted &= challenger is not None
+            parts = []
+            for arm, rows, arm_model in (("champion", ~wanted, model),
+                                         ("challenger", wanted, challenger)):  # fmt: skip
+                index = np.flatnonzero(rows)
+                if len(index):
+                    part = frame.iloc[index].reset_index(drop=True)
+                    quotes = quote_rows(arm_model, part, self._champion_policy)
+                    parts.append((index, np.full(len(index), arm, dtype=object), quotes))
+        self.assignments_of(parts, ids, frame["cabin"].to_numpy(dtype=object))
+        return parts
+
+    def assignments_of(self, parts: list, ids: list[str], cabins: np.ndarray) -> None:
+        """Log the priced (not refused) rows of a frame's parts."""
+        rows = [
+            {"experiment": self.experiment.name, "flight_id": ids[i], "cabin": str(cabins[i]),
+             "arm": str(arm), "challenger": self.experiment.challenger,
+             "model_version": quotes.model_version, "price": float(quotes.result.price[j])}
+            for index, arms, quotes in parts
+            for j, (i, arm) in enumerate(zip(index, arms, strict=True))
+            if not quotes.refused[j]
+        ]  # fmt: skip
+        try:
+            self.assignments.append(rows)
+        except OSError:  # as in _log: a full disk must not fail quotes
+            log.exception("could not log %d experiment assignments", len(rows))
+
+    def _challenger_pricer(self) -> PriceMany | None:
         challenger = self._challenger_model()
         if challenger is None:
             return None
@@ -95,6 +157,10 @@ class ArmRouter:
 def _flight_of(request: Any) -> str:
     return flight_id(request.carrier, request.flight_number, request.departure_at,
                      request.origin, request.destination)  # fmt: skip
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""  # an Arrow null arrives as None or NaN
 
 
 def _cabin(request: Any) -> str:

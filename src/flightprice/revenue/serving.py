@@ -57,7 +57,7 @@ def _protection(shape: int, capacity: int) -> np.ndarray:
 
 
 def price_with_policy(
-    policy: str,
+    policy: str | np.ndarray,
     market_fare: np.ndarray,
     cabin: np.ndarray,
     days_to_departure: np.ndarray,
@@ -67,18 +67,24 @@ def price_with_policy(
     last_price: object,
     params: PricingParams,
 ) -> tuple[PriceResult, np.ndarray]:
-    """Return the priced rows and the policy that priced each row."""
+    """Return the priced rows and the policy that priced each row.
+
+    `policy` is one name for every row, or one per row (an experiment's batch of two arms,
+    priced in one call).
+    """
     rule = price_flights(market_fare, cabin, days_to_departure, load_factor=load_factor,
                          last_price=last_price, params=params)  # fmt: skip
     used = np.full(len(rule), "rule", dtype=object)
-    if policy == "rule":
+    wanted = np.broadcast_to(np.asarray(policy, dtype=object), used.shape)
+    unknown = set(wanted.tolist()) - set(POLICIES)
+    if unknown:
+        raise ValueError(f"unknown pricing policy {sorted(unknown)}; expected one of {POLICIES}")
+    if not (wanted != "rule").any():
         return rule, used
-    if policy not in POLICIES:
-        raise ValueError(f"unknown pricing policy {policy!r}; expected one of {POLICIES}")
     horizon = MarketParams().horizon_days
     seats = np.asarray(seats_remaining, dtype=np.float64)
     cap = np.asarray(capacity, dtype=np.float64)
-    known = np.isfinite(seats) & np.isfinite(cap) & (cap >= 1)
+    known = np.isfinite(seats) & np.isfinite(cap) & (cap >= 1) & (wanted != "rule")
     proposed = np.array(rule.market_fare, dtype=np.float64)
     days = np.clip(np.ceil(rule.days_to_departure), 1, horizon)
     t = (horizon - days).astype(np.int64)
@@ -87,12 +93,12 @@ def price_with_policy(
     curve = MarketParams().fare_curve()
     for i in np.flatnonzero(known):
         size, left = int(cap[i]), int(min(max(seats[i], 0), cap[i]))
-        if policy == "ladder":
+        if wanted[i] == "ladder":
             base = proposed[i] / curve[t[i]]
             level = open_class(_protection(shapes[i], size)[None, :], np.array([left]))[0]
             proposed[i] = base * LADDER[level]
         else:
-            proposed[i] *= _table(policy, shapes[i], size).price_ratio(0, t[i], left)
+            proposed[i] *= _table(wanted[i], shapes[i], size).price_ratio(0, t[i], left)
     plain = params.model_copy(update={"urgency_window_days": 0.0})
     guarded = price_flights(proposed, cabin, days_to_departure, load_factor=None,
                             last_price=last_price, params=plain)  # fmt: skip
@@ -101,7 +107,7 @@ def price_with_policy(
     guardrail = np.where(known, guarded.guardrail, rule.guardrail).astype(np.int8)
     zero = np.where(known, 0.0, rule.demand_adjustment)
     urgency = np.where(known, 0.0, rule.urgency_adjustment)
-    used[known] = policy
+    used[known] = wanted[known]
     result = replace(rule, price=price, unrounded_price=unrounded, guardrail=guardrail,
                      demand_adjustment=zero, urgency_adjustment=urgency)  # fmt: skip
     return result, used

@@ -121,5 +121,7 @@ def open_scorer(settings: Settings, mode: Mode, warehouse: Warehouse, store: Obj
 
 def _with_version_column(priced: pa.Table) -> pa.Table:
     # Each API answer names its model: a reload may land between two requests of a chunk.
+    if "model_version" in priced.column_names:  # an experiment's answer: a version per row
+        return priced.replace_schema_metadata(None)
     version = pa.repeat(pa.scalar(model_version_of(priced)), priced.num_rows)
     return priced.replace_schema_metadata(None).append_column("model_version", version)

@@ -137,7 +137,7 @@ def quote(
     requests: pd.DataFrame | Columns,
     params: PricingParams,
     unseen_policy: UnseenPolicy = "price",
-    pricing_policy: str = "rule",
+    pricing_policy: str | np.ndarray = "rule",
 ) -> Quotes:
     """Price every request row: derive features, predict the market fare, apply the policy.
 
@@ -145,7 +145,8 @@ def quote(
     column name -> array (`features.derive_request_columns`); `last_price` is the last
     published price (the change limit's reference), absent or NaN when there is none.
     `unseen_policy` says what inputs the model never saw change (serve/unseen.py);
-    `pricing_policy` what sets the price (revenue/serving.py; "rule": the engine alone).
+    `pricing_policy` what sets the price (revenue/serving.py; "rule": the engine alone), one
+    name or one per row.
     """
     if unseen_policy not in UNSEEN_POLICIES:
         raise ValueError(f"unseen_policy must be one of {UNSEEN_POLICIES}, not {unseen_policy!r}")
@@ -164,7 +165,7 @@ def quote(
         fare = np.where(from_baseline, baseline, fare)
     last = requests.get("last_price")  # a frame or a mapping: None when absent
     policy = None
-    if pricing_policy == "rule":
+    if isinstance(pricing_policy, str) and pricing_policy == "rule":
         result = price_flights(
             fare,
             features["cabin"],

@@ -9,8 +9,11 @@ willingness to pay is anchored to the quote's true (noise-free) price, as the si
 anchors it to the market fare, and capped by a competitor's fare plus the segment's switching
 premium; they buy when the quoted price is at most that, while the quote's seats last. So a
 quote priced above its true price sells less: demand can be learnt from these files as a
-seller would learn it from its own sales. Each quote's seats cap its own sales; the feed is
-not reconciled with the fares' `seats_remaining`, which the fare model draws on its own.
+seller would learn it from its own sales. Each quote's seats cap its own sales, and given the
+running total of seats sold (`sold`, kept by `generate_market` across days) a flight-cabin's
+sales over all its quotes and days never exceed its capacity (a load factor above 1 would
+make the feed impossible). The fares' `seats_remaining` is still drawn by the fare model on
+its own.
 
 Rows: booking_id, booked_at (after the quote, before departure and within its day), the
 flight (carrier, number, route, departure), cabin, seats (a party: business 1, leisure 1 +
@@ -48,10 +51,13 @@ def draw_bookings(
     day: date,
     quotes_per_day: float,
     params: MarketParams | None = None,
+    sold: dict[tuple, int] | None = None,
 ) -> pa.Table:
     """Return the day's bookings (BOOKING_COLUMNS) at the prices of `fares` (the day's quotes).
 
-    `true_price` and `capacity` are per quote (row of `fares`); seeded by (seed, day).
+    `true_price` and `capacity` are per quote (row of `fares`); seeded by (seed, day). `sold`:
+    seats already sold per flight-cabin on earlier days; sales stop at the capacity, and the
+    day's sales are added to it.
     """
     params = MarketParams() if params is None else params
     rng = np.random.default_rng([seed, 3, day.toordinal()])
@@ -79,6 +85,8 @@ def draw_bookings(
     party = 1 + np.where(leisure, rng.poisson(LEISURE_EXTRA_SEATS, len(quote)), 0)
     party = np.minimum(party, MAX_BOOKING_SEATS)
     buyer = _within_seats(quote, willing, party, _seats_left(fares, capacity))
+    if sold is not None:
+        buyer = _within_capacity(fares, capacity, quote, buyer, party, sold)
     return _table(fares, quote[buyer], party[buyer], observed, departure, rng, seed, day)
 
 
@@ -98,6 +106,31 @@ def quote_capacity(net: market.Network, fares: pa.Table) -> np.ndarray:
 def _seats_left(fares: pa.Table, capacity: np.ndarray) -> np.ndarray:
     seats = fares["seats_remaining"].to_numpy(zero_copy_only=False)
     return np.where(np.isnan(seats.astype(float)), capacity, seats).astype(np.int64)
+
+
+def _within_capacity(
+    fares: pa.Table,
+    capacity: np.ndarray,
+    quote: np.ndarray,
+    buys: np.ndarray,
+    party: np.ndarray,
+    sold: dict[tuple, int],
+) -> np.ndarray:
+    """Return which buyers still get seats once each flight-cabin's capacity is counted."""
+    columns = [fares[c].to_pylist() for c in ("carrier", "flight_number", "departure_at", "cabin")]
+    keys = list(zip(*columns, strict=True))
+    index: dict[tuple, int] = {}
+    unit = np.array([index.setdefault(k, len(index)) for k in keys], dtype=np.int64)
+    units = list(index)
+    room = np.zeros(len(units), dtype=np.int64)
+    room[unit] = capacity.astype(np.int64)
+    room -= np.array([sold.get(k, 0) for k in units], dtype=np.int64)
+    buys = _within_seats(unit[quote], buys, party, np.maximum(room, 0))
+    taken = np.bincount(unit[quote][buys], party[buys], minlength=len(units))
+    for key, seats in zip(units, taken.astype(np.int64).tolist(), strict=True):
+        if seats:
+            sold[key] = sold.get(key, 0) + seats
+    return buys
 
 
 def _within_seats(

@@ -104,6 +104,7 @@ def generate_market(
     files: list[str] = []
     totals = {"schedule_rows": 0, "fare_rows": 0, "abs_error": 0.0, "booking_rows": 0}
     prices = [math.inf, -math.inf]
+    sold_seats: dict[tuple, int] = {}  # per flight-cabin, across days: sales stop at capacity
     for i in range(days):
         day = start + timedelta(days=i)
         on_sale, fares, abs_error, true = _observe_day(
@@ -113,7 +114,7 @@ def generate_market(
         if bookings:
             capacity = quote_capacity(network, fares)
             sold = draw_bookings(fares, true, capacity, seed=seed, day=day,
-                                 quotes_per_day=quotes_per_day)  # fmt: skip
+                                 quotes_per_day=quotes_per_day, sold=sold_seats)  # fmt: skip
             feeds.append(("bookings", sold))
             totals["booking_rows"] += sold.num_rows
         for feed, table in feeds:
