@@ -76,6 +76,13 @@ def test_bad_option_value_is_a_json_usage_error():
     assert "flightprice generate --help" in document["error"]["hint"]
 
 
+def test_bookings_with_the_realistic_profile_is_a_usage_error_naming_the_option(tmp_path):
+    args = ["--home", str(tmp_path / "home"), "generate", "--profile", "realistic", "--bookings"]
+    document = failure([*args, "--json"], 2, "BadParameter")
+    assert "--bookings" in document["error"]["message"]
+    assert not (tmp_path / "home").exists()  # refused before anything is written
+
+
 def test_unknown_flow_is_a_json_usage_error():
     failure(["run", "nope", "--json"], 2)
 

@@ -100,6 +100,9 @@ def generate(
         raise typer.BadParameter("must be csv or parquet", param_hint="--format")
     if profile.lower() not in ("clean", "realistic"):
         raise typer.BadParameter("must be clean or realistic", param_hint="--profile")
+    if bookings and profile.lower() != "clean":
+        raise typer.BadParameter("bookings are generated for the clean profile only",
+                                 param_hint="--bookings")  # fmt: skip
     settings = settings_from(ctx)
     with guard(), progress_bar("generating days", enabled=not json_out) as progress:
         report = generate_market(
