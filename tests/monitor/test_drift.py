@@ -63,3 +63,10 @@ def test_the_report_marks_breaches(tmp_path):
     text = path.read_text()
     assert "run-9" in text and "<b>1</b> breach(es) of 2 thresholds" in text
     assert text.count('<tr class="breach">') == 1 and "day 2026-09-07" in text
+
+
+def test_report_bars_share_one_scale_with_the_threshold(tmp_path):
+    # A lone PSI of 0.026 against a threshold of 0.25 draws a tenth of the bar, not all of it.
+    result = MonitoringResult("run-1", "v-1", [Check("input_drift", "route", "psi", 0.026, 0.25, 9)])
+    text = write_report(result, pd.DataFrame(), tmp_path / "r.html").read_text()
+    assert 'style="width:20px"' in text, text

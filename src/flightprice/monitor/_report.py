@@ -37,7 +37,9 @@ def write_report(result: MonitoringResult, earlier: pd.DataFrame, path: Path) ->
             parts.append("<p>Nothing to compare.</p>")
             continue
         rows = []
-        top = max((c.value or 0.0) for c in checks) or 1.0
+        # One scale for values and thresholds: a small value draws a short bar, not a full one.
+        top = max((v for c in checks for v in (c.value, c.threshold) if v is not None),
+                  default=0.0) or 1.0  # fmt: skip
         for c in checks:
             css = ' class="breach"' if c.breached else ""
             width = 0 if c.value is None else int(200 * c.value / top)
