@@ -17,6 +17,7 @@ from flightprice.train.model import (
     InsufficientDataError,
     TrainedModel,
     choose_holdout,
+    early_stopping_size,
     evaluate,
     fit_fold,
     load_model,
@@ -164,3 +165,29 @@ def test_without_a_bound_early_stopping_uses_the_whole_train_window(frame: pd.Da
     trained = train_model(frame, {**FAST_PARAMS, "early_stopping_max_rows": None}, holdout_days=7)
     assert trained.rows["fit"] + trained.rows["validation"] == trained.rows["train"]
     assert trained.window["early_stopping_start"] == trained.window["train_start"]
+
+
+@pytest.mark.parametrize(
+    ("train_rows", "max_rows", "min_share", "expected"),
+    [
+        (50_000, 100_000, 0.1, 50_000),  # a small window: early stopping sees every row
+        (813_762, 100_000, 0.1, 100_000),  # the 1M-row market: the cap
+        (3_000_000, 100_000, 0.1, 300_000),  # a larger one: the share, never a 30x row ratio
+        (3_000_000, None, 0.1, 3_000_000),  # no cap: all rows
+        (150_000, 100_000, 1.0, 150_000),  # a share of 1: all rows
+    ],
+)
+def test_early_stopping_sees_the_latest_rows_within_the_cap_and_the_share(
+    train_rows: int, max_rows: int | None, min_share: float, expected: int
+) -> None:
+    options = {"early_stopping_max_rows": max_rows, "early_stopping_min_share": min_share}
+    assert early_stopping_size(train_rows, options) == expected
+
+
+def test_the_share_floor_widens_the_early_stopping_rows(frame: pd.DataFrame) -> None:
+    params = {**FAST_PARAMS, "early_stopping_max_rows": 1000, "early_stopping_min_share": 0.5}
+    trained = train_model(frame, params, holdout_days=7)
+    n = trained.rows["train"]
+    assert n > 2000
+    assert trained.rows["fit"] + trained.rows["validation"] == math.ceil(0.5 * n)
+    assert trained.rows["validation"] == math.ceil(0.1 * math.ceil(0.5 * n))

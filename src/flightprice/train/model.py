@@ -70,11 +70,14 @@ __all__ = [
     "TimeSplit",
     "TrainedModel",
     "choose_holdout",
+    "early_stopping_rows",
+    "early_stopping_size",
     "empty_training_data",
     "evaluate",
     "fit_fold",
     "load_model",
     "new_version",
+    "refit_rounds",
     "save_model",
     "split_by_time",
     "train_model",
@@ -104,9 +107,10 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "num_boost_round": 5000,
     "early_stopping_rounds": 30,
     "validation_fraction": 0.1,  # latest share of the train window, for early stopping only
-    # Early stopping fits on at most the latest N train rows (None: all); the refit uses all.
-    # Opt-in: its sqrt rule for the refit's rounds is not yet measured on real markets.
-    "early_stopping_max_rows": None,
+    # Early stopping fits on the latest N train rows (None: all), or the latest share of
+    # them if more; the refit uses all (`early_stopping_size`, `refit_rounds`).
+    "early_stopping_max_rows": 100_000,
+    "early_stopping_min_share": 0.1,
     "target_transform": "log",  # or "identity"
     # A flight (carrier + number) on fewer train rows is encoded as missing, like an unseen one.
     "flight_min_rows": 20,
@@ -203,12 +207,23 @@ def early_stopping_rows(
     The latest `early_stopping_max_rows` rows (all when None), the latest
     `validation_fraction` of them validating: the rows closest to the holdout in time.
     """
-    latest = train
-    cap = options.get("early_stopping_max_rows")
-    if cap and len(train) > cap:
-        latest = train.iloc[-int(cap) :]
+    latest = train.iloc[-early_stopping_size(len(train), options) :]
     n_valid = max(1, math.ceil(len(latest) * options["validation_fraction"]))
     return latest.iloc[:-n_valid], latest.iloc[-n_valid:]
+
+
+def early_stopping_size(train_rows: int, options: Mapping[str, Any]) -> int:
+    """Return how many of the latest train rows early stopping sees (fit and validation).
+
+    `early_stopping_max_rows` (None: all), but never below `early_stopping_min_share` of the
+    rows: the refit then has at most 1 / share times the rows early stopping fitted on, so
+    the round scaling is never stretched beyond the row ratios it was measured at.
+    """
+    cap = options.get("early_stopping_max_rows")
+    if not cap:
+        return train_rows
+    floor = math.ceil(train_rows * options.get("early_stopping_min_share", 0.0))
+    return min(train_rows, max(int(cap), floor))
 
 
 def refit_rounds(
@@ -223,8 +238,7 @@ def refit_rounds(
     (on the synthetic market 7.8x the rows took 2.2x the rounds): scale by the square root
     of the row ratio, under the round ceiling.
     """
-    cap = options.get("early_stopping_max_rows")
-    if not cap or train_rows <= cap:
+    if early_stopping_size(train_rows, options) >= train_rows:
         return best_rounds
     scaled = round(best_rounds * math.sqrt(train_rows / fit_rows))
     return max(best_rounds, min(scaled, int(options["num_boost_round"])))
