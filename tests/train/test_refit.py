@@ -11,8 +11,10 @@ import xgboost as xgb
 from test_model import FAST_PARAMS, make_training_frame
 
 from flightprice.features import build_spec, to_matrix
+from flightprice.settings import Settings
 from flightprice.store import LocalStore
 from flightprice.train.model import (
+    DEFAULT_OPTIONS,
     DEFAULT_PARAMS,
     InsufficientDataError,
     TrainedModel,
@@ -21,6 +23,7 @@ from flightprice.train.model import (
     evaluate,
     fit_fold,
     load_model,
+    refit_rounds,
     save_model,
     train_model,
 )
@@ -191,3 +194,18 @@ def test_the_share_floor_widens_the_early_stopping_rows(frame: pd.DataFrame) -> 
     assert n > 2000
     assert trained.rows["fit"] + trained.rows["validation"] == math.ceil(0.5 * n)
     assert trained.rows["validation"] == math.ceil(0.1 * math.ceil(0.5 * n))
+
+
+def test_by_default_a_large_window_early_stops_on_a_bounded_slice() -> None:
+    # The settings' defaults reach train_model (train/run.py) and agree with the library's.
+    fields = Settings.model_fields  # the defaults, whatever this shell's environment sets
+    options = {
+        "early_stopping_max_rows": fields["early_stopping_max_rows"].default,
+        "early_stopping_min_share": fields["early_stopping_min_share"].default,
+    }
+    assert options == {k: DEFAULT_OPTIONS[k] for k in options}
+    assert early_stopping_size(813_762, DEFAULT_OPTIONS) == 100_000
+    assert early_stopping_size(80_000, DEFAULT_OPTIONS) == 80_000
+    # The refit of the 1M-row market: 222 rounds on 90,000 fit rows -> x sqrt(9.04) = 668.
+    assert refit_rounds(222, 90_000, 813_762, DEFAULT_OPTIONS) == 668
+    assert refit_rounds(222, 72_000, 80_000, DEFAULT_OPTIONS) == 222  # saw every row: as is
