@@ -71,7 +71,7 @@ def prepare(home: Path, args: argparse.Namespace) -> tuple[Settings, LocalStore]
     else:
         generate_market(store, start=date(2026, 9, 1), days=args.days, routes=args.routes,
                         seed=args.seed, quotes_per_day=args.quotes_per_day, schedules="new",
-                        profile=args.profile)
+                        profile=args.profile, noise_sigma=args.noise_sigma)
     with open_warehouse(settings) as wh:
         load_raw_files(store, wh)
     result = run_dbt(settings, ["build", "--exclude", "resource_type:test",
@@ -186,6 +186,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--routes", type=int, default=40)
     parser.add_argument("--quotes-per-day", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--noise-sigma", type=float, default=0.10,
+                        help="the market's lognormal price noise (the generator's default 0.10)")
     parser.add_argument("--raw-dir", type=Path, default=None,
                         help="real feeds instead of the synthetic market: raw-data/<feed>/<day>/")
     parser.add_argument("--workdir", type=Path, default=Path(__file__).parent / ".data")

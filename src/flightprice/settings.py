@@ -135,10 +135,17 @@ class Settings(BaseSettings):
         "input; rarer flights count as unknown.",
     )  # fmt: skip
     early_stopping_max_rows: int | None = Field(
-        None, ge=1000,
+        100_000, ge=1000,
         description="Early stopping chooses the number of rounds on at most the latest N "
-        "training rows (the registered model is refitted on all of them, with the rounds "
-        "scaled by a rule of thumb); empty (default): all rows.",
+        "training rows, or FLIGHTPRICE_EARLY_STOPPING_MIN_SHARE of them if more (the "
+        "registered model is refitted on all of them, its rounds scaled by the square root "
+        "of the row ratio).",
+    )  # fmt: skip
+    early_stopping_min_share: float = Field(
+        0.1, gt=0, le=1,
+        description="Early stopping sees at least this share of the training rows, so the "
+        "refit's round scaling never spans more than 1/share times the rows; 1: all rows "
+        "(two full fits, ~2x the time).",
     )  # fmt: skip
     promotion_margin: float = Field(
         0.01, ge=0, lt=1, description="Challenger MAPE must beat the champion's by this share."

@@ -11,15 +11,19 @@ import xgboost as xgb
 from test_model import FAST_PARAMS, make_training_frame
 
 from flightprice.features import build_spec, to_matrix
+from flightprice.settings import Settings
 from flightprice.store import LocalStore
 from flightprice.train.model import (
+    DEFAULT_OPTIONS,
     DEFAULT_PARAMS,
     InsufficientDataError,
     TrainedModel,
     choose_holdout,
+    early_stopping_size,
     evaluate,
     fit_fold,
     load_model,
+    refit_rounds,
     save_model,
     train_model,
 )
@@ -164,3 +168,44 @@ def test_without_a_bound_early_stopping_uses_the_whole_train_window(frame: pd.Da
     trained = train_model(frame, {**FAST_PARAMS, "early_stopping_max_rows": None}, holdout_days=7)
     assert trained.rows["fit"] + trained.rows["validation"] == trained.rows["train"]
     assert trained.window["early_stopping_start"] == trained.window["train_start"]
+
+
+@pytest.mark.parametrize(
+    ("train_rows", "max_rows", "min_share", "expected"),
+    [
+        (50_000, 100_000, 0.1, 50_000),  # a small window: early stopping sees every row
+        (813_762, 100_000, 0.1, 100_000),  # the 1M-row market: the cap
+        (3_000_000, 100_000, 0.1, 300_000),  # a larger one: the share, never a 30x row ratio
+        (3_000_000, None, 0.1, 3_000_000),  # no cap: all rows
+        (150_000, 100_000, 1.0, 150_000),  # a share of 1: all rows
+    ],
+)
+def test_early_stopping_sees_the_latest_rows_within_the_cap_and_the_share(
+    train_rows: int, max_rows: int | None, min_share: float, expected: int
+) -> None:
+    options = {"early_stopping_max_rows": max_rows, "early_stopping_min_share": min_share}
+    assert early_stopping_size(train_rows, options) == expected
+
+
+def test_the_share_floor_widens_the_early_stopping_rows(frame: pd.DataFrame) -> None:
+    params = {**FAST_PARAMS, "early_stopping_max_rows": 1000, "early_stopping_min_share": 0.5}
+    trained = train_model(frame, params, holdout_days=7)
+    n = trained.rows["train"]
+    assert n > 2000
+    assert trained.rows["fit"] + trained.rows["validation"] == math.ceil(0.5 * n)
+    assert trained.rows["validation"] == math.ceil(0.1 * math.ceil(0.5 * n))
+
+
+def test_by_default_a_large_window_early_stops_on_a_bounded_slice() -> None:
+    # The settings' defaults reach train_model (train/run.py) and agree with the library's.
+    fields = Settings.model_fields  # the defaults, whatever this shell's environment sets
+    options = {
+        "early_stopping_max_rows": fields["early_stopping_max_rows"].default,
+        "early_stopping_min_share": fields["early_stopping_min_share"].default,
+    }
+    assert options == {k: DEFAULT_OPTIONS[k] for k in options}
+    assert early_stopping_size(813_762, DEFAULT_OPTIONS) == 100_000
+    assert early_stopping_size(80_000, DEFAULT_OPTIONS) == 80_000
+    # The refit of the 1M-row market: 222 rounds on 90,000 fit rows -> x sqrt(9.04) = 668.
+    assert refit_rounds(222, 90_000, 813_762, DEFAULT_OPTIONS) == 668
+    assert refit_rounds(222, 72_000, 80_000, DEFAULT_OPTIONS) == 222  # saw every row: as is

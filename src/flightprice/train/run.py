@@ -230,6 +230,7 @@ def _train_locally(settings, warehouse, params, progress, judged):
     search = _search_params(settings, frame)
     chosen = {"flight_min_rows": settings.flight_min_rows,
               "early_stopping_max_rows": settings.early_stopping_max_rows,
+              "early_stopping_min_share": settings.early_stopping_min_share,
               **(search.train_params() if search else {}), **(params or {})}  # fmt: skip
     trained: TrainedModel = train_model(frame, chosen, settings.holdout_days, progress,
                                         holdout_max_share=settings.holdout_max_share)
