@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 
-from prefect import flow, get_run_logger, task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
 from flightprice.clock import new_run_id
-from flightprice.engine import scoring_task_runner
 from flightprice.monitor.run import monitor_scoring_run
+from flightprice.orchestrate.engine_flow import engine_flow
 from flightprice.orchestrate.hooks import notify_flow_state, run_name
 from flightprice.orchestrate.notify import notify
 from flightprice.orchestrate.writer_slot import warehouse_writer
@@ -93,11 +93,10 @@ def summary_table(report: dict) -> list[dict]:
     return rows
 
 
-# FLIGHTPRICE_ENGINE=dask: the tasks run on a Dask cluster (prefect-dask), chosen when the
-# deployment loads this file; scoring then prices on that cluster too (score/_dask.py).
-@flow(name="batch-scoring", log_prints=True, flow_run_name=run_name("scoring"),
-      on_failure=[notify_flow_state], on_crashed=[notify_flow_state],
-      task_runner=scoring_task_runner(__name__))  # fmt: skip
+# FLIGHTPRICE_ENGINE=dask: the tasks run on a Dask cluster (prefect-dask), chosen when each
+# run starts (engine_flow); scoring then prices on that cluster too (score/_dask.py).
+@engine_flow(name="batch-scoring", log_prints=True, flow_run_name=run_name("scoring"),
+             on_failure=[notify_flow_state], on_crashed=[notify_flow_state])  # fmt: skip
 def batch_scoring(
     mode: str | None = None, run_id: str | None = None, as_of: str | None = None,
     refresh_features: bool = True,
