@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
@@ -33,9 +31,8 @@ def check_api_health(settings: Settings) -> dict:
 
 @task(**RETRY)
 def refresh_ml_features(settings: Settings, as_of: str | None) -> dict:
-    dbt_vars = json.dumps({"scoring_as_of": as_of}) if as_of else None
     with warehouse_writer(settings):  # one writer of the DuckDB file across flows
-        run = run_dbt(settings, ["run", "--select", "ml"], runner="prefect", dbt_vars=dbt_vars)
+        run = run_dbt(settings, ["run", "--select", "ml"], runner="prefect", scoring_as_of=as_of)
     if not run.success:
         raise RuntimeError(f"dbt ml features failed: {[n.name for n in run.failed]}")
     return run.to_dict()

@@ -68,3 +68,21 @@ def test_data_tests_of_incremental_models_read_the_latest_build(home):
     # The same fault in a row of the latest build fails its test.
     corrupt("transformed_at = transformed_at")
     assert [name for name in failed_tests() if "price_usd" in name]
+
+
+def test_the_scoring_clock_keeps_dbts_partial_parse(home):
+    settings = Settings(home=home)
+    log = home / "dbt" / "logs" / "dbt.log"
+    for as_of in ("2026-09-01 12:00:00", "2026-09-01 18:00:00"):
+        start = log.stat().st_size if log.exists() else 0
+        run = run_dbt(settings, ["run", "--select", "ml_scoring_features",
+                                 "--log-level-file", "debug"], scoring_as_of=as_of)  # fmt: skip
+        assert run.success
+        with duckdb.connect(str(settings.duckdb_file), read_only=True) as conn:
+            clocks = conn.execute("SELECT DISTINCT CAST(observed_at AS VARCHAR)"
+                                  " FROM ANALYTICS.ml_scoring_features").fetchall()  # fmt: skip
+        assert clocks == [(as_of,)]
+        parse_log = log.read_text()[start:]
+    # The second clock re-parsed the one model reading it, not the whole project.
+    assert "updated file: flightprice://models/ml/ml_scoring_features.sql" in parse_log
+    assert "Unable to do partial parsing" not in parse_log

@@ -228,12 +228,15 @@ def run_dbt(
     *,
     runner: Literal["dbt", "prefect"] = "dbt",
     dbt_vars: str | None = None,
+    scoring_as_of: str | None = None,
     echo: bool | None = None,
 ) -> DbtRun:
     """Run one dbt command; `runner="prefect"` makes each dbt node a Prefect task run.
 
     dbt's own console log is shown only when `echo` is true (default: when this module logs
     at INFO), so that `--json` output stays clean; the results are returned either way.
+    `scoring_as_of` is ml_scoring_features' data clock (env_var, unlike `dbt_vars`, keeps
+    dbt's partial parse: only the files reading it are parsed again).
     """
     settings.check_production()  # dbt would send a missing password as literal template text
     full = dbt_command(settings, args, dbt_vars)
@@ -244,6 +247,7 @@ def run_dbt(
     log.info("dbt %s", " ".join(args))
     with contextlib.ExitStack() as stack:
         stack.enter_context(_environ(dbt_env(settings)))
+        stack.enter_context(_environ({"FLIGHTPRICE_SCORING_AS_OF": scoring_as_of or ""}))
         if settings.warehouse == "duckdb":
             # One file handle for the whole invocation, closed below (profiles.yml).
             stack.enter_context(_environ({"FLIGHTPRICE_DBT_KEEP_OPEN": "True"}))
