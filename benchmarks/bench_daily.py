@@ -8,10 +8,13 @@ length H: a fresh warehouse ingests the H days before the last one and builds ev
 (`dbt build`, timed as the full rebuild at that size); the history's load stamps are then
 moved back to 06:00 of each file's day, as if each day had been loaded on its own morning
 (else the lookback window would re-read the whole history, loaded seconds earlier). Then
-the timed daily run: `load_raw_files` of the new day + `dbt build` (incremental models, all
-tests), against bare = DuckDB `CREATE TABLE AS SELECT * FROM read_csv(...)` of the same
-day's files into a fresh file, in the same process. One JSON line per history; results in
-README.md here.
+the timed daily run: `load_raw_files` of the new day + what `flightprice transform` runs
+(`dbt build`: incremental models and every data test; unit tests are left to CI, or run
+with `--unit-tests`), against bare = DuckDB `CREATE TABLE AS SELECT * FROM read_csv(...)`
+of the same day's files into a fresh file, in the same process. One JSON line per history;
+results in README.md here. CPU seconds of this process (all threads) are printed beside wall
+seconds: other work on the machine skews wall time far more. Before/after a change: run it once with
+`PYTHONPATH=<old checkout>/src` and once without, back to back (the ratios to bare compare).
 """
 
 from __future__ import annotations
@@ -34,6 +37,10 @@ from flightprice.transform.dbt import run_dbt
 from flightprice.warehouse import open_warehouse
 
 START = date(2026, 9, 1)
+# What `flightprice transform` runs (transform.dbt.without_unit_tests, spelled out so that
+# this script also runs against older sources: PYTHONPATH=<old checkout>/src).
+DAILY = ["build", "--exclude-resource-type", "unit_test"]
+DAILY_WITH_UNIT_TESTS = ["build"]  # `transform --unit-tests`, and every daily run before
 ROUTES = {"1m": 1240, "200k": 250, "smoke": 4}  # fare rows a day, at 1 quote per flight-cabin a day
 RESTAMP = """
 UPDATE RAW.{table}
@@ -81,7 +88,7 @@ def copy_days(lake: Path, target_lake: Path, days: list[str]) -> dict[str, Path]
     return copied
 
 
-def run(lake: Path, workdir: Path, history: int) -> dict:
+def run(lake: Path, workdir: Path, history: int, unit_tests: bool = False) -> dict:
     home = workdir / f"history-{history}"
     shutil.rmtree(home, ignore_errors=True)
     settings = Settings(home=home)
@@ -100,26 +107,38 @@ def run(lake: Path, workdir: Path, history: int) -> dict:
     assert full.success, [n.name for n in full.failed]
 
     new = copy_days(lake, settings.lake, [new_day])
+    cpu = time.process_time()  # this process's CPU seconds, all threads (DuckDB's included)
     bare = bare_load(new, home / "bare.duckdb")
+    bare_cpu = time.process_time() - cpu
+    cpu = time.process_time()
     start = time.perf_counter()
     with open_warehouse(settings) as warehouse:
         report = load_raw_files(store, warehouse)
     ingest_s = time.perf_counter() - start
     start = time.perf_counter()
-    dbt = run_dbt(settings, ["build"])
+    dbt = run_dbt(settings, DAILY_WITH_UNIT_TESTS if unit_tests else DAILY)
     dbt_s = time.perf_counter() - start
+    daily_cpu = time.process_time() - cpu
     assert not report.quarantined and not report.failed and dbt.success, "daily run failed"
     with open_warehouse(settings, read_only=True) as warehouse:
         rows = warehouse.query_df("SELECT COUNT(*) AS n FROM RAW.FARES").iloc[0, 0]
     daily = ingest_s + dbt_s
     slowest = sorted(dbt.nodes, key=lambda node: node.seconds, reverse=True)[:5]
+    by_type: dict[str, list] = {}  # resource type -> [nodes, summed node seconds]
+    for node in dbt.nodes:
+        count_seconds = by_type.setdefault(node.resource_type, [0, 0.0])
+        count_seconds[0] += 1
+        count_seconds[1] = round(count_seconds[1] + node.seconds, 2)
     return {
         "history_days": history, "new_day": new_day, "new_day_fare_rows": sum(
             row["rows"] for row in report.to_dict()["loaded"] if row["feed"] == "fares"),
         "raw_fare_rows": int(rows), "full_build_s": round(full_s, 2),
         "bare_load_s": round(bare, 2), "ingest_s": round(ingest_s, 2),
         "dbt_build_s": round(dbt_s, 2), "daily_s": round(daily, 2),
-        "ratio_to_bare": round(daily / bare, 2), "dbt_nodes": len(dbt.nodes),
+        "ratio_to_bare": round(daily / bare, 2), "bare_cpu_s": round(bare_cpu, 2),
+        "daily_cpu_s": round(daily_cpu, 2), "cpu_ratio_to_bare": round(daily_cpu / bare_cpu, 2),
+        "dbt_nodes": len(dbt.nodes),
+        "dbt_node_seconds_by_type": by_type,
         "slowest_dbt_nodes": [[node.name, node.seconds] for node in slowest],
     }  # fmt: skip
 
@@ -130,11 +149,12 @@ def main() -> None:
     parser.add_argument("--history", type=int, action="append", required=True)
     parser.add_argument("--workdir", type=Path, default=Path(__file__).parent / ".data-daily")
     parser.add_argument("--keep", action="store_true", help="Keep the generated data.")
+    parser.add_argument("--unit-tests", action="store_true", help="Daily run with unit tests.")
     args = parser.parse_args()
     lake = market(args.workdir, args.day_rows, max(args.history) + 1)
     results = []
     for history in args.history:
-        results.append(run(lake, args.workdir, history))
+        results.append(run(lake, args.workdir, history, args.unit_tests))
         print(json.dumps(results[-1]), flush=True)
         shutil.rmtree(args.workdir / f"history-{history}", ignore_errors=True)
     if len(results) == 2:

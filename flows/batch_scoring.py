@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
-from prefect import flow, get_run_logger, task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
 from flightprice.clock import new_run_id
-from flightprice.engine import scoring_task_runner
 from flightprice.monitor.run import monitor_scoring_run
+from flightprice.orchestrate.engine_flow import engine_flow
 from flightprice.orchestrate.hooks import notify_flow_state, run_name
 from flightprice.orchestrate.notify import notify
 from flightprice.orchestrate.writer_slot import warehouse_writer
@@ -33,9 +31,8 @@ def check_api_health(settings: Settings) -> dict:
 
 @task(**RETRY)
 def refresh_ml_features(settings: Settings, as_of: str | None) -> dict:
-    dbt_vars = json.dumps({"scoring_as_of": as_of}) if as_of else None
     with warehouse_writer(settings):  # one writer of the DuckDB file across flows
-        run = run_dbt(settings, ["run", "--select", "ml"], runner="prefect", dbt_vars=dbt_vars)
+        run = run_dbt(settings, ["run", "--select", "ml"], runner="prefect", scoring_as_of=as_of)
     if not run.success:
         raise RuntimeError(f"dbt ml features failed: {[n.name for n in run.failed]}")
     return run.to_dict()
@@ -93,11 +90,10 @@ def summary_table(report: dict) -> list[dict]:
     return rows
 
 
-# FLIGHTPRICE_ENGINE=dask: the tasks run on a Dask cluster (prefect-dask), chosen when the
-# deployment loads this file; scoring then prices on that cluster too (score/_dask.py).
-@flow(name="batch-scoring", log_prints=True, flow_run_name=run_name("scoring"),
-      on_failure=[notify_flow_state], on_crashed=[notify_flow_state],
-      task_runner=scoring_task_runner(__name__))  # fmt: skip
+# FLIGHTPRICE_ENGINE=dask: the tasks run on a Dask cluster (prefect-dask), chosen when each
+# run starts (engine_flow); scoring then prices on that cluster too (score/_dask.py).
+@engine_flow(name="batch-scoring", log_prints=True, flow_run_name=run_name("scoring"),
+             on_failure=[notify_flow_state], on_crashed=[notify_flow_state])  # fmt: skip
 def batch_scoring(
     mode: str | None = None, run_id: str | None = None, as_of: str | None = None,
     refresh_features: bool = True,

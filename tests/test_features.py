@@ -371,3 +371,21 @@ def test_metadata_of_a_model_without_flight_key_still_loads_and_encodes() -> Non
     matrix = to_matrix(derive(request(flight_number="117")), spec)
     assert matrix.shape == (1, len(old_columns))
     assert matrix[0, :5].tolist() == [0.0, 0.0, 0.0, 0.0, 0.0]
+
+
+def test_large_and_small_batches_encode_a_high_cardinality_column_alike() -> None:
+    # Above LOOKUP_ROWS the distinct values are looked up in one vectorised call; below it,
+    # one dict lookup per row: both give the vocabulary position, NaN for unknown or missing.
+    vocab = tuple(f"K{i:05d}" for i in range(0, 4000, 2))
+    spec = FeatureSpec(categories={"flight_key": vocab})
+    rng = np.random.default_rng(3)
+    values = [
+        None if draw < 0.1 else f"K{key:05d}"
+        for draw, key in zip(rng.random(3000), rng.integers(0, 4000, 3000), strict=True)
+    ]
+    large = spec.codes("flight_key", pd.Series(values, dtype="string"))
+    small = np.concatenate([spec.codes("flight_key", pd.Series(values[i : i + LOOKUP_ROWS],
+                                                                 dtype="string"))
+                            for i in range(0, len(values), LOOKUP_ROWS)])  # fmt: skip
+    np.testing.assert_array_equal(large, small)
+    assert np.isnan(large).sum() > 1000 and np.nanmax(large) > 1000

@@ -75,6 +75,11 @@ class FeatureSpec:
     def _vocab_positions(self) -> dict[str, dict[str, int]]:
         return {col: {v: i for i, v in enumerate(values)} for col, values in self.categories.items()}
 
+    @cached_property
+    def _vocab_index(self) -> dict[str, pd.Index]:
+        # A unique Index per column: get_indexer gives each value's position, -1 if absent.
+        return {col: pd.Index(self._vocab_positions[col]).astype(str) for col in self.categories}
+
     def codes(self, column: str, values: Any) -> np.ndarray:
         """Return each value's vocabulary position as float32; unknown or missing -> NaN."""
         positions = self._vocab_positions[column]
@@ -84,11 +89,11 @@ class FeatureSpec:
                 (_position(positions, v) for v in values), dtype=np.int64, count=len(values)
             )
         else:
-            # Hash the few distinct values, not every row: fast on a million rows.
+            # Hash the distinct values, not every row, and look them up in one vectorised call:
+            # a flight-level column has ~90k distinct values per 100k-row scoring chunk, and a
+            # Python lookup per value cost ~1.6 CPU-s per 1M rows (cProfile of bench_scoring).
             row_codes, uniques = pd.factorize(values)
-            lookup = np.fromiter(
-                (positions.get(str(u), -1) for u in uniques), dtype=np.int64, count=len(uniques)
-            )
+            lookup = self._vocab_index[column].get_indexer(pd.Index(uniques).astype(str))
             codes = np.where(row_codes >= 0, lookup[row_codes], -1) if len(uniques) else row_codes
         out = codes.astype("float32")
         out[codes < 0] = np.nan

@@ -16,12 +16,16 @@ flights as (
 
 ),
 
+{#- Batch scoring sets the clock through the environment: a changed --vars value makes dbt
+    re-parse the whole project, a changed env_var only the files that read it. -#}
+{%- set scoring_as_of = var('scoring_as_of') or env_var('FLIGHTPRICE_SCORING_AS_OF', '') %}
+
 data_clock as (
 
-    {% if var('scoring_as_of') is none -%}
+    {% if not scoring_as_of -%}
         select max(observed_at) as as_of from observations
     {%- else -%}
-    select cast('{{ var("scoring_as_of") }}' as timestamp) as as_of
+    select cast('{{ scoring_as_of }}' as timestamp) as as_of
     {%- endif %}
 
 ),

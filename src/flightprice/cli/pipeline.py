@@ -204,20 +204,31 @@ def transform(
             "loaded since the last run.",
         ),
     ] = False,
+    unit_tests: Annotated[
+        bool,
+        typer.Option(
+            "--unit-tests",
+            help="Also run dbt's unit tests (the SQL on fixed rows; CI runs them). "
+            "A daily run checks the data only.",
+        ),
+    ] = False,
     json_out: JsonOption = False,
 ) -> None:
-    """Run dbt build (seeds, staging, intermediate, marts, ML features, tests); log test results.
+    """Run dbt build (seeds, staging, intermediate, marts, ML features, data tests); log them.
 
     The de-duplicated fares and schedules, the fare and daily facts and the training
     features are incremental: a run reads only the raw rows loaded since the last one
-    (FLIGHTPRICE_TRANSFORM_LOOKBACK_HOURS back). Exit code 5 when a dbt model or test failed.
+    (FLIGHTPRICE_TRANSFORM_LOOKBACK_HOURS back), and the data tests of the first three
+    check the rows it wrote. Exit code 5 when a dbt model or test failed.
     """
-    # deferred: keeps --help fast
-    from flightprice.transform.quality import transform as run_transform
+    from flightprice.transform.dbt import without_unit_tests  # deferred: keeps --help fast
+    from flightprice.transform.quality import transform as run_transform  # deferred, as above
 
     args = ["build", *(["--select", select] if select else [])]
     if full_refresh:
         args.append("--full-refresh")
+    if not unit_tests:
+        args = without_unit_tests(args)
     with guard(), console.status("dbt build …", spinner="dots") if not json_out else nullcontext():
         run = run_transform(initialised_settings(ctx), run_id=new_run_id("transform"), args=args)
     if not json_out:

@@ -13,6 +13,8 @@ _EXPORTS = {
     "notify_flow_state": ".hooks",
     "run_name": ".hooks",
     "run_flow": ".runs",
+    "engine_flow": ".engine_flow",
+    "EngineFlow": ".engine_flow",
 }
 
 __all__ = [*_EXPORTS]  # noqa: PLE0604 (the names of the lazy exports above)

@@ -10,6 +10,7 @@ _EXPORTS = {
     "DbtError": ".dbt",
     "DbtRun": ".dbt",
     "DBT_STEPS": ".dbt",
+    "without_unit_tests": ".dbt",
     "run_quality_checks": ".quality",
     "latest_quality": ".quality",
     "measure_quality": ".quality",

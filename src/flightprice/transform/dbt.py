@@ -22,12 +22,14 @@ log = logging.getLogger(__name__)
 DBT_STEPS: dict[str, list[str]] = {
     "staging": [
         "build", "--select", "resource_type:seed", "staging", "intermediate",
-        "--exclude", "resource_type:test",
+        "--exclude", "resource_type:test", "resource_type:unit_test",
     ],
     "dimensions": ["run", "--select", "dim_*"],
     "facts": ["run", "--select", "fct_*"],
     "features": ["run", "--select", "ml"],
-    "tests": ["test"],
+    # Unit tests check the SQL on fixed rows, not the day's data: CI and
+    # `flightprice transform --unit-tests` run them (without_unit_tests).
+    "tests": ["test", "--exclude-resource-type", "unit_test"],
 }
 
 PASSING = {"pass", "success"}
@@ -130,6 +132,17 @@ def with_full_refresh(args: Sequence[str]) -> list[str]:
     return list(args)
 
 
+def without_unit_tests(args: Sequence[str]) -> list[str]:
+    """Return `args` leaving dbt's unit tests out (`build`/`test` only).
+
+    A daily run checks the data (every data test); unit tests check the SQL on fixed rows
+    (~2 s each, a fifth of a small build), which changes only with the code: CI runs them.
+    """
+    if args and args[0] in ("build", "test") and "unit_test" not in args:
+        return [*args, "--exclude-resource-type", "unit_test"]
+    return list(args)
+
+
 def dbt_vars_arg(settings: Settings, dbt_vars: str | None = None) -> str:
     """Return dbt's `--vars`: the settings' lookback, then `dbt_vars` (YAML) over it.
 
@@ -174,6 +187,17 @@ def dbt_command(settings: Settings, args: Sequence[str], dbt_vars: str | None = 
     return full
 
 
+def close_dbt_duckdb() -> None:
+    """Close the DuckDB handle dbt-duckdb keeps for the process (profiles.yml `keep_open`)."""
+    # Deferred: the adapter is imported by dbt itself, and only with the DuckDB warehouse.
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        env, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
+    if env is not None:
+        env.close()  # no public API closes it; close_all_connections() only drops the reference
+
+
 def _node_results(result: Any) -> list[NodeResult]:
     nodes = []
     for item in getattr(result, "results", None) or []:
@@ -204,12 +228,15 @@ def run_dbt(
     *,
     runner: Literal["dbt", "prefect"] = "dbt",
     dbt_vars: str | None = None,
+    scoring_as_of: str | None = None,
     echo: bool | None = None,
 ) -> DbtRun:
     """Run one dbt command; `runner="prefect"` makes each dbt node a Prefect task run.
 
     dbt's own console log is shown only when `echo` is true (default: when this module logs
     at INFO), so that `--json` output stays clean; the results are returned either way.
+    `scoring_as_of` is ml_scoring_features' data clock (env_var, unlike `dbt_vars`, keeps
+    dbt's partial parse: only the files reading it are parsed again).
     """
     settings.check_production()  # dbt would send a missing password as literal template text
     full = dbt_command(settings, args, dbt_vars)
@@ -220,13 +247,18 @@ def run_dbt(
     log.info("dbt %s", " ".join(args))
     with contextlib.ExitStack() as stack:
         stack.enter_context(_environ(dbt_env(settings)))
+        stack.enter_context(_environ({"FLIGHTPRICE_SCORING_AS_OF": scoring_as_of or ""}))
         if settings.warehouse == "duckdb":
+            # One file handle for the whole invocation, closed below (profiles.yml).
+            stack.enter_context(_environ({"FLIGHTPRICE_DBT_KEEP_OPEN": "True"}))
             # dbt-duckdb is a writer: hold the same lock as every other writer of the file.
             # Deferred: the duckdb package is only needed with the DuckDB warehouse.
             from flightprice.warehouse.duckdb import writer_lock
 
             settings.duckdb_file.parent.mkdir(parents=True, exist_ok=True)
             stack.enter_context(writer_lock(settings.duckdb_file))
+            # Before the lock is released (exit order): profiles.yml keeps the file open.
+            stack.callback(close_dbt_duckdb)
         if runner == "prefect":
             from prefect_dbt import PrefectDbtSettings
 

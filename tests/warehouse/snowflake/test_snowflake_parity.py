@@ -65,7 +65,8 @@ def run_pipeline(settings: Settings, env: dict[str, str], raw_lake: Path) -> Pip
     outputs = {
         "init": cli(full_env, "init"),
         "ingest": cli(full_env, "ingest"),
-        "transform": cli(full_env, "transform"),
+        # --unit-tests: the daily default leaves them to CI; this test compares them too.
+        "transform": cli(full_env, "transform", "--unit-tests"),
         "quality": cli(full_env, "quality", "--no-tests"),
         "train": cli(full_env, "train"),
         "score": cli(full_env, "score", "--mode", "local", "--run-id", "parity-score"),
