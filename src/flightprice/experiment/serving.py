@@ -114,23 +114,18 @@ class ArmRouter:
                     part = frame.iloc[index].reset_index(drop=True)
                     quotes = quote_rows(arm_model, part, self._champion_policy)
                     parts.append((index, np.full(len(index), arm, dtype=object), quotes))
-        self.assignments_of(parts, ids, frame["cabin"].to_numpy(dtype=object))
+        self._log_parts(parts, ids, frame["cabin"].to_numpy(dtype=object))
         return parts
 
-    def assignments_of(self, parts: list, ids: list[str], cabins: np.ndarray) -> None:
+    def _log_parts(self, parts: list, ids: list[str], cabins: np.ndarray) -> None:
         """Log the priced (not refused) rows of a frame's parts."""
-        rows = [
-            {"experiment": self.experiment.name, "flight_id": ids[i], "cabin": str(cabins[i]),
-             "arm": str(arm), "challenger": self.experiment.challenger,
-             "model_version": quotes.model_version, "price": float(quotes.result.price[j])}
+        self._append([
+            self._assignment(ids[i], str(cabins[i]), str(arm), quotes.model_version,
+                             float(quotes.result.price[j]))
             for index, arms, quotes in parts
             for j, (i, arm) in enumerate(zip(index, arms, strict=True))
             if not quotes.refused[j]
-        ]  # fmt: skip
-        try:
-            self.assignments.append(rows)
-        except OSError:  # as in _log: a full disk must not fail quotes
-            log.exception("could not log %d experiment assignments", len(rows))
+        ])  # fmt: skip
 
     def _challenger_pricer(self) -> PriceMany | None:
         challenger = self._challenger_model()
@@ -141,13 +136,21 @@ class ArmRouter:
     def _log(
         self, requests: Sequence[Any], ids: list[str], arms: list[str], results: list[Any]
     ) -> None:
-        rows = [
-            {"experiment": self.experiment.name, "flight_id": flight, "cabin": _cabin(request),
-             "arm": arm, "challenger": self.experiment.challenger,
-             "model_version": result.get("model_version"), "price": result.get("price")}
+        self._append([
+            self._assignment(flight, _cabin(request), arm, result.get("model_version"),
+                             result.get("price"))
             for request, flight, arm, result in zip(requests, ids, arms, results, strict=True)
             if isinstance(result, dict)
-        ]  # fmt: skip
+        ])  # fmt: skip
+
+    def _assignment(
+        self, flight: str, cabin: str, arm: str, version: Any, price: Any
+    ) -> dict[str, Any]:
+        return {"experiment": self.experiment.name, "flight_id": flight, "cabin": cabin,
+                "arm": arm, "challenger": self.experiment.challenger,
+                "model_version": version, "price": price}  # fmt: skip
+
+    def _append(self, rows: list[dict[str, Any]]) -> None:
         try:
             self.assignments.append(rows)
         except OSError:  # a full disk must not fail quotes; the report counts what it finds
