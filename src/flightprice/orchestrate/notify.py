@@ -13,7 +13,7 @@ import httpx
 from tenacity import (
     RetryError,
     Retrying,
-    retry_if_exception,
+    retry_if_exception_type,
     stop_after_attempt,
     wait_exponential_jitter,
 )
@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 Status = Literal["success", "failure", "info"]
 _MARKS = {"success": ":white_check_mark:", "failure": ":x:", "info": ":information_source:"}
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-_APPRISE_TYPES = {"success": "success", "failure": "failure", "info": "info"}
 
 
 class _Retryable(Exception):
@@ -71,7 +70,7 @@ def _post_webhook(url: str, subject: str, body: str, status: Status, retries: in
                   backoff_seconds: float, timeout: float) -> bool:  # fmt: skip
     payload = message(subject, body, status)
     retrying = Retrying(
-        retry=retry_if_exception(lambda e: isinstance(e, _Retryable)),
+        retry=retry_if_exception_type(_Retryable),
         stop=stop_after_attempt(retries + 1),
         wait=wait_exponential_jitter(initial=backoff_seconds, jitter=backoff_seconds),
         reraise=True,
@@ -110,7 +109,7 @@ def _send_apprise(urls: str, subject: str, body: str, status: Status) -> bool:
         if not len(sender):
             return False
         return bool(sender.notify(title=subject, body=body or subject,
-                                  notify_type=_APPRISE_TYPES[status]))  # fmt: skip
+                                  notify_type=status))  # Apprise's own type names  # fmt: skip
     except Exception:  # a notification must never break the job it reports on
         log.exception("notification %r not delivered through Apprise", subject)
         return False
