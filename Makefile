@@ -57,8 +57,10 @@ demo: prices status
 stop-api:
 	@if [ -f $(API_PID) ]; then kill $$(cat $(API_PID)) 2>/dev/null || true; rm -f $(API_PID); fi
 
+# Two workers, a test file at a time each (module fixtures are built once): most tests wait on
+# a server, a subprocess or dbt, so a single process leaves one of two cores idle.
 test: install
-	$(RUN) pytest
+	$(RUN) pytest -n 2 --dist loadfile
 
 # The three deployments on their crons, a worker and the Prefect UI on http://127.0.0.1:4200.
 schedule: install

@@ -30,6 +30,19 @@ from flightprice.warehouse import open_warehouse, setup_warehouse
 from flightprice.warehouse.duckdb import DuckDBWarehouse
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the files with slow tests first, longest timeout first: two xdist workers then
+    finish close together instead of one running the backfill alone at the end."""
+    slow, budget = set(), {}
+    for item in items:
+        if item.get_closest_marker("slow"):
+            slow.add(item.path)
+        if timeout := item.get_closest_marker("timeout"):
+            budget[item.path] = max(budget.get(item.path, 0), timeout.args[0])
+    # Stable: the files and their tests otherwise keep their order.
+    items.sort(key=lambda item: (item.path not in slow, -budget.get(item.path, 0)))
+
+
 @pytest.fixture
 def settings(tmp_path, monkeypatch) -> Settings:
     """Settings on an empty home in tmp_path, ignoring the developer's FLIGHTPRICE_* env."""
