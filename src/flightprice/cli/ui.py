@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from typing import Annotated
 
@@ -35,10 +36,29 @@ def mlflow_ui(
         port = command[command.index("--port") + 1]
         console.print(f"MLflow UI on http://127.0.0.1:{port} (Ctrl-C stops it; it takes a "
                       "few seconds to start)")  # fmt: skip
-        try:
-            subprocess.run(command, check=False)
-        except KeyboardInterrupt:
-            pass
+        _serve_until_stopped(command)
+
+
+def _serve_until_stopped(command: list[str]) -> None:
+    """Run `command` in its own process group; on Ctrl-C or SIGTERM end the whole group.
+
+    `mlflow ui` starts a server process of its own: a SIGTERM that only ended this CLI used to
+    leave that server holding the port.
+    """
+    from flightprice.orchestrate._background import terminate_group  # deferred: --help stays fast
+
+    def _stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    process = subprocess.Popen(command, start_new_session=True)
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        terminate_group(process.pid, timeout=10.0)
 
 
 def register(app: typer.Typer) -> None:
