@@ -50,3 +50,24 @@ def test_a_flight_without_seats_is_priced_by_rule_and_says_so(clients, flight):
     assert [q["policy"] for q in batch["quotes"]] == ["oracle", "rule"]
     rule = clients["rule"].post("/v1/price", json=unknown).json()
     assert batch["quotes"][1]["price"] == rule["price"]
+
+
+def test_the_competitor_fare_moves_the_oracle_and_its_absence_changes_nothing(clients, flight):
+    roomy = {**flight, "seats_remaining": 170}  # few sold: the price is where buyers are
+    plain = clients["oracle"].post("/v1/price", json=roomy).json()
+    fare = plain["market_fare"]
+    prices = {
+        factor: clients["oracle"]
+        .post("/v1/price", json={**roomy, "competitor_fare": round(factor * fare, 2)})
+        .json()["price"]
+        for factor in (0.9, 1.1)
+    }
+    assert prices[0.9] != prices[1.1]
+    null = clients["oracle"].post("/v1/price", json={**roomy, "competitor_fare": None}).json()
+    assert null["price"] == plain["price"] and null["policy"] == "oracle"
+    # `rule` ignores it.
+    rule = clients["rule"].post("/v1/price", json=roomy).json()
+    told = clients["rule"].post("/v1/price", json={**roomy, "competitor_fare": fare}).json()
+    assert told["price"] == rule["price"]
+    bad = clients["oracle"].post("/v1/price", json={**roomy, "competitor_fare": -1.0})
+    assert bad.status_code == 422
