@@ -112,6 +112,15 @@ class PriceRequest(BaseModel):
         le=MAX_PRICE,
         description="Last published price in USD: the reference of the per-cycle change limit.",
     )
+    competitor_fare: float | None = Field(
+        None,
+        gt=0,
+        strict=True,
+        le=MAX_PRICE,
+        description="The competitor's fare on offer now for this flight's route and cabin, in "
+        "USD (e.g. scraped from the market). With FLIGHTPRICE_PRICING_POLICY optimal or oracle "
+        "the price responds to it; absent, the quote is priced as without it.",
+    )
 
     @field_validator("destination")
     @classmethod

@@ -6,13 +6,17 @@ Prints JSON lines: per-policy totals, the comparisons the targets are about (opt
 ladder and rule with 95% CIs over seeds, optimal / oracle), and the time to simulate
 `--timing-flights` flights x 90 days with one policy (market, customers and the season;
 `optimal` also learns demand and solves its programme) against a bare loop that sells the
-same customers at the market fare (same run, so the ratio holds under load).
+same customers at the market fare (same run, so the ratio holds under load), with CPU
+seconds and the load average beside each wall time. `oracle` and `optimal` see the day's
+competitor fare; `oracle_blind` is the programme without it (the oracle before it was an
+input), run alongside as the reference the earlier figures were measured against.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 
 import numpy as np
@@ -32,18 +36,21 @@ from flightprice.revenue import (
 from flightprice.revenue.report import result_dict
 from flightprice.revenue.simulator import compare
 
-POLICIES = ("ladder", "rule", "optimal", "oracle")
+POLICIES = ("ladder", "rule", "optimal", "oracle", "oracle_blind")
 
 
 def targets(flights: int, seeds: int) -> None:
     """Print totals and the target comparisons over `seeds` markets."""
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     sim = simulate(POLICIES, flights=flights, seeds=seeds)
     result = result_dict(sim, "optimal", "ladder")
     print(json.dumps({"policies": result["policies"], "demand_fit": result["demand_fit"],
-                      "seconds": round(time.perf_counter() - start, 1)}))  # fmt: skip
+                      "seconds": round(time.perf_counter() - start, 1),
+                      "cpu_seconds": round(time.process_time() - cpu, 1),
+                      "load_average": os.getloadavg()}))  # fmt: skip
     for policy, baseline in (("optimal", "ladder"), ("optimal", "rule"), ("optimal", "oracle"),
-                             ("rule", "ladder"), ("oracle", "rule")):  # fmt: skip
+                             ("rule", "ladder"), ("oracle", "rule"), ("oracle_blind", "rule"),
+                             ("optimal", "oracle_blind")):  # fmt: skip
         print(json.dumps(compare(sim, policy, baseline)))
 
 
@@ -58,7 +65,7 @@ def timing(flights: int) -> None:
     """Print seconds for one policy's season of `flights` flights against the bare loop."""
     with threadpool_limits(limits=1):
         for policy in ("rule", "optimal"):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             market = build_market(flights, seed=0)
             customers = draw_customers(market, 0)
             bare_start = time.perf_counter()
@@ -74,6 +81,7 @@ def timing(flights: int) -> None:
             print(json.dumps({
                 "timing": policy, "flights": flights, "days": market.params.horizon_days,
                 "seconds": round(total, 2), "bare_seconds": round(bare, 2),
+                "cpu_seconds": round(time.process_time() - cpu, 2), "load_average": os.getloadavg(),
                 "ratio_to_bare": round(total / bare, 1), "revenue": float(np.sum(run.revenue)),
             }))  # fmt: skip
 

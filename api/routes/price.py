@@ -29,7 +29,9 @@ from flightprice.serve.quoting import Quotes, quote
 from flightprice.serve.unseen import UnseenPolicy
 from flightprice.train.model import LoadedModel
 
-_NUMBERS = ("stops", "duration_minutes", "seats_remaining", "capacity", "last_price")
+_NUMBERS = (
+    "stops", "duration_minutes", "seats_remaining", "capacity", "last_price", "competitor_fare",
+)  # fmt: skip
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 _LISTED_ROWS = 20  # rows named per unseen input in an Arrow batch's 422
 

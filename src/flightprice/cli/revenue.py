@@ -26,6 +26,8 @@ class PolicyName(str, Enum):
     rule = "rule"
     optimal = "optimal"
     oracle = "oracle"
+    optimal_blind = "optimal_blind"
+    oracle_blind = "oracle_blind"
 
 
 def simulate(
@@ -54,7 +56,9 @@ def simulate(
     Prints revenue, load factor, average fare and spill per policy and the relative revenue
     uplift with its 95% confidence interval; writes an HTML report with revenue by days to
     departure, load curves and price paths. `optimal` and `ladder` first learn demand from a
-    season of price tests; `oracle` knows it.
+    season of price tests (bookings, prices and the competitor's fare of each day); `oracle`
+    knows it. `optimal` and `oracle` see the day's competitor fare before they price;
+    `optimal_blind` and `oracle_blind` are the same programmes without it (references).
     """
     # Deferred: keeps --help fast (numpy, scipy, scikit-learn).
     from flightprice.revenue.report import result_dict, write_report  # deferred: see above

@@ -9,6 +9,11 @@ A policy prices every unit of a `Market` on day t from the seats left and the la
 - `optimal`: the bid-price programme (`_dp`) with the estimated demand (`estimate`);
 - `oracle`: the same programme with the market's true demand.
 
+`optimal` and `oracle` see the competitor's fare of the day (`responsive`: the programme
+conditioned on it) when the demand model learnt the response to it; `optimal_blind` and
+`oracle_blind` are the programme without it (`_dp`, the policies before the competitor's fare
+was an input), kept as references for the simulator.
+
 Every policy's price then goes through `pricing.engine.price_flights` (the rule's own
 adjustments; for the others with no adjustment): the change limit against the last price,
 the cabin floor and ceiling, and rounding.
@@ -16,6 +21,7 @@ the cabin floor and ceiling, and rounding.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,11 +32,16 @@ from flightprice.pricing.params import PricingParams
 from flightprice.revenue._dp import PriceTable, solve
 from flightprice.revenue.demand import Market
 from flightprice.revenue.emsr import emsr_b, open_class
-from flightprice.revenue.estimate import DemandModel
+from flightprice.revenue.estimate import COMPETITOR_KNOTS, DemandModel
+from flightprice.revenue.responsive import actions, best_price, solve_value, true_bins, true_rate
 
-__all__ = ["GRID", "LADDER", "POLICIES", "Policy", "build_policy", "class_demand"]
+__all__ = [
+    "GRID", "LADDER", "POLICIES", "REFERENCE_POLICIES", "Policy", "build_policy", "class_demand",
+]  # fmt: skip
 
 POLICIES: tuple[str, ...] = ("ladder", "rule", "optimal", "oracle")
+# The simulator's references: the programme without the competitor's fare of the day.
+REFERENCE_POLICIES: tuple[str, ...] = ("optimal_blind", "oracle_blind")
 # Fare classes as multiples of the base fare, highest first (six classes, as in PODS' ladders).
 LADDER = np.array([2.2, 1.7, 1.35, 1.1, 0.9, 0.75])
 # Prices the programme chooses among, as multiples of the market fare.
@@ -111,6 +122,74 @@ class BidPricePolicy:
         return _guarded(m, t, ratio * m.market_fare[:, t], last_price, self.params)
 
 
+@dataclass
+class ResponsivePolicy:
+    """The programme's price for the day's competitor fare, each unit's group and seats left."""
+
+    market: Market
+    params: PricingParams
+    grid: np.ndarray  # market-fare multiples among the actions
+    knots: np.ndarray  # competitor-fare multiples among the actions
+    value: dict[int, np.ndarray]  # by capacity: V (rows, T+1, C+1)
+    row: np.ndarray  # each unit's row in its capacity's values
+    rate: Callable[[int, np.ndarray, np.ndarray], np.ndarray]  # (t, prices, competitor)
+    name: str
+
+    def price(self, t: int, seats_left: np.ndarray, last_price: np.ndarray) -> np.ndarray:
+        """Return the best price against today's competitor fare, a multiple of the market's."""
+        m = self.market
+        competitor = m.competitor_fare[:, t] / m.market_fare[:, t]
+        prices = actions(self.grid, competitor, self.knots)  # (units, A)
+        per_seat = self.rate(t, prices, competitor)
+        fare = m.params.fare_curve()[t]
+        ratio = np.empty(len(m))
+        for capacity, value in self.value.items():
+            units = m.capacity == capacity
+            ratio[units] = best_price(value[self.row[units], t + 1], seats_left[units],
+                                      per_seat[units] * capacity, prices[units], fare)  # fmt: skip
+        return _guarded(m, t, ratio * m.market_fare[:, t], last_price, self.params)
+
+
+def _tried_grid(demand: DemandModel | None) -> np.ndarray:
+    """Return GRID within the prices the seller has tried (never extrapolate the estimate)."""
+    if demand is None or "ratio_low" not in demand.fit:
+        return GRID
+    low, high = demand.fit["ratio_low"].min(), demand.fit["ratio_high"].max()
+    return GRID[(GRID >= low) & (GRID <= high)]
+
+
+def _responsive_policy(market, params, demand, name, knots=None) -> ResponsivePolicy:
+    p, grid = market.params, _tried_grid(demand)
+    days = p.days_left()
+    if demand is None:  # the truth, one demand per cabin
+        knots = COMPETITOR_KNOTS if knots is None else knots
+        bins = true_bins(p)
+        prices = actions(grid, bins, knots)
+        per_seat = true_rate(p, np.arange(p.horizon_days), prices[:, None, :], bins[:, None])
+        per_seat = np.repeat(per_seat[None], len(p.cabins), axis=0)
+        group = market.cabin
+
+        def rate(t, prices, competitor):
+            return true_rate(p, t, prices, competitor)
+    else:
+        bins, knots = demand.competitor_ratio, demand.competitor_knots
+        prices = actions(grid, bins, knots)
+        per_seat = demand.rate(days, prices, bins)  # (G, B, T, A)
+        group = demand.index(market.group)
+
+        def rate(t, prices, competitor):
+            return demand.rate_at(group, np.full(len(group), days[t]), prices, competitor)
+
+    curve = p.fare_curve()
+    value, row = {}, np.zeros(len(market), dtype=np.int64)
+    for capacity in np.unique(market.capacity):
+        units = market.capacity == capacity
+        used, inverse = np.unique(group[units], return_inverse=True)
+        value[int(capacity)] = solve_value(per_seat[used] * capacity, prices, curve, int(capacity))
+        row[units] = inverse
+    return ResponsivePolicy(market, params, grid, knots, value, row, rate, name)
+
+
 def _per_seat_rate(market: Market, demand: DemandModel | None, grid: np.ndarray) -> tuple:
     """Return (per-seat rates (G, T, R), each unit's group row): true or estimated demand."""
     if demand is None:  # the truth: one demand per cabin (per seat)
@@ -120,11 +199,7 @@ def _per_seat_rate(market: Market, demand: DemandModel | None, grid: np.ndarray)
 
 
 def _bid_price_policy(market, params, demand, name) -> BidPricePolicy:
-    grid = GRID
-    if demand is not None and "ratio_low" in demand.fit:
-        # Never extrapolate the estimate beyond the prices the seller has tried.
-        low, high = demand.fit["ratio_low"].min(), demand.fit["ratio_high"].max()
-        grid = GRID[(GRID >= low) & (GRID <= high)]
+    grid = _tried_grid(demand)
     per_seat, group = _per_seat_rate(market, demand, grid)
     curve = market.params.fare_curve()
     tables, row = {}, np.zeros(len(market), dtype=np.int64)
@@ -169,12 +244,18 @@ def build_policy(
     """Return the named policy for `market`; `demand` is the estimate (ladder and optimal)."""
     if name == "rule":
         return RulePolicy(market, params)
-    if name == "oracle":
-        return _bid_price_policy(market, params, None, "oracle")
+    if name == "oracle":  # the same actions as `optimal`'s where there is an estimate
+        knots = None if demand is None else demand.competitor_knots
+        return _responsive_policy(market, params, None, "oracle", knots)
+    if name == "oracle_blind":
+        return _bid_price_policy(market, params, None, name)
     if demand is None:
         raise ValueError(f"policy {name!r} needs an estimated demand model")
-    if name == "optimal":
-        return _bid_price_policy(market, params, demand, "optimal")
+    if name == "optimal" and demand.competitor_ratio is not None:
+        return _responsive_policy(market, params, demand, "optimal")
+    if name in ("optimal", "optimal_blind"):
+        return _bid_price_policy(market, params, demand, name)
     if name == "ladder":
         return _ladder_policy(market, params, demand)
-    raise ValueError(f"unknown policy {name!r}; expected one of {', '.join(POLICIES)}")
+    known = ", ".join(POLICIES + REFERENCE_POLICIES)
+    raise ValueError(f"unknown policy {name!r}; expected one of {known}")

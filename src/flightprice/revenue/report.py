@@ -29,6 +29,10 @@ def result_dict(sim: Simulation, policy: str, baseline: str) -> dict[str, Any]:
     if sim.fits:
         d2 = np.concatenate([f["d2_holdout"].to_numpy() for f in sim.fits])
         fit = {"groups": len(sim.fits[0]), "d2_holdout_median": float(np.nanmedian(d2))}
+        for column in ("competitor_drop_7d", "competitor_drop_56d"):
+            if column in sim.fits[0]:  # fitted with the competitor's fare
+                values = np.concatenate([f[column].to_numpy() for f in sim.fits])
+                fit[f"{column}_median"] = float(np.nanmedian(values))
     return {
         "flights": sim.flights, "seeds": len(sim.seeds), "policies": sim.summary(),
         "comparison": compare(sim, policy, baseline), "demand_fit": fit,

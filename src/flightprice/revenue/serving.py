@@ -8,6 +8,12 @@ EMSR-b protection levels from that estimate. Premium economy is priced like econ
 first like business. The request's market fare is the model's; days beyond the horizon count
 as its first day. A row without capacity or seats remaining is priced by `rule`, and its
 `policy` says so. Every price passes the engine's guardrails.
+
+A row with the competitor's fare (`competitor_fare`, USD, optional) priced by `optimal` or
+`oracle` gets the programme conditioned on it (`responsive`): the best price against today's
+competitor fare / market fare, with the future valued over the competitor fares the demand
+model saw (`optimal`: the demand learnt with the competitor's fare, pooled per cabin shape;
+`oracle`: the true demand). A row without it prices exactly as before.
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ from flightprice.pricing.params import PricingParams
 from flightprice.revenue._dp import PriceTable, solve
 from flightprice.revenue.demand import MarketParams, build_market
 from flightprice.revenue.emsr import emsr_b, open_class
-from flightprice.revenue.estimate import fit_demand
+from flightprice.revenue.estimate import COMPETITOR_KNOTS, fit_demand
 from flightprice.revenue.policies import GRID, LADDER, POLICIES, class_demand
+from flightprice.revenue.responsive import actions, best_price, solve_value, true_bins, true_rate
 from flightprice.revenue.simulator import learning_history
 
 __all__ = ["POLICIES", "price_with_policy"]
@@ -38,7 +45,8 @@ def _per_seat(policy: str) -> np.ndarray:
     market = build_market(_LEARNING_FLIGHTS, seed=0)
     if policy == "oracle":
         return np.repeat(market.true_rate(GRID)[None], 2, axis=0)
-    demand = fit_demand(learning_history(market, seed=0))
+    # Without the competitor's fare: these tables price requests that do not send it.
+    demand = fit_demand(learning_history(market, seed=0).drop(columns="competitor_fare"))
     rate = demand.rate(market.params.days_left(), GRID)
     cabin_of_group = demand.groups % len(market.params.cabins)
     return np.array([rate[cabin_of_group == c].mean(axis=0) for c in (0, 1)])
@@ -48,6 +56,54 @@ def _per_seat(policy: str) -> np.ndarray:
 def _table(policy: str, shape: int, capacity: int) -> PriceTable:
     rate = _per_seat(policy)[shape][None] * capacity
     return solve(rate, MarketParams().fare_curve(), GRID, capacity)
+
+
+@lru_cache(maxsize=2)
+def _responsive(policy: str) -> tuple:
+    """Return (knots, per-seat rates (2, B, T, A) at the bins' actions, rate of one row)."""
+    params = MarketParams()
+    if policy == "oracle":
+        bins, knots = true_bins(params), COMPETITOR_KNOTS
+        prices = actions(GRID, bins, knots)
+        t = np.arange(params.horizon_days)
+        rate = true_rate(params, t, prices[:, None, :], bins[:, None])
+        per_seat = np.repeat(rate[None], 2, axis=0)
+
+        def at(shape: int, t: int, prices: np.ndarray, competitor: float) -> np.ndarray:
+            return true_rate(params, t, prices, np.array(competitor))
+
+        return knots, per_seat, prices, at
+    # One group per cabin shape: the demand pooled over the learning market's routes.
+    history = learning_history(build_market(_LEARNING_FLIGHTS, seed=0), seed=0)
+    demand = fit_demand(history.assign(group=history["cabin"]))
+    bins, knots = demand.competitor_ratio, demand.competitor_knots
+    prices = actions(GRID, bins, knots)
+    per_seat = demand.rate(params.days_left(), prices, bins)
+    days = params.days_left()
+
+    def at(shape: int, t: int, prices: np.ndarray, competitor: float) -> np.ndarray:
+        one = np.array([competitor])
+        return demand.rate_at(np.array([shape]), days[[t]], prices[None], one)[0]
+
+    return knots, per_seat, prices, at
+
+
+@lru_cache(maxsize=64)
+def _values(policy: str, shape: int, capacity: int) -> np.ndarray:
+    """Return V (T+1, C+1) of the programme conditioned on the competitor's fare."""
+    _, per_seat, prices, _ = _responsive(policy)
+    curve = MarketParams().fare_curve()
+    return solve_value(per_seat[shape][None] * capacity, prices, curve, capacity)[0]
+
+
+def _responsive_ratio(policy: str, shape: int, capacity: int, t: int, left: int, c: float):
+    """Return the best price / market fare for a competitor fare of `c` x the market fare."""
+    knots, _, _, at = _responsive(policy)
+    prices = actions(GRID, np.array(c), knots)
+    rate = at(shape, t, prices, c) * capacity
+    fare = MarketParams().fare_curve()[t]
+    value = _values(policy, shape, capacity)[t + 1][None]
+    return float(best_price(value, np.array([left]), rate[None], prices[None], fare)[0])
 
 
 @lru_cache(maxsize=64)
@@ -66,11 +122,13 @@ def price_with_policy(
     capacity: np.ndarray,
     last_price: object,
     params: PricingParams,
+    competitor_fare: object = None,
 ) -> tuple[PriceResult, np.ndarray]:
     """Return the priced rows and the policy that priced each row.
 
     `policy` is one name for every row, or one per row (an experiment's batch of two arms,
-    priced in one call).
+    priced in one call). `competitor_fare` (USD per row, NaN or None = unknown) conditions
+    `optimal` and `oracle` on the competitor's fare.
     """
     rule = price_flights(market_fare, cabin, days_to_departure, load_factor=load_factor,
                          last_price=last_price, params=params)  # fmt: skip
@@ -91,9 +149,16 @@ def price_with_policy(
     shapes = np.array([_CABIN_SHAPE[c] for c in np.asarray(cabin, dtype=object).ravel()])
     shapes = np.broadcast_to(shapes, proposed.shape)
     curve = MarketParams().fare_curve()
+    competitor = np.full(proposed.shape, np.nan)
+    if competitor_fare is not None:
+        competitor = np.broadcast_to(np.asarray(competitor_fare, dtype=np.float64), proposed.shape)
+    seen = np.isfinite(competitor) & (competitor > 0)
     for i in np.flatnonzero(known):
         size, left = int(cap[i]), int(min(max(seats[i], 0), cap[i]))
-        if wanted[i] == "ladder":
+        if seen[i] and wanted[i] in ("optimal", "oracle"):
+            c = competitor[i] / proposed[i]
+            proposed[i] *= _responsive_ratio(wanted[i], shapes[i], size, t[i], left, c)
+        elif wanted[i] == "ladder":
             base = proposed[i] / curve[t[i]]
             level = open_class(_protection(shapes[i], size)[None, :], np.array([left]))[0]
             proposed[i] = base * LADDER[level]

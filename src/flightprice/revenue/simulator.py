@@ -100,6 +100,8 @@ def learning_history(market: Market, seed: int) -> pd.DataFrame:
             "group": market.group, "cabin": market.cabin, "capacity": market.capacity,
             "days_to_departure": float(horizon - t), "price": price,
             "market_fare": market.market_fare[:, t], "seats_left": seats, "bookings": sold,
+            # What the competitor offered that day (the seller scrapes it from the market).
+            "competitor_fare": market.competitor_fare[:, t],
         }))  # fmt: skip
         seats = seats - sold
     return pd.concat(frames, ignore_index=True)
@@ -180,7 +182,7 @@ def _simulate(policies, flights, seeds, market_params, pricing, first_seed, prog
     for seed in sim.seeds:
         market = build_market(flights, seed, market_params)
         demand: DemandModel | None = None
-        if {"optimal", "ladder"} & set(policies):
+        if {"optimal", "optimal_blind", "ladder"} & set(policies):
             demand = fit_demand(learning_history(market, seed), seed=seed)
             sim.fits.append(demand.report().assign(seed=seed))
         customers = draw_customers(market, seed)

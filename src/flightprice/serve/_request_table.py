@@ -48,6 +48,7 @@ OPTIONAL_COLUMNS: dict[str, pa.DataType] = {
     "seats_remaining": pa.float64(),
     "capacity": pa.float64(),
     "last_price": pa.float64(),
+    "competitor_fare": pa.float64(),
 }
 REQUEST_COLUMNS = (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
 
@@ -176,6 +177,14 @@ def _check_values(columns: dict[str, pa.ChunkedArray], problems: list[RequestPro
             problems,
             "last_price",
             pc.invert(pc.and_(pc.greater(price, 0), pc.less_equal(price, MAX_PRICE))),
+            f"outside (0, {MAX_PRICE:.0f}]",
+        )
+    if "competitor_fare" in c:
+        fare = c["competitor_fare"]
+        _check(
+            problems,
+            "competitor_fare",
+            pc.invert(pc.and_(pc.greater(fare, 0), pc.less_equal(fare, MAX_PRICE))),
             f"outside (0, {MAX_PRICE:.0f}]",
         )
     for name in ("observed_at", "departure_at"):

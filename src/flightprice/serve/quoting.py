@@ -182,6 +182,7 @@ def quote(
             pricing_policy, fare, np.asarray(features["cabin"], dtype=object),
             features["days_to_departure"], features["load_factor"],
             features["seats_remaining"], features["capacity"], last, params,
+            competitor_fare=requests.get("competitor_fare"),  # optional, like last_price
         )  # fmt: skip
     refused = flags.actionable if unseen_policy == "refuse" else np.zeros(len(fare), dtype=bool)
     return Quotes(model.version, features, result, flags, from_baseline, refused, policy)
