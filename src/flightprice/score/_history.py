@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from flightprice.score._memory import release_freed_memory
 from flightprice.serve.quoting import PRICED_SCHEMA, model_version_of
 
 if TYPE_CHECKING:
@@ -48,7 +49,8 @@ class HistoryWriter:
     def flush(self) -> None:
         if self.pending:
             self.warehouse.insert_arrow(HISTORY_TABLE, pa.concat_tables(self.pending))
-        self.pending, self.rows = [], 0
+            self.pending, self.rows = [], 0
+            release_freed_memory()  # the appended rows' buffers (see _memory)
 
 
 def history_rows(rows: pa.Table, priced: pa.Table, run_id: str, scored_at: datetime) -> pa.Table:
