@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from flightprice.score.batch import HISTORY_TABLE, _HistoryWriter
+from flightprice.score._history import HISTORY_TABLE, HistoryWriter
 
 
 def history_rows(n: int, start: int) -> pa.Table:
@@ -33,7 +33,7 @@ def test_history_is_appended_in_batches_of_at_least_the_append_rows(warehouse) -
         return append(table, data)
 
     warehouse.insert_arrow = counted
-    writer = _HistoryWriter(warehouse, append_rows=250)
+    writer = HistoryWriter(warehouse, append_rows=250)
     for chunk in range(7):
         writer.append(history_rows(100, start=chunk * 100))
     assert appends == [300, 300]  # the last 100 rows wait for more, or for the flush

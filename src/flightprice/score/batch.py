@@ -33,15 +33,24 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from flightprice._json import dumps
 from flightprice.clock import new_run_id, utc_now
 from flightprice.registry import NoChampionError
+from flightprice.score._history import (
+    HISTORY_TABLE,
+    PRICE_COLUMNS,
+    HistoryWriter,
+    history_rows,
+    log_details,
+    unseen_counts,
+    value_counts,
+    versions,
+    without_refused,
+)
 from flightprice.score._orphans import delete_unpublished_history
 from flightprice.score._scorers import Mode, Scorer, open_scorer
 from flightprice.serve.client import ApiError
-from flightprice.serve.quoting import PRICED_SCHEMA, model_version_of
 from flightprice.store import open_store
 from flightprice.train.model import ArtifactChecksumError
 from flightprice.warehouse import open_warehouse
@@ -57,17 +66,7 @@ Progress = Callable[[int, int], None]
 
 FEATURES_TABLE = "ANALYTICS.ML_SCORING_FEATURES"
 PRICES_TABLE = "ML_PREDICTIONS.FLIGHT_PRICES"
-HISTORY_TABLE = "ML_PREDICTIONS.PRICE_HISTORY"
 LOG_TABLE = "ML_PREDICTIONS.SCORING_LOG"
-# Rows per PRICE_HISTORY append: two DuckDB row groups (122,880 rows each), so an append skips
-# the write-ahead log; 1M history rows appended 100k at a time took 2.8x the wall time (fsync
-# of the log per commit) of 250k at a time, for ~60 MB of Arrow buffered.
-HISTORY_APPEND_ROWS = 250_000
-PRICE_COLUMNS = (
-    "flight_id", "cabin", "departure_at", "days_to_departure", "price_usd", "market_fare_usd",
-    "demand_adjustment", "urgency_adjustment", "guardrail", "reasons", "previous_price_usd",
-    "model_version", "as_of", "scored_at", "run_id", "unseen", "confidence", "fare_source",
-)  # fmt: skip
 # The request columns a scoring row supplies, plus its key, clock and last published price.
 READ_SQL = f"""
 select
@@ -147,10 +146,10 @@ def score_flights(
     """
     report = ScoringReport(run_id=run_id, mode=scorer.mode)
     start = time.perf_counter()
-    versions: set[str] = set()
+    run_versions: set[str] = set()
     guardrails: Counter[str] = Counter()
     unseen: Counter[str] = Counter()
-    history = _HistoryWriter(warehouse)
+    history = HistoryWriter(warehouse)
     try:
         total = _count(warehouse, FEATURES_TABLE)
         delete_unpublished_history(warehouse)  # rows of killed runs (see _orphans)
@@ -158,11 +157,11 @@ def score_flights(
         chunks = warehouse.query_batches(READ_SQL, [run_id], batch_rows=chunk_rows)
         with contextlib.closing(_priced(chunks, scorer)) as priced_chunks:
             for all_rows, all_priced in priced_chunks:
-                unseen.update(_unseen_counts(all_priced))
-                rows, priced = _without_refused(all_rows, all_priced)
-                history.append(_history_rows(rows, priced, run_id, report.started_at))
-                versions.update(_versions(priced))
-                guardrails.update(_value_counts(priced.column("guardrail")))
+                unseen.update(unseen_counts(all_priced))
+                rows, priced = without_refused(all_rows, all_priced)
+                history.append(history_rows(rows, priced, run_id, report.started_at))
+                run_versions.update(versions(priced))
+                guardrails.update(value_counts(priced.column("guardrail")))
                 report.rows += rows.num_rows
                 if report.as_of is None:
                     report.as_of = rows.column("as_of")[0].as_py()
@@ -171,13 +170,13 @@ def score_flights(
         history.flush()
         with warehouse.transaction():
             warehouse.execute(PUBLISH_SQL, [run_id])
-            report.model_version = ",".join(sorted(versions)) or None
+            report.model_version = ",".join(sorted(run_versions)) or None
             report.guardrails = dict(guardrails)
-            report.details = _details(unseen)
+            report.details = log_details(unseen)
             _finish(report, "success", start)
             _log(warehouse, report)
     except Exception as exc:
-        report.model_version = ",".join(sorted(versions)) or None
+        report.model_version = ",".join(sorted(run_versions)) or None
         report.rows = 0  # nothing of a failed run is kept
         report.error = f"{type(exc).__name__}: {exc}"
         _finish(report, "failed", start)
@@ -244,83 +243,6 @@ def _priced(
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()  # release the reading cursor before the transaction ends
-
-
-class _HistoryWriter:
-    """Append PRICE_HISTORY rows in batches of at least HISTORY_APPEND_ROWS."""
-
-    def __init__(self, warehouse: Warehouse, append_rows: int = HISTORY_APPEND_ROWS) -> None:
-        self.warehouse, self.append_rows = warehouse, append_rows
-        self.pending: list[pa.Table] = []
-        self.rows = 0
-
-    def append(self, history: pa.Table) -> None:
-        self.pending.append(history)
-        self.rows += history.num_rows
-        if self.rows >= self.append_rows:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.pending:
-            self.warehouse.insert_arrow(HISTORY_TABLE, pa.concat_tables(self.pending))
-        self.pending, self.rows = [], 0
-
-
-def _history_rows(rows: pa.Table, priced: pa.Table, run_id: str, scored_at: datetime) -> pa.Table:
-    n = rows.num_rows
-    if "model_version" in priced.column_names:
-        version = priced.column("model_version")
-    else:
-        version = pa.repeat(pa.scalar(model_version_of(priced)), n)
-    columns = {
-        "flight_id": rows.column("flight_id"),
-        "cabin": rows.column("cabin"),
-        "departure_at": rows.column("departure_at"),
-        **{name: priced.column(name) for name in PRICED_SCHEMA.names},
-        "previous_price_usd": rows.column("last_price"),
-        "model_version": version,
-        "as_of": rows.column("as_of"),
-        "scored_at": pa.repeat(pa.scalar(scored_at, pa.timestamp("us")), n),
-        "run_id": pa.repeat(pa.scalar(run_id), n),
-    }
-    return pa.table({name: columns[name] for name in PRICE_COLUMNS})
-
-
-def _unseen_counts(priced: pa.Table) -> Counter[str]:
-    """Count a chunk's rows with unseen inputs, by input, from the baseline, and refused."""
-    counts: Counter[str] = Counter()
-    for pattern, n in _value_counts(priced.column("unseen")).items():
-        if pattern:
-            counts["unseen_rows"] += n
-            counts.update({f"unseen:{name}": n for name in pattern.split(",")})
-    counts["baseline_rows"] += _value_counts(priced.column("fare_source")).get("baseline", 0)
-    if "refused" in priced.column_names:
-        counts["refused_rows"] += int(pc.sum(priced.column("refused")).as_py() or 0)
-    return counts
-
-
-def _without_refused(rows: pa.Table, priced: pa.Table) -> tuple[pa.Table, pa.Table]:
-    """Drop the rows the unseen policy refuses (`refused`, LocalScorer under `refuse`)."""
-    if "refused" not in priced.column_names:
-        return rows, priced
-    keep = pc.invert(priced.column("refused"))
-    return rows.filter(keep), priced.filter(keep).drop_columns(["refused"])
-
-
-def _details(unseen: Counter[str]) -> dict[str, Any]:
-    by_input = {k.split(":", 1)[1]: v for k, v in sorted(unseen.items()) if ":" in k}
-    totals = {k: unseen[k] for k in ("unseen_rows", "baseline_rows", "refused_rows")}
-    return {**totals, "unseen_inputs": by_input}
-
-
-def _versions(priced: pa.Table) -> set[str]:
-    if "model_version" in priced.column_names:
-        return {str(v) for v in pc.unique(priced.column("model_version")).to_pylist()}
-    return {model_version_of(priced)}
-
-
-def _value_counts(column: pa.ChunkedArray) -> dict[str, int]:
-    return {row["values"]: row["counts"] for row in pc.value_counts(column).to_pylist()}
 
 
 def _count(warehouse: Warehouse, table: str) -> int:
