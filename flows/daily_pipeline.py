@@ -1,4 +1,4 @@
-"""Daily data pipeline: new files? -> RAW -> dbt staging -> dims -> facts -> features -> tests -> quality."""
+"""Daily data pipeline: new files? -> RAW -> dbt seeds and models -> dbt tests -> quality."""
 
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ def daily_pipeline(
     ingest, steps, checks = None, {}, []
     if new_files or force:
         ingest = load_raw(settings, run_id, as_of)
-        for step in ("staging", "dimensions", "facts", "features", "tests"):
+        for step in DBT_STEPS:  # models, then tests
             steps[step] = dbt_step(settings, step, run_id, full_refresh)
         checks = quality_metrics(settings, run_id)
     else:

@@ -26,6 +26,7 @@ BUILD = ("build", "--exclude-resource-type", "test", "--exclude-resource-type", 
 LOOKBACK_HOURS = 6
 COMPARED = (
     "STAGING.int_fares_deduplicated", "STAGING.int_schedules_deduplicated",
+    "STAGING.int_flight_latest_quotes",
     "ANALYTICS.dim_airport", "ANALYTICS.dim_carrier", "ANALYTICS.dim_date",
     "ANALYTICS.dim_flight", "ANALYTICS.dim_route", "ANALYTICS.fct_fare_observation",
     "ANALYTICS.fct_flight_daily", "ANALYTICS.ml_training_features",
@@ -80,9 +81,13 @@ def daily_runs(tmp_path_factory, raw_fixture, invoke_dbt, query_rows):
     build()
     # Day 2: the fares of 2026-09-04 to 2026-09-07 (q14's early delivery among them).
     early_q14 = next(f for f in fares if "_loaded_at" in f)
+    q12 = next(f for f in fares if f["quote_id"] == "q12")
     _insert(path, "RAW.FARES", [
         *_fares(fares, "2026-09-04", "2026-09-07", "2026-09-11 06:00:00"),
         {**early_q14, "_loaded_at": "2026-09-11 05:00:00"},
+        # q21: an hour before q12 on the same day, so not AA100 business's latest quote yet.
+        {**q12, "quote_id": "q21", "observed_at": "2026-09-06 08:00:00", "price": 1250.0,
+         "_loaded_at": "2026-09-11 06:00:00", "_source_file": "raw-data/fares/2026-09-06/f.csv"},
     ])  # fmt: skip
     build()
     untouched = query_rows(path, "select transformed_at from STAGING.int_fares_deduplicated "
@@ -98,6 +103,10 @@ def daily_runs(tmp_path_factory, raw_fixture, invoke_dbt, query_rows):
         # Re-delivered: q03 again, the same quote in another file.
         {**q03, "_loaded_at": "2026-09-12 06:00:00",
          "_source_file": "raw-data/fares/2026-09-01/resent.csv"},
+        # Re-delivered earlier: q12, AA100 business's latest quote after day 2, corrected to
+        # before q21, which becomes the latest (int_flight_latest_quotes ranks it again).
+        {**q12, "observed_at": "2026-09-06 07:00:00", "_loaded_at": "2026-09-12 06:00:00",
+         "_source_file": "raw-data/fares/2026-09-06/resent.csv"},
     ])  # fmt: skip
     economy = next(s for s in raw_fixture.schedules() if s["cabin"] == "economy")
     _insert(
@@ -162,6 +171,9 @@ def test_incremental_runs_caught_the_late_the_resent_and_the_repriced(daily_runs
                              "where flight_id = 'AA100-20260912' and cabin = 'economy' "
                              "and observation_date = '2026-09-01'")  # fmt: skip
     assert daily == [{"quote_count": 2}]  # q03 once (not its re-delivery) and the late q20
+    latest = query_rows(path, "select quote_id from STAGING.int_flight_latest_quotes "
+                              "where flight_id = 'AA100-20260912' and cabin = 'business'")  # fmt: skip
+    assert latest == [{"quote_id": "q21"}]  # q12 was re-delivered before it
 
 
 def test_incremental_runs_leave_rows_they_do_not_need_alone(daily_runs, rebuilt, query_rows):

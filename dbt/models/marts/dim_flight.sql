@@ -6,9 +6,10 @@ schedules as (
 
 ),
 
-fares as {{ inline_cte() }} (
+quoted_flights as (
 
-    select * from {{ ref('int_fares_deduplicated') }}
+    -- Flights can be quoted without a schedule row: describe them by their latest quote.
+    select * from {{ ref('int_flight_latest_quotes') }}
 
 ),
 
@@ -20,36 +21,6 @@ scheduled_flights as (
     qualify row_number() over (
         partition by flight_id, cabin
         order by loaded_at desc, departure_at desc
-    ) = 1
-
-),
-
-latest_quote_instants as (
-
-    select
-        flight_id,
-        cabin,
-        max(observed_at) as observed_at
-
-    from fares
-    group by flight_id, cabin
-
-),
-
-quoted_flights as (
-
-    -- Flights can be quoted without a schedule row: describe them by their latest quote
-    -- (the highest quote_id at the latest instant). Joining to the latest instant first
-    -- leaves the window only the few quotes of that instant to rank, not every quote.
-    select fares.*
-    from fares
-    inner join latest_quote_instants
-        on fares.flight_id = latest_quote_instants.flight_id
-        and fares.cabin = latest_quote_instants.cabin
-        and fares.observed_at = latest_quote_instants.observed_at
-    qualify row_number() over (
-        partition by fares.flight_id, fares.cabin
-        order by fares.quote_id desc
     ) = 1
 
 ),

@@ -83,7 +83,9 @@ final as (
         max_price_usd,
         last_seats_remaining,
         capacity_seats,
-        {{ load_factor('last_seats_remaining', 'capacity_seats') }} as load_factor
+        {{ load_factor('last_seats_remaining', 'capacity_seats') }} as load_factor,
+        -- Stamped so that the data tests read only this build's rows (test_scope.sql).
+        {{ run_started_at_ts() }} as transformed_at
 
     from daily_prices
 

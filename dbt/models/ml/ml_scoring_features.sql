@@ -2,11 +2,19 @@
 -- as_of: the columns of ml_training_features (no quote, no price), from what was known then.
 -- Model features are derived from them in Python (flightprice.features).
 
+{%- set quote_columns = [
+    'quote_id', 'observed_at', 'flight_id', 'cabin', 'carrier', 'flight_number', 'origin',
+    'destination', 'departure_at', 'stops', 'duration_minutes', 'seats_remaining',
+] %}
+
+-- Read only with a data clock before a flight's latest quote: declared for dbt's graph.
+-- depends_on: {{ ref('fct_fare_observation') }}
+
 with
 
-observations as {{ inline_cte() }} (
+stored_latest_quotes as (
 
-    select * from {{ ref('fct_fare_observation') }}
+    select * from {{ ref('int_flight_latest_quotes') }}
 
 ),
 
@@ -23,19 +31,47 @@ flights as (
 data_clock as (
 
     {% if not scoring_as_of -%}
-        select max(observed_at) as as_of from observations
+        -- The latest observed_at of all quotes: that of the flights' latest quotes.
+        select max(observed_at) as as_of from stored_latest_quotes
     {%- else -%}
     select cast('{{ scoring_as_of }}' as timestamp) as as_of
     {%- endif %}
 
 ),
 
+{% if not scoring_as_of %}
+
+    latest_quotes as (
+
+    -- Every quote is known at the latest instant: each flight's latest quote as stored.
+        select * from stored_latest_quotes
+
+    ),
+
+{% else %}
+
+flights_quoted_later as (
+
+    -- Flights whose latest quote came after the clock: their latest known one is earlier.
+    select
+        stored_latest_quotes.flight_id,
+        stored_latest_quotes.cabin
+    from stored_latest_quotes
+    cross join data_clock
+    where stored_latest_quotes.observed_at > data_clock.as_of
+
+),
+
 known_quotes as {{ inline_cte() }} (
 
-    -- Quotes up to and including the clock: the latest one supplies seats_remaining.
-    select observations.*
+    -- Their quotes up to and including the clock: the latest one supplies seats_remaining.
+    select {% for column in quote_columns %}observations.{{ column }}{{ ", " if not loop.last }}{% endfor %}
 
-    from observations
+    from {{ ref('fct_fare_observation') }} as observations
+    inner join flights_quoted_later
+        on
+        observations.flight_id = flights_quoted_later.flight_id
+        and observations.cabin = flights_quoted_later.cabin
     cross join data_clock
     where observations.observed_at <= data_clock.as_of
 
@@ -55,9 +91,17 @@ latest_instants as (
 
 latest_quotes as (
 
-    -- The highest quote_id at each flight's latest instant: joining to that instant first
-    -- leaves the window a handful of rows to rank instead of every quote.
-    select known_quotes.*
+    -- The stored latest quote where the clock has seen it, else the highest quote_id at
+    -- the flight's latest instant up to the clock: joining to that instant first leaves the
+    -- window a handful of rows to rank instead of every quote.
+    select {% for column in quote_columns %}stored_latest_quotes.{{ column }}{{ ", " if not loop.last }}{% endfor %}
+    from stored_latest_quotes
+    cross join data_clock
+    where stored_latest_quotes.observed_at <= data_clock.as_of
+
+    union all
+
+    select {% for column in quote_columns %}known_quotes.{{ column }}{{ ", " if not loop.last }}{% endfor %}
     from known_quotes
     inner join latest_instants
         on known_quotes.flight_id = latest_instants.flight_id
@@ -69,6 +113,8 @@ latest_quotes as (
     ) = 1
 
 ),
+
+{% endif %}
 
 flights_on_sale as (
 
