@@ -77,8 +77,8 @@ def test_trial_count_is_respected_and_rounds_scale_to_all_rows(frame: pd.DataFra
     # Each fold's rounds scaled to all searched rows by the refit's rule: the square root.
     scaled = [50 * np.sqrt(len(frame) / len(a)) for a, _ in time_folds(frame)]
     assert result.best_rounds == round(float(np.mean([round(r) for r in scaled])))
-    assert result.best_rounds < round(50 * np.mean([len(frame) / len(a) for a, _ in
-                                                     time_folds(frame)]))  # not linear
+    linear = round(50 * np.mean([len(frame) / len(a) for a, _ in time_folds(frame)]))
+    assert result.best_rounds < linear
 
 
 def test_timeout_bounds_the_search(frame: pd.DataFrame) -> None:

@@ -64,6 +64,4 @@ def test_what_was_built_during_early_stopping_is_what_a_sequential_run_builds(
                 for name, b in fit_baselines(train).items()}  # fmt: skip
     assert trained.baselines == expected
     assert trained.reference == serving_reference(train)
-    assert trained.metrics["rows"] == len(split.holdout) and not math.isnan(
-        trained.metrics["mape"]
-    )
+    assert trained.metrics["rows"] == len(split.holdout) and not math.isnan(trained.metrics["mape"])
