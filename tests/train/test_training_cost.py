@@ -65,3 +65,10 @@ def test_what_was_built_during_early_stopping_is_what_a_sequential_run_builds(
     assert trained.baselines == expected
     assert trained.reference == serving_reference(train)
     assert trained.metrics["rows"] == len(split.holdout) and not math.isnan(trained.metrics["mape"])
+
+
+def test_a_searched_round_count_caps_early_stopping_not_the_refits_scaling() -> None:
+    # The search found 300 rounds for its ~100k rows: the ceiling of early stopping on 90k.
+    options = {**DEFAULT_OPTIONS, "num_boost_round": 300}
+    assert refit_rounds(300, 90_000, 813_762, options) == scale_rounds(300, 90_000, 813_762)
+    assert refit_rounds(250, 90_000, 813_762, options) == scale_rounds(250, 90_000, 813_762)
