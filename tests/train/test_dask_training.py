@@ -8,7 +8,7 @@ from distributed import Client
 from flightprice import registry
 from flightprice.store import open_store
 from flightprice.train._dask import load_partitions, train_model_dask
-from flightprice.train.model import evaluate, load_model, train_model
+from flightprice.train.model import DEFAULT_OPTIONS, evaluate, load_model, refit_rounds, train_model
 from flightprice.train.run import load_training_frame, run_training, training_sql
 from flightprice.warehouse import open_warehouse
 
@@ -61,3 +61,23 @@ def test_training_run_on_dask_registers_like_a_local_one(
     # The champion was judged on the same holdout rows, as the local engine does.
     assert outcome.champion_metrics == pytest.approx(evaluate(champion, holdout))
     assert outcome.decision in {"would_promote", "rejected"}
+
+
+def test_dask_early_stops_on_the_local_engines_bounded_slice(
+    dask_cluster, market_template, make_settings
+):
+    bounded = {**PARAMS, "early_stopping_max_rows": 1000, "early_stopping_min_share": 0.0}
+    settings = make_settings(market_template)
+    with open_warehouse(settings, read_only=True) as wh, Client(dask_cluster) as client:
+        local = train_model(load_training_frame(wh), bounded, holdout_days=2)
+        parts = load_partitions(client, wh, training_sql(), batch_rows=1000)
+        on_dask = train_model_dask(parts, bounded, holdout_days=2)
+    # The latest 1,000 train rows choose the rounds on both engines (fit 900, validation 100).
+    assert on_dask.rows == local.rows and on_dask.rows["fit"] == 900
+    assert on_dask.rows["train"] > 2 * 1000
+    assert on_dask.window == local.window
+    # ...and the refit scales them by the one rule.
+    es = on_dask.early_stopping
+    assert es["refit_rounds"] == refit_rounds(es["best_rounds"], 900, on_dask.rows["train"], {
+        **DEFAULT_OPTIONS, **bounded})  # fmt: skip
+    assert es["refit_rounds"] > es["best_rounds"]

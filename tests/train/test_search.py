@@ -74,8 +74,11 @@ def test_trial_count_is_respected_and_rounds_scale_to_all_rows(frame: pd.DataFra
     assert len(result.trials) == 5
     assert len(fit.calls) <= 5 * 3
     assert all(p["num_boost_round"] >= 1000 for _, _, p in fit.calls)  # the cap is not the limit
-    shares = [len(frame) / len(a) for a, _ in time_folds(frame)]
-    assert result.best_rounds == round(50 * float(np.mean(shares)))
+    # Each fold's rounds scaled to all searched rows by the refit's rule: the square root.
+    scaled = [50 * np.sqrt(len(frame) / len(a)) for a, _ in time_folds(frame)]
+    assert result.best_rounds == round(float(np.mean([round(r) for r in scaled])))
+    linear = round(50 * np.mean([len(frame) / len(a) for a, _ in time_folds(frame)]))
+    assert result.best_rounds < linear
 
 
 def test_timeout_bounds_the_search(frame: pd.DataFrame) -> None:

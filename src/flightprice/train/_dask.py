@@ -5,7 +5,8 @@ The training rows stream out of the warehouse in batches of `FLIGHTPRICE_DASK_PA
 and turned into features there by `features.py`, so the client never holds the table. The
 split is `choose_holdout` on the observation times alone (8 bytes a row); the rows are
 time-ordered, so the fit rows, the validation slice and the holdout are position ranges of
-the partitions. `xgboost.dask` fits the early-stopped fold and the refit on
+the partitions. `xgboost.dask` fits the early-stopped fold (the local engine's bounded latest
+slice, `early_stopping_size`) and the refit (its rounds scaled by `refit_rounds`) on
 `DaskQuantileDMatrix`es of those ranges; the vocabulary is counted per partition and summed.
 Metrics, baselines and the serving reference run on the cluster with the local engine's
 functions (`score`, `fit_baselines`, `serving_reference`), so only their results come back.
@@ -46,7 +47,13 @@ from flightprice.train._split import (
     empty_training_data,
     too_few_rows,
 )
-from flightprice.train.model import DEFAULT_OPTIONS, DEFAULT_PARAMS, _check_training_frame
+from flightprice.train.model import (
+    DEFAULT_OPTIONS,
+    DEFAULT_PARAMS,
+    _check_training_frame,
+    early_stopping_size,
+    refit_rounds,
+)
 
 if TYPE_CHECKING:
     from distributed import Client, Future
@@ -124,11 +131,13 @@ def train_model_dask(
         raise empty_training_data(holdout_days)
     times, split = time_split(parts, holdout_days, holdout_max_share)
     n_train, n_all = len(split.train), parts.rows
-    n_valid = max(1, math.ceil(n_train * options["validation_fraction"]))
-    if split.holdout.empty or n_train - n_valid < 1:
+    # The local engine's bounded slice (`early_stopping_rows`): the latest rows, by position.
+    n_early = early_stopping_size(n_train, options)
+    n_valid = max(1, math.ceil(n_early * options["validation_fraction"]))
+    if split.holdout.empty or n_early - n_valid < 1:
         raise too_few_rows(split, holdout_days, holdout_max_share)
-    n_fit = n_train - n_valid
-    fit, valid = parts.slice(0, n_fit), parts.slice(n_fit, n_train)
+    start, n_fit = n_train - n_early, n_train - n_valid
+    fit, valid = parts.slice(start, n_fit), parts.slice(n_fit, n_train)
     train, holdout = parts.slice(0, n_train), parts.slice(n_train, n_all)
     transform = options["target_transform"]
 
@@ -148,8 +157,9 @@ def train_model_dask(
     valid_mape = metrics_on(valid, TrainedModel(fold, fit_spec, transform))["mape"]
 
     spec = _spec(train, options)
+    rounds = refit_rounds(best_rounds, n_fit - start, n_train, options)
     booster = dxgb.train(
-        parts.client, merged, _dmatrix(train, spec, options), num_boost_round=best_rounds
+        parts.client, merged, _dmatrix(train, spec, options), num_boost_round=rounds
     )["booster"]
     trained = TrainedModel(booster, spec, transform, params=merged, options=options)
     trained.early_stopping = {"best_rounds": best_rounds, "validation_mape": valid_mape,
@@ -157,9 +167,7 @@ def train_model_dask(
     observed = times[TIME_COLUMN]
     trained.window = {
         "train_start": _iso(observed.iloc[:n_train].min()),
-        # Early stopping fits on every train row but the validation slice here (the local
-        # engine's opt-in bounded slice, FLIGHTPRICE_EARLY_STOPPING_MAX_ROWS, is not used).
-        "early_stopping_start": _iso(observed.iloc[:n_train].min()),
+        "early_stopping_start": _iso(observed.iloc[start:n_train].min()),
         "validation_start": _iso(observed.iloc[n_fit:n_train].min()),
         "holdout_start": _iso(split.cutoff),
         "holdout_end": _iso(observed.iloc[n_train:].max()),
@@ -167,7 +175,7 @@ def train_model_dask(
         "holdout_max_days": holdout_days,
         "holdout_max_share": holdout_max_share,
     }
-    trained.rows = {"train": n_train, "fit": n_fit, "validation": n_valid,
+    trained.rows = {"train": n_train, "fit": n_fit - start, "validation": n_valid,
                     "holdout": n_all - n_train}  # fmt: skip
     trained.metrics = metrics_on(holdout, trained)
     trained.reference, trained.baselines = parts.client.submit(
@@ -212,6 +220,8 @@ def train_on_dask(
             raise empty_training_data(settings.holdout_days, table)
         search = _search(settings, parts)
         chosen = {"flight_min_rows": settings.flight_min_rows,
+                  "early_stopping_max_rows": settings.early_stopping_max_rows,
+                  "early_stopping_min_share": settings.early_stopping_min_share,
                   **(search.train_params() if search else {}), **(params or {})}  # fmt: skip
         trained = train_model_dask(parts, chosen, settings.holdout_days,
                                    holdout_max_share=settings.holdout_max_share)  # fmt: skip

@@ -22,7 +22,7 @@ import optuna
 import pandas as pd
 
 from flightprice.features import TIME_COLUMN
-from flightprice.train.model import DEFAULT_PARAMS, fit_fold
+from flightprice.train.model import DEFAULT_PARAMS, fit_fold, scale_rounds
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,8 @@ class SearchResult:
     def train_params(self) -> dict[str, Any]:
         """Return what `train_model` takes: the booster parameters and the round count.
 
-        The rounds are each fold's early-stopped best, scaled by all searched rows over the
-        fold's training rows (more rows need more trees), averaged over the folds.
+        The rounds are each fold's early-stopped best, scaled from the fold's training rows to
+        all searched rows by the refit's rule (`model.scale_rounds`), averaged over the folds.
         """
         if self.best_rounds is None:
             return {}
@@ -178,8 +178,9 @@ def _objective(trial, pairs, fit: Fit, rows: int, deadline: float) -> float:
             raise optuna.TrialPruned()
         rounds, mape = fit(fit_rows, valid_rows, dict(params))
         mapes.append(mape)
-        # Trees needed grow with the rows; the final fit sees all of them, each fold fewer.
-        scaled.append(rounds * rows / len(fit_rows))
+        # Trees needed grow with the rows; the final fit sees all of them, each fold fewer:
+        # the refit's rule (`scale_rounds`, the square root of the row ratio).
+        scaled.append(scale_rounds(rounds, len(fit_rows), rows))
         trial.report(float(np.mean(mapes)), step)
         if trial.should_prune():
             raise optuna.TrialPruned()

@@ -21,7 +21,9 @@ then scaled by the square root of the row ratio (`refit_rounds`; benchmarks/READ
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +76,7 @@ __all__ = [
     "choose_holdout",
     "early_stopping_rows",
     "early_stopping_size",
+    "early_stopping_threads",
     "empty_training_data",
     "evaluate",
     "fit_fold",
@@ -81,6 +84,7 @@ __all__ = [
     "new_version",
     "refit_rounds",
     "save_model",
+    "scale_rounds",
     "split_by_time",
     "train_model",
 ]
@@ -160,11 +164,17 @@ def train_model(
     if split.holdout.empty or fit.empty:
         raise too_few_rows(split, holdout_days, holdout_max_share)
 
-    fold = fit_fold(fit, valid, {**merged, **options}, progress, complete_progress=False)
+    # The refit's inputs, the baselines and the reference need no rounds: build them in a
+    # thread while early stopping fits, on one core fewer (`early_stopping_threads`).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        prepared = pool.submit(_prepare_refit, train, split.holdout, options)
+        threads = {"nthread": early_stopping_threads(merged)}
+        fold = fit_fold(fit, valid, {**merged, **options, **threads}, progress,
+                        complete_progress=False)  # fmt: skip
+        spec, dtrain, baselines, reference = prepared.result()
     # The refit: every train row, the freshest slice included.
     rounds = refit_rounds(fold.best_rounds, len(fit), len(train), options)
-    spec = _spec(train, options)
-    booster = xgb.train(merged, _dmatrix(train, spec, options), num_boost_round=rounds)
+    booster = xgb.train(merged, dtrain, num_boost_round=rounds)
     if progress is not None:
         progress(rounds, rounds)
 
@@ -193,12 +203,33 @@ def train_model(
         "holdout": len(split.holdout),
     }
     trained.metrics = evaluate(trained, split.holdout)
-    trained.baselines = {
-        name: score(baseline.predict(split.holdout), split.holdout)
+    trained.baselines, trained.reference = baselines, reference
+    return trained
+
+
+def early_stopping_threads(params: Mapping[str, Any]) -> int:
+    """Return the threads of the early-stopping fit: one fewer than the refit's, at least 1.
+
+    The freed core builds the refit's matrix meanwhile (`train_model`). On 2 cores the slice
+    (~100k rows) fitted single-threaded cost about a tenth of the CPU seconds of two threads
+    under load (benchmarks/README.md, Session 6): at that size OpenMP's per-node barriers,
+    not the histograms, were most of the work.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    threads = int(params.get("nthread") or 0) or cores or 1
+    return max(1, threads - 1)
+
+
+def _prepare_refit(
+    train: pd.DataFrame, holdout: pd.DataFrame, options: Mapping[str, Any]
+) -> tuple[FeatureSpec, xgb.QuantileDMatrix, dict[str, dict[str, Any]], dict[str, Any]]:
+    """Return the refit's spec and matrix, the baselines' holdout scores and the reference."""
+    spec = _spec(train, options)
+    baselines = {
+        name: score(baseline.predict(holdout), holdout)
         for name, baseline in fit_baselines(train).items()
     }
-    trained.reference = serving_reference(train)
-    return trained
+    return spec, _dmatrix(train, spec, options), baselines, serving_reference(train)
 
 
 def early_stopping_rows(
@@ -241,12 +272,24 @@ def refit_rounds(
     scaling and linear scaling at row ratios 2-9 (benchmarks/bench_refit_rounds.py): on the
     realistic market 8.1x the rows took 2.5x the rounds (exponent 0.43), and on three
     markets the square root's holdout MAPE was the best of the three, or within 0.2 %, at
-    every ratio; none underfits and linear overfits (each up to +3.6 % MAPE).
+    every ratio; none underfits and linear overfits (each up to +3.6 % MAPE). The round
+    ceiling is scaled alike.
     """
     if early_stopping_size(train_rows, options) >= train_rows:
         return best_rounds
-    scaled = round(best_rounds * math.sqrt(train_rows / fit_rows))
-    return max(best_rounds, min(scaled, int(options["num_boost_round"])))
+    # The ceiling bounded early stopping on `fit_rows`: it scales like the rounds (a searched
+    # round count is the ceiling, and capping the refit at it would undo the scaling).
+    ceiling = scale_rounds(int(options["num_boost_round"]), fit_rows, train_rows)
+    return max(best_rounds, min(scale_rounds(best_rounds, fit_rows, train_rows), ceiling))
+
+
+def scale_rounds(rounds: int, from_rows: int, to_rows: int) -> int:
+    """Return `rounds` found on `from_rows` rows, scaled to a fit on `to_rows` rows.
+
+    The one rule for every fit whose rounds were chosen on fewer rows (the refit here, the
+    search's folds in `_search`): by the square root of the row ratio, at least one round.
+    """
+    return max(1, round(rounds * math.sqrt(to_rows / from_rows)))
 
 
 def fit_fold(
