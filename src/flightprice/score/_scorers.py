@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 import pyarrow as pa
 
 from flightprice import registry
+from flightprice.revenue import demand_store
 from flightprice.serve._request_table import REQUEST_COLUMNS, request_frame
 from flightprice.serve.client import PricingClient, pricing_key
 from flightprice.serve.quoting import model_version_of, quote
@@ -94,6 +95,7 @@ def open_scorer(settings: Settings, mode: Mode, warehouse: Warehouse, store: Obj
     """Return the scorer for `mode`: the registry's champion in-process, or the API's client."""
     if mode == "local":
         model = registry.load_champion(warehouse, store)
+        demand_store.install(settings.demand_source, store)  # what optimal and ladder price with
         if settings.engine == "dask":
             # Deferred: score._dask imports this module, and distributed on use.
             from flightprice.score._dask import DaskScorer
