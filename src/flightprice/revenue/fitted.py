@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from flightprice.train.model import LoadedModel
     from flightprice.warehouse.base import Warehouse
 
-__all__ = ["HISTORY_TABLE", "NoDemandHistoryError", "demand_from_fit", "fit_from_warehouse",
+__all__ = ["HISTORY_TABLE", "NoDemandHistoryError", "demand_from_fit", "fit_from_warehouse", "fit_markdown",
            "load_demand_history", "quotes_per_day", "run_demand_fit"]  # fmt: skip
 
 HISTORY_TABLE = "ANALYTICS.ML_DEMAND_HISTORY"
@@ -155,6 +155,23 @@ def summarise(report: pd.DataFrame, response: dict[str, float]) -> dict[str, Any
         "d2_holdout": float(np.average(report["d2_holdout"].fillna(0.0), weights=weights)),
         "price_response_1.1_over_0.9": response,
     }
+
+
+def fit_markdown(fit: dict[str, Any]) -> str:
+    """Render a fit's report as markdown (the training flow's artifact and log)."""
+    summary = fit["summary"]
+    response = ", ".join(f"{d} {v:.2f}" for d, v in summary["price_response_1.1_over_0.9"].items())
+    lines = [
+        f"# Demand fit `{fit['version']}`", "",
+        (f"{fit['rows']:,} sale days, {fit['bookings']:,} seats booked, market fares of "
+         f"`{fit['fare_model_version']}`; competitor fare {fit['competitor']}."), "",
+        (f"Deviance explained {summary['d2']:.3f} (held out {summary['d2_holdout']:.3f}); "
+         f"bookings at 1.1x / 0.9x the market fare: {response}."), "",
+        "| group | rows | bookings | D2 | D2 held out |", "|---|---|---|---|---|",
+    ]  # fmt: skip
+    lines += [f"| {r['group']} | {r['rows']} | {r['bookings']} | {r['d2']:.3f} | "
+              f"{r['d2_holdout']:.3f} |" for r in fit["report"]]  # fmt: skip
+    return "\n".join(lines)
 
 
 def demand_from_fit(fit: dict[str, Any]) -> DemandModel:
