@@ -59,7 +59,7 @@ def test_without_a_fit_revenue_policies_price_by_rule_and_say_why(policy):
 
 
 def test_the_simulator_setting_keeps_the_simulated_demand():
-    result, used = price_with_policy("ladder", **ROWS, demand=ServedDemand("simulator"))
+    _, used = price_with_policy("ladder", **ROWS, demand=ServedDemand("simulator"))
     # The row without seats remaining is still rule's, for that reason.
     assert list(used) == ["ladder", "rule"]
     notes = fallback_note("ladder", used, ServedDemand("simulator"))
