@@ -79,7 +79,7 @@ sold_before as (
         on
         offers.flight_id = bookings.flight_id
         and offers.cabin = bookings.cabin
-        and bookings.booking_date < offers.sale_date
+        and offers.sale_date > bookings.booking_date
     group by offers.flight_id, offers.cabin, offers.sale_date
 
 ),
