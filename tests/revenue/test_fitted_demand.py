@@ -86,6 +86,9 @@ def test_the_api_prices_optimal_with_the_latest_fit(home, make_settings, serve_a
         assert client.post("/admin/reload", headers=admin).status_code == 200
         fitted = client.post("/v1/price", json=flight).json()
         assert fitted["policy"] == "optimal" and NO_DEMAND_NOTE not in fitted["reasons"]
+        # Within the prices the history tried: beyond them the fit only extrapolates.
+        high = max(row["ratio_high"] for row in fit["report"])
+        assert fitted["price"] <= high * fitted["market_fare"] + 1.0  # + rounding to .99
 
         # Three times the buyers at every price: the programme must charge more.
         busier = read_latest(open_store(home))

@@ -29,6 +29,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 
 from flightprice.pricing.engine import PriceResult, price_flights
 from flightprice.pricing.params import PricingParams
@@ -99,7 +100,25 @@ def _per_seat(policy: str, key: str = SIMULATOR) -> np.ndarray:
 @lru_cache(maxsize=64)
 def _table(policy: str, shape: int, capacity: int, key: str = SIMULATOR) -> PriceTable:
     rate = _per_seat(policy, key)[shape][None] * capacity
-    return solve(rate, MarketParams().fare_curve(), GRID, capacity)
+    tried = _tried(key) if policy == "optimal" else np.ones(len(GRID), dtype=bool)
+    return solve(rate[..., tried], MarketParams().fare_curve(), GRID[tried], capacity)
+
+
+def _tried(key: str) -> np.ndarray:
+    """Return the prices of GRID a fit has seen (all of them for the simulator's).
+
+    A seller's history spans a narrow band of prices (the synthetic feed's quotes lie within
+    about 0.8-1.25x the market fare); beyond it the fit only extrapolates its slope, so the
+    programme prices within the band the fit tried (its groups' 1st-99th percentiles).
+    """
+    if key == SIMULATOR:
+        return np.ones(len(GRID), dtype=bool)
+    fit = pd.DataFrame(_FITS[key]["fit"])
+    inside = (GRID >= fit["ratio_low"].min()) & (GRID <= fit["ratio_high"].max())
+    if inside.sum() < 2:  # too narrow a band to choose in: the two grid prices around it
+        centre = np.searchsorted(GRID, fit["ratio_low"].min())
+        inside[max(centre - 1, 0) : centre + 1] = True
+    return inside
 
 
 @lru_cache(maxsize=4)
