@@ -54,11 +54,14 @@ class LocalScorer:
     ) -> None:
         self.model, self.params, self.unseen_policy = model, params, unseen_policy
         self.pricing_policy = pricing_policy
+        # The served demand travels with the scorer: Dask workers are other processes.
+        self.demand = demand_store.served()
 
     def price(self, rows: pa.Table) -> pa.Table:
         quotes = quote(
-            self.model, request_frame(rows), self.params, self.unseen_policy, self.pricing_policy
-        )
+            self.model, request_frame(rows), self.params, self.unseen_policy, self.pricing_policy,
+            demand=self.demand,
+        )  # fmt: skip
         # Refused rows come back marked, as from the API: score.batch skips them.
         return quotes.to_arrow(mark_refused=True)
 

@@ -47,6 +47,7 @@ from flightprice.train.model import LoadedModel
 from flightprice.warehouse import open_warehouse
 
 if TYPE_CHECKING:
+    from flightprice.revenue.demand_store import ServedDemand
     from flightprice.serve.fallback import Fallback
     from flightprice.settings import Settings
 
@@ -144,6 +145,7 @@ def quote(
     params: PricingParams,
     unseen_policy: UnseenPolicy = "price",
     pricing_policy: str | np.ndarray = "rule",
+    demand: ServedDemand | None = None,
 ) -> Quotes:
     """Price every request row: derive features, predict the market fare, apply the policy.
 
@@ -152,7 +154,7 @@ def quote(
     published price (the change limit's reference), absent or NaN when there is none.
     `unseen_policy` says what inputs the model never saw change (serve/unseen.py);
     `pricing_policy` what sets the price (revenue/serving.py; "rule": the engine alone), one
-    name or one per row.
+    name or one per row; `demand` what optimal and ladder price with (default: the served one).
     """
     if unseen_policy not in UNSEEN_POLICIES:
         raise ValueError(f"unseen_policy must be one of {UNSEEN_POLICIES}, not {unseen_policy!r}")
@@ -189,8 +191,9 @@ def quote(
             features["days_to_departure"], features["load_factor"],
             features["seats_remaining"], features["capacity"], last, params,
             competitor_fare=requests.get("competitor_fare"),  # optional, like last_price
+            demand=demand,
         )  # fmt: skip
-        notes = fallback_note(pricing_policy, policy)
+        notes = fallback_note(pricing_policy, policy, demand)
     refused = flags.actionable if unseen_policy == "refuse" else np.zeros(len(fare), dtype=bool)
     return Quotes(model.version, features, result, flags, from_baseline, refused, policy, notes)
 
