@@ -67,10 +67,15 @@ def quotes_per_day(quotes: np.ndarray) -> float:
 
 def load_demand_history(warehouse: Warehouse, model: LoadedModel) -> pd.DataFrame:
     """Return the warehouse's sales history in `estimate.HISTORY_COLUMNS` (+ competitor_fare)."""
-    frame = warehouse.query_df(
-        f"SELECT * FROM {HISTORY_TABLE} WHERE capacity_seats > 0 "
-        "ORDER BY flight_id, cabin, sale_date"
-    )
+    try:
+        frame = warehouse.query_df(
+            f"SELECT * FROM {HISTORY_TABLE} WHERE capacity_seats > 0 "
+            "ORDER BY flight_id, cabin, sale_date"
+        )
+    except Exception as exc:  # each backend has its own "no such table" error
+        raise NoDemandHistoryError(
+            f"{HISTORY_TABLE} cannot be read ({type(exc).__name__}): run `flightprice transform`"
+        ) from exc
     frame.columns = [c.lower() for c in frame.columns]
     if frame.empty:
         raise NoDemandHistoryError(f"{HISTORY_TABLE} has no scheduled flight with quotes")
