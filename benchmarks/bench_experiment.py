@@ -51,6 +51,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         settings = build_home(Path(tmp) / "home", rows=2000)
+        # The simulated market's demand: this home has no bookings feed to fit one from.
+        settings = settings.model_copy(update={"demand_source": "simulator"})
         with open_warehouse(settings, read_only=True) as wh:
             rows = wh.query_df(f"select {', '.join(COLUMNS)} from ANALYTICS.ML_SCORING_FEATURES")
         rows = rows.astype(object).where(rows.notna(), None)  # unknown seats: None, not NaN

@@ -1,5 +1,5 @@
-"""Weekly model training: dbt build -> quality gate -> train -> compare -> promote -> deploy ->
-smoke test (rollback on failure) -> log."""
+"""Weekly model training: dbt build -> quality gate -> train -> compare -> promote -> demand fit
+-> deploy -> smoke test (rollback on failure) -> log."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from flightprice.deploy.rollout import deploy
 from flightprice.orchestrate.hooks import notify_flow_state, run_name
 from flightprice.orchestrate.retries import task_retries
 from flightprice.orchestrate.writer_slot import warehouse_writer
+from flightprice.registry import NoChampionError
+from flightprice.revenue.fitted import NoDemandHistoryError, fit_markdown, run_demand_fit
 from flightprice.settings import Settings, get_settings
 from flightprice.store import open_store
 from flightprice.train.report import report_markdown
@@ -49,6 +51,22 @@ def train_and_decide(settings: Settings, run_id: str, reason: str | None = None)
     with warehouse_writer(settings), open_warehouse(settings) as warehouse:
         return run_training(settings, warehouse, open_store(settings), run_id=run_id,
                             compare=True, promote=True, check_quality=True, trigger=reason)
+
+
+@task(**RETRY_TRANSIENT)
+def fit_demand(settings: Settings) -> dict | None:
+    """Learn demand from the bookings feed with the champion; None when there is nothing to learn."""
+    try:
+        with warehouse_writer(settings):
+            fit = run_demand_fit(settings)
+    except (NoDemandHistoryError, NoChampionError) as exc:
+        get_run_logger().info("no demand fit: %s", exc)
+        return None
+    markdown = fit_markdown(fit)
+    print(markdown)  # the fit report in the run's log
+    create_markdown_artifact(key="demand-fit", markdown=markdown,
+                             description=f"Demand fit {fit['version']}")  # fmt: skip
+    return {"version": fit["version"], **fit["summary"]}
 
 
 # Not in the writer slot: the deploy opens the warehouse only around registry writes, and the
@@ -123,6 +141,8 @@ def training_pipeline(refresh: bool = True, reason: str | None = None) -> dict:
     if why_not:
         logger.warning("quality gate closed: %s", why_not)
     outcome = train_and_decide(settings, run_id, reason)  # logs a skipped run when the gate is closed
+    # Before the deploy: the API it reloads picks up the new fit with the new champion.
+    demand = fit_demand(settings)
     deployed = deploy_model(settings, outcome.version, run_id) if outcome.promoted else None
     report = write_report(settings, outcome.version) if outcome.version else None
     create_markdown_artifact(key="training-comparison",
@@ -134,7 +154,7 @@ def training_pipeline(refresh: bool = True, reason: str | None = None) -> dict:
     if deployed and deployed["rolled_back"]:
         raise RuntimeError(f"deploy of {deployed['version']} to {deployed['target']} "
                            f"{deployed['detail']}")
-    return {**outcome.to_dict(), "deployed": deployed, "report": report}
+    return {**outcome.to_dict(), "deployed": deployed, "report": report, "demand": demand}
 
 
 if __name__ == "__main__":

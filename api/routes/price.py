@@ -213,7 +213,7 @@ def quote_flights(
             "expected_load_factor": float(r.expected_load_factor[i]),
             "guardrail": GUARDRAILS[r.guardrail[i]],
             "last_price": _finite_or_none(r.last_price[i]),
-            "reasons": explain(r, i),
+            "reasons": explain(r, i) + quotes.policy_notes(i),
             "model_version": quotes.model_version,
             "observed_at": flight.observed_at,
             "days_to_departure": float(r.days_to_departure[i]),

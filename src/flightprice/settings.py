@@ -208,6 +208,12 @@ class Settings(BaseSettings):
         "demand and urgency adjustments; ladder, optimal, oracle: revenue policies "
         "(src/flightprice/revenue/serving.py). Each quote's `policy` says which priced it.",
     )
+    demand_source: Literal["warehouse", "simulator"] = Field(
+        "warehouse",
+        description="The demand optimal and ladder price with: warehouse: the latest "
+        "`flightprice demand fit` (learnt from the bookings feed); without one they price by "
+        "rule and each quote says so. simulator: the simulated market's demand (the demo).",
+    )
     smoke_latency_budget_ms: float = Field(
         250.0, gt=0, description="Smoke test: highest acceptable p95 latency of /v1/price."
     )

@@ -36,8 +36,9 @@ def experiment_settings(champion_template, tmp_path_factory, make_settings, trai
     home = tmp_path_factory.mktemp("experiment") / "home"
     shutil.copytree(champion_template, home)
     train_and_register(make_settings(home), "v-test-2", champion=False, rounds=8)
+    # The simulated market's demand for the optimal challenger: no bookings feed to fit one.
     return make_settings(home, experiment_challenger="v-test-2", experiment_share=0.5,
-                         experiment_name="api-test")  # fmt: skip
+                         experiment_name="api-test", demand_source="simulator")  # fmt: skip
 
 
 def _expected_arm(flight: dict) -> str:

@@ -45,6 +45,7 @@ def test_training_flow_trains_promotes_first_model_and_deploys_locally(prepared)
     assert result["deployed"]["version"] == result["version"]
     assert result["deployed"]["api_reloaded"] is False  # no API running: it loads at start
     assert result["report"].endswith("report.html")
+    assert result["demand"] is None  # no bookings feed: nothing to learn demand from
     with open_warehouse(prepared, read_only=True) as wh:
         champ = wh.query_df("SELECT version FROM ML_PREDICTIONS.MODEL_REGISTRY "
                             "WHERE status = 'champion'")
@@ -54,7 +55,7 @@ def test_training_flow_trains_promotes_first_model_and_deploys_locally(prepared)
     from flightprice.train.run import TrainingOutcome
 
     text = markdown(TrainingOutcome(**{k: v for k, v in result.items()
-                                       if k not in ("deployed", "mape_to_noise_floor",
+                                       if k not in ("deployed", "mape_to_noise_floor", "demand",
                                                     "report")}),
                     result["deployed"])
     assert "first_champion" in text and "| mape |" in text

@@ -16,6 +16,7 @@ from flightprice.revenue import (
     learning_history,
     run_policy,
 )
+from flightprice.revenue.demand_store import ServedDemand
 from flightprice.revenue.serving import price_with_policy
 
 
@@ -96,6 +97,7 @@ def _quote(policy, competitor=None, **extra):
         "days_to_departure": np.array([60.0, 30.0, 8.0]), "load_factor": np.full(rows, 0.5),
         "seats_remaining": np.full(rows, 90.0), "capacity": np.full(rows, 180.0),
         "last_price": None, "params": PricingParams(),
+        "demand": ServedDemand("simulator"),  # the simulated market's demand, not a fit
     }  # fmt: skip
     if competitor is not None:
         extra["competitor_fare"] = competitor

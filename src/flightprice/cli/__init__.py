@@ -10,6 +10,7 @@ import typer
 
 from flightprice.cli import (
     backfill,
+    demand,
     deploy,
     docs,
     experiment,
@@ -66,6 +67,7 @@ revenue.register(app)
 ui.register(app)
 monitor.register(app)
 experiment.register(app)
+demand.register(app)
 app.command(name="schedule")(schedule.schedule)
 app.command(name="run")(run.run)
 backfill.register(app)

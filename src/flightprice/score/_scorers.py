@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 import pyarrow as pa
 
 from flightprice import registry
+from flightprice.revenue import demand_store
 from flightprice.serve._request_table import REQUEST_COLUMNS, request_frame
 from flightprice.serve.client import PricingClient, pricing_key
 from flightprice.serve.quoting import model_version_of, quote
@@ -53,11 +54,14 @@ class LocalScorer:
     ) -> None:
         self.model, self.params, self.unseen_policy = model, params, unseen_policy
         self.pricing_policy = pricing_policy
+        # The served demand travels with the scorer: Dask workers are other processes.
+        self.demand = demand_store.served()
 
     def price(self, rows: pa.Table) -> pa.Table:
         quotes = quote(
-            self.model, request_frame(rows), self.params, self.unseen_policy, self.pricing_policy
-        )
+            self.model, request_frame(rows), self.params, self.unseen_policy, self.pricing_policy,
+            demand=self.demand,
+        )  # fmt: skip
         # Refused rows come back marked, as from the API: score.batch skips them.
         return quotes.to_arrow(mark_refused=True)
 
@@ -94,6 +98,7 @@ def open_scorer(settings: Settings, mode: Mode, warehouse: Warehouse, store: Obj
     """Return the scorer for `mode`: the registry's champion in-process, or the API's client."""
     if mode == "local":
         model = registry.load_champion(warehouse, store)
+        demand_store.install(settings.demand_source, store)  # what optimal and ladder price with
         if settings.engine == "dask":
             # Deferred: score._dask imports this module, and distributed on use.
             from flightprice.score._dask import DaskScorer

@@ -33,6 +33,7 @@ from flightprice.pricing.engine import GUARDRAILS, PriceResult, price_flights
 from flightprice.pricing.params import PricingParams
 from flightprice.pricing.reasons import reasons_json
 from flightprice.registry import NoChampionError
+from flightprice.revenue import demand_store
 from flightprice.serve.unseen import (
     FARE_SOURCES,
     UNSEEN_POLICIES,
@@ -46,6 +47,7 @@ from flightprice.train.model import LoadedModel
 from flightprice.warehouse import open_warehouse
 
 if TYPE_CHECKING:
+    from flightprice.revenue.demand_store import ServedDemand
     from flightprice.serve.fallback import Fallback
     from flightprice.settings import Settings
 
@@ -87,6 +89,11 @@ class Quotes:
     from_baseline: np.ndarray  # bool: the market fare is the route x cabin training median
     refused: np.ndarray  # bool
     policy: np.ndarray | None = None  # the pricing policy of each row (None: all "rule")
+    notes: np.ndarray | None = None  # why a revenue policy left a row to rule ("": it did not)
+
+    def policy_notes(self, i: int) -> list[str]:
+        """Return row `i`'s note on its policy as a reason ([] when there is none)."""
+        return [] if self.notes is None or not self.notes[i] else [str(self.notes[i])]
 
     @property
     def policies(self) -> np.ndarray:
@@ -138,6 +145,7 @@ def quote(
     params: PricingParams,
     unseen_policy: UnseenPolicy = "price",
     pricing_policy: str | np.ndarray = "rule",
+    demand: ServedDemand | None = None,
 ) -> Quotes:
     """Price every request row: derive features, predict the market fare, apply the policy.
 
@@ -146,7 +154,7 @@ def quote(
     published price (the change limit's reference), absent or NaN when there is none.
     `unseen_policy` says what inputs the model never saw change (serve/unseen.py);
     `pricing_policy` what sets the price (revenue/serving.py; "rule": the engine alone), one
-    name or one per row.
+    name or one per row; `demand` what optimal and ladder price with (default: the served one).
     """
     if unseen_policy not in UNSEEN_POLICIES:
         raise ValueError(f"unseen_policy must be one of {UNSEEN_POLICIES}, not {unseen_policy!r}")
@@ -164,7 +172,7 @@ def quote(
         from_baseline = np.isfinite(baseline)
         fare = np.where(from_baseline, baseline, fare)
     last = requests.get("last_price")  # a frame or a mapping: None when absent
-    policy = None
+    policy = notes = None
     if isinstance(pricing_policy, str) and pricing_policy == "rule":
         result = price_flights(
             fare,
@@ -176,16 +184,18 @@ def quote(
         )
     else:
         # Imported here: the revenue policies load scipy and scikit-learn, which "rule" skips.
-        from flightprice.revenue.serving import price_with_policy
+        from flightprice.revenue.serving import fallback_note, price_with_policy
 
         result, policy = price_with_policy(
             pricing_policy, fare, np.asarray(features["cabin"], dtype=object),
             features["days_to_departure"], features["load_factor"],
             features["seats_remaining"], features["capacity"], last, params,
             competitor_fare=requests.get("competitor_fare"),  # optional, like last_price
+            demand=demand,
         )  # fmt: skip
+        notes = fallback_note(pricing_policy, policy, demand)
     refused = flags.actionable if unseen_policy == "refuse" else np.zeros(len(fare), dtype=bool)
-    return Quotes(model.version, features, result, flags, from_baseline, refused, policy)
+    return Quotes(model.version, features, result, flags, from_baseline, refused, policy, notes)
 
 
 def _take(values: tuple[str, ...] | list[str], index: np.ndarray) -> pa.Array:
@@ -225,10 +235,13 @@ def load_served_model(settings: Settings) -> LoadedModel:
     """
     if settings.warehouse == "duckdb" and not settings.duckdb_file.exists():
         raise NoChampionError(f"no warehouse at {settings.duckdb_file}: run `flightprice init`")
+    store = open_store(settings)
     with open_warehouse(settings, read_only=True) as warehouse:
         # Pinned (an ECS revision): that version, champion or not.
-        return registry.load_champion(warehouse, open_store(settings),
-                                      version=settings.model_version or None)  # fmt: skip
+        model = registry.load_champion(warehouse, store, version=settings.model_version or None)
+    # With the model, the latest fitted demand: /admin/reload picks up a new fit too.
+    demand_store.install(settings.demand_source, store)
+    return model
 
 
 class ModelHolder:
