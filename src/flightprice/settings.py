@@ -257,8 +257,8 @@ class Settings(BaseSettings):
         "384MB",
         pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$",
         description="DuckDB memory_limit while the chunks stream (its cache of scanned blocks "
-        "grows with the rows); the publish gets scoring_duckdb_memory_limit back. None: that "
-        "limit throughout.",
+        "grows with the rows); the publish gets scoring_duckdb_memory_limit back. None or the same "
+        "value: that limit throughout.",
     )
 
     # Compute engine of training and local-model batch scoring (flightprice.engine).
