@@ -389,3 +389,28 @@ def test_large_and_small_batches_encode_a_high_cardinality_column_alike() -> Non
                             for i in range(0, len(values), LOOKUP_ROWS)])  # fmt: skip
     np.testing.assert_array_equal(large, small)
     assert np.isnan(large).sum() > 1000 and np.nanmax(large) > 1000
+
+
+@pytest.mark.parametrize(
+    "as_input",
+    [
+        lambda v: pd.Series(v, dtype="str"),
+        lambda v: np.array(v, dtype=object),  # column arrays: None and NaN both missing
+        lambda v: pd.Series(v, dtype="category"),
+        # Not all strings: the pandas path.
+        lambda v: np.array([1 if x == "K00002" else x for x in v], dtype=object),
+    ],
+    ids=["str", "object", "category", "mixed"],
+)
+def test_large_batches_of_any_input_encode_like_the_per_row_lookup(as_input) -> None:
+    spec = FeatureSpec(categories={"flight_key": tuple(f"K{i:05d}" for i in range(0, 40, 2))})
+    rng = np.random.default_rng(4)
+    values = [
+        (None, float("nan"))[key % 2] if draw < 0.1 else f"K{key:05d}"
+        for draw, key in zip(rng.random(2000), rng.integers(0, 40, 2000), strict=True)
+    ]
+    large = spec.codes("flight_key", as_input(values))
+    small = np.concatenate([spec.codes("flight_key", as_input(values[i : i + LOOKUP_ROWS]))
+                            for i in range(0, len(values), LOOKUP_ROWS)])  # fmt: skip
+    np.testing.assert_array_equal(large, small)
+    assert large.dtype == np.float32 and 150 < np.isnan(large).sum() < 1500

@@ -259,6 +259,13 @@ class Settings(BaseSettings):
         description="DuckDB memory_limit while scoring into the embedded file (the engine runs "
         "in the scoring process); None: DuckDB's default, 80% of RAM.",
     )
+    scoring_duckdb_stream_memory_limit: str | None = Field(
+        "384MB",
+        pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$",
+        description="DuckDB memory_limit while the chunks stream (its cache of scanned blocks "
+        "grows with the rows); the publish gets scoring_duckdb_memory_limit back. None or the same "
+        "value: that limit throughout.",
+    )
 
     # Compute engine of training and local-model batch scoring (flightprice.engine).
     engine: Literal["local", "dask"] = Field(

@@ -48,6 +48,7 @@ from flightprice.score._history import (
     versions,
     without_refused,
 )
+from flightprice.score._memory import bound_duckdb_memory
 from flightprice.score._orphans import delete_unpublished_history
 from flightprice.score._scorers import Mode, Scorer, open_scorer
 from flightprice.serve.client import ApiError
@@ -138,11 +139,13 @@ def score_flights(
     run_id: str,
     chunk_rows: int = 100_000,
     progress: Progress | None = None,
+    before_publish: Callable[[], None] | None = None,
 ) -> ScoringReport:
     """Price every row of ML_SCORING_FEATURES and publish the prices; log the run.
 
     Raise ScoringError (after logging a `failed` row) when anything goes wrong; nothing of
     the failed run is kept in FLIGHT_PRICES, and its PRICE_HISTORY rows are deleted.
+    `before_publish` runs once the history is written, before the publishing transaction.
     """
     report = ScoringReport(run_id=run_id, mode=scorer.mode)
     start = time.perf_counter()
@@ -168,6 +171,8 @@ def score_flights(
                 if progress is not None:
                     progress(report.rows + unseen["refused_rows"], total)
         history.flush()
+        if before_publish is not None:
+            before_publish()
         with warehouse.transaction():
             warehouse.execute(PUBLISH_SQL, [run_id])
             report.model_version = ",".join(sorted(run_versions)) or None
@@ -201,10 +206,7 @@ def run_scoring(
     mode = mode or settings.scoring_mode
     run_id = run_id or new_run_id("scoring")
     with open_warehouse(settings) as warehouse:
-        limit = settings.scoring_duckdb_memory_limit
-        if warehouse.dialect == "duckdb" and limit:
-            # The embedded engine runs in this process: bound it as the chunks bound pandas.
-            warehouse.execute(f"SET memory_limit = '{limit}'")
+        before_publish = bound_duckdb_memory(warehouse, settings)
         try:
             scorer = open_scorer(settings, mode, warehouse, open_store(settings))
         except Exception as exc:
@@ -216,8 +218,9 @@ def run_scoring(
             ) from exc
         try:
             return score_flights(
-                warehouse, scorer, run_id, chunk_rows=settings.scoring_chunk_rows, progress=progress
-            )
+                warehouse, scorer, run_id, chunk_rows=settings.scoring_chunk_rows,
+                progress=progress, before_publish=before_publish,
+            )  # fmt: skip
         finally:
             scorer.close()
 
