@@ -38,6 +38,14 @@ NUMERIC_COLUMNS: tuple[str, ...] = (
 FEATURE_COLUMNS: tuple[str, ...] = CATEGORICAL_COLUMNS + NUMERIC_COLUMNS
 TARGET_COLUMN = "price_usd"
 TIME_COLUMN = "observed_at"
+# What training reads of ANALYTICS.ML_TRAINING_FEATURES (docs/contracts.md): the key, the
+# request columns and the target. The table also holds dbt's transformed_at stamp (when the row
+# was written, for incremental runs and their data tests): no request field, never a feature.
+TRAINING_TABLE_COLUMNS: tuple[str, ...] = (
+    "quote_id", "observed_at", "flight_id", "carrier", "flight_number", "origin", "destination",
+    "cabin", "stops", "duration_minutes", "departure_at", "capacity", "seats_remaining",
+    TARGET_COLUMN,
+)  # fmt: skip
 
 # Raw request fields that derive_request_features needs; capacity and seats_remaining may be
 # absent (they are nullable in the contract) and then count as missing.

@@ -156,7 +156,8 @@ def test_row_counts_match_the_fixture(good_build, query):
 
 def test_ml_tables_have_exactly_the_contract_columns(good_build, query):
     for table, columns in (
-        ("ML_TRAINING_FEATURES", TRAINING_COLUMNS),
+        # transformed_at: the build stamp of an incremental model (training never reads it).
+        ("ML_TRAINING_FEATURES", [*TRAINING_COLUMNS, "transformed_at"]),
         ("ML_SCORING_FEATURES", SCORING_COLUMNS),
     ):
         rows = query(good_build[0], f"describe ANALYTICS.{table}")
@@ -357,7 +358,9 @@ def test_later_quotes_change_no_earlier_features(
     )
     assert result.success
 
-    training_sql = "select * from ANALYTICS.ML_TRAINING_FEATURES order by quote_id"
+    # Not transformed_at: it says when each build ran, which differs between the two.
+    training_sql = (f"select {', '.join(TRAINING_COLUMNS)} "
+                    "from ANALYTICS.ML_TRAINING_FEATURES order by quote_id")  # fmt: skip
     before = {r["quote_id"]: r for r in query(good_build[0], training_sql)}
     after = {r["quote_id"]: r for r in query(changed, training_sql)}
     earlier = [q for q, r in before.items() if str(r["observed_at"]) <= CUTOFF]

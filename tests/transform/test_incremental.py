@@ -200,3 +200,51 @@ def test_one_not_null_node_per_table_still_checks_every_column(rebuilt, invoke_d
     result = invoke_dbt(broken, "test", "--select", "ml_training_features_not_null")
     [test] = result.result.results
     assert str(test.status) == "fail" and test.failures == 2  # one row per null column
+
+
+RELATIONSHIP = "ml_training_features_quotes_are_fare_observations"
+
+
+def _relationship_failures(invoke_dbt, path: Path) -> int:
+    result = invoke_dbt(path, "test", "--select", RELATIONSHIP)
+    [test] = result.result.results
+    return 0 if str(test.status) == "pass" else test.failures
+
+
+def _delete_fare_observations(path: Path, quote_ids: list[str]) -> None:
+    conn = duckdb.connect(str(path))
+    try:
+        conn.execute("delete from ANALYTICS.fct_fare_observation where list_contains(?, quote_id)",
+                     [quote_ids])  # fmt: skip
+    finally:
+        conn.close()
+
+
+def test_scoped_relationship_reads_the_fact_rows_the_latest_build_could_read(
+    daily_runs, raw_fixture, invoke_dbt, tmp_path
+):
+    path = tmp_path / "wh.duckdb"
+    shutil.copy(daily_runs[0], path)
+    q03 = next(f for f in raw_fixture.fares() if f["quote_id"] == "q03")
+    dbt_vars = ("--vars", json.dumps({"lookback_hours": LOOKBACK_HOURS}))
+    # q30 reaches the fact in a run that leaves the training features alone; q31 comes with
+    # the next full run, so the features' latest build holds quotes of two fact builds.
+    for quote_id, loaded_at, select in (("q30", "2026-09-13 06:00:00", "+fct_fare_observation"),
+                                        ("q31", "2026-09-14 06:00:00", "*")):  # fmt: skip
+        _insert(path, "RAW.FARES", [{**q03, "quote_id": quote_id, "_loaded_at": loaded_at,
+                                     "_source_file": f"raw-data/fares/2026-09-01/{quote_id}.csv"}])  # fmt: skip
+        assert invoke_dbt(path, "run", "--select", select, *dbt_vars).success
+    assert _relationship_failures(invoke_dbt, path) == 0
+    # q01 was checked by day 1's run and is not read again; q30 of the latest build is caught.
+    _delete_fare_observations(path, ["q01", "q30"])
+    assert _relationship_failures(invoke_dbt, path) == 1
+
+
+def test_scoped_relationship_reads_the_whole_fact_after_a_full_refresh(
+    rebuilt, invoke_dbt, tmp_path
+):
+    path = tmp_path / "wh.duckdb"
+    shutil.copy(rebuilt, path)
+    assert _relationship_failures(invoke_dbt, path) == 0
+    _delete_fare_observations(path, ["q01"])
+    assert _relationship_failures(invoke_dbt, path) == 1

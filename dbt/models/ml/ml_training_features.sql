@@ -39,7 +39,10 @@ final as (
         departure_at,
         capacity_seats as capacity,
         seats_remaining,
-        cast(price_usd as double) as price_usd
+        cast(price_usd as double) as price_usd,
+        -- Stamped so that the data tests read only this build's rows (test_scope.sql); not a
+        -- request column: training selects the contract's columns by name.
+        {{ run_started_at_ts() }} as transformed_at
 
     from observations
 

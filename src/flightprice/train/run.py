@@ -12,7 +12,7 @@ import pandas as pd
 from flightprice import registry
 from flightprice._json import finite
 from flightprice.clock import utc_now
-from flightprice.features import derive_request_features
+from flightprice.features import TRAINING_TABLE_COLUMNS, derive_request_features
 from flightprice.settings import Settings
 from flightprice.store import ObjectStore
 from flightprice.synth.generate import read_market_summary
@@ -90,11 +90,13 @@ def load_training_frame(warehouse: Warehouse, max_rows: int | None = None) -> pd
 
 def training_sql(max_rows: int | None = None) -> str:
     """Return the query of the training rows (the latest `max_rows`), in time order."""
+    # The contract's columns by name, not `*`: the table's transformed_at is no feature.
+    columns = ", ".join(TRAINING_TABLE_COLUMNS)
     source = TRAINING_TABLE
     if max_rows:
-        source = (f"(SELECT * FROM {TRAINING_TABLE} "
+        source = (f"(SELECT {columns} FROM {TRAINING_TABLE} "
                   f"ORDER BY observed_at DESC, quote_id LIMIT {int(max_rows)}) AS latest")
-    return f"SELECT * FROM {source} ORDER BY observed_at, quote_id"
+    return f"SELECT {columns} FROM {source} ORDER BY observed_at, quote_id"
 
 
 def quality_gate(warehouse: Warehouse) -> str | None:

@@ -22,6 +22,7 @@ from fakesnow_standin import stand_in_env, stand_in_settings
 from typer.testing import CliRunner
 
 from flightprice.cli import app
+from flightprice.features import TRAINING_TABLE_COLUMNS
 from flightprice.settings import Settings
 from flightprice.store import LocalStore
 from flightprice.synth.generate import generate_market
@@ -86,7 +87,9 @@ def run_pipeline(settings: Settings, env: dict[str, str], raw_lake: Path) -> Pip
         counts = {
             name: int(wh.query_df(f"SELECT COUNT(*) AS n FROM {name}")["n"][0]) for name in names
         }
-        training = wh.query_df("SELECT * FROM ANALYTICS.ML_TRAINING_FEATURES ORDER BY quote_id")
+        # The columns training reads: transformed_at says when each run built the table.
+        training = wh.query_df(f"SELECT {', '.join(TRAINING_TABLE_COLUMNS)} "
+                               "FROM ANALYTICS.ML_TRAINING_FEATURES ORDER BY quote_id")  # fmt: skip
         scoring = wh.query_df(
             "SELECT * FROM ANALYTICS.ML_SCORING_FEATURES ORDER BY flight_id, cabin"
         )
