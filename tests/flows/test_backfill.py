@@ -18,6 +18,7 @@ import pytest
 
 from flightprice.ingest.load import load_raw_files
 from flightprice.orchestrate.backfill import completed, dates, parameters
+from flightprice.orchestrate.writer_slot import WRITER_LIMIT
 from flightprice.settings import Settings, get_settings
 from flightprice.store import LocalStore, open_store
 from flightprice.synth.generate import generate_market
@@ -83,6 +84,21 @@ def _daily_reference(tmp_path: Path, staging: LocalStore) -> Settings:
     return reference
 
 
+def _free_the_killed_runs_writer_slot() -> None:
+    """Free the warehouse-writer slot the killed run may hold, as Prefect's lease repossessor
+    does on a real server once the lease (writer_slot.LEASE_SECONDS) runs out. The test
+    harness's server runs no repossessor (Prefect leaves it out of its in-process servers), so
+    a kill that lands while the slot is held would leave the resumed backfill waiting for ever.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
+
+    with get_client(sync_client=True) as client:
+        client.update_global_concurrency_limit(
+            WRITER_LIMIT, GlobalConcurrencyLimitUpdate(active_slots=0)
+        )
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(1500)  # five real flow runs: about 4 min on an idle 2-core machine
 def test_backfill_daily_equals_five_daily_runs_and_resumes_after_a_kill(tmp_path, settings):
@@ -103,6 +119,7 @@ def test_backfill_daily_equals_five_daily_runs_and_resumes_after_a_kill(tmp_path
     first.wait()
     first_log.close()
     killed_after = len(completed(filled, "daily"))
+    _free_the_killed_runs_writer_slot()
     assert 2 <= killed_after < DAYS, "the kill came too late to test a resume"
 
     # The resumed backfill runs in its own process while this one builds the reference (two

@@ -17,6 +17,7 @@ from flightprice.warehouse import open_warehouse
 pytestmark = pytest.mark.slow
 
 FACT = "ANALYTICS.FCT_FARE_OBSERVATION"
+LATEST = "STAGING.INT_FLIGHT_LATEST_QUOTES"
 
 
 @pytest.fixture
@@ -64,6 +65,11 @@ def test_a_drifted_market_breaches_notifies_and_starts_training(env, flows, webh
                    "WHERE observed_at > TIMESTAMP '2026-09-06 12:00:00'")  # fmt: skip
         wh.execute(f"UPDATE {FACT} SET seats_remaining = 1")
         wh.execute(f"UPDATE {FACT} SET origin = 'ZZZ' WHERE carrier = (SELECT MIN(carrier) "
+                   f"FROM {FACT})")  # fmt: skip
+        # The scoring features read each flight's latest quote from its incremental table,
+        # which a dbt run fills from new quotes: edited in place here, it moves the same way.
+        wh.execute(f"UPDATE {LATEST} SET seats_remaining = 1")
+        wh.execute(f"UPDATE {LATEST} SET origin = 'ZZZ' WHERE carrier = (SELECT MIN(carrier) "
                    f"FROM {FACT})")  # fmt: skip
     second = scoring(mode="local", run_id="mon-2", as_of="2026-09-07 12:00:00")
 
