@@ -181,12 +181,8 @@ def _responsive_policy(market, params, demand, name, knots=None) -> ResponsivePo
             return demand.rate_at(group, np.full(len(group), days[t]), prices, competitor)
 
     curve = p.fare_curve()
-    value, row = {}, np.zeros(len(market), dtype=np.int64)
-    for capacity in np.unique(market.capacity):
-        units = market.capacity == capacity
-        used, inverse = np.unique(group[units], return_inverse=True)
-        value[int(capacity)] = solve_value(per_seat[used] * capacity, prices, curve, int(capacity))
-        row[units] = inverse
+    value, row = _by_capacity(market, group, lambda used, capacity: solve_value(
+        per_seat[used] * capacity, prices, curve, capacity))  # fmt: skip
     return ResponsivePolicy(market, params, grid, knots, value, row, rate, name)
 
 
@@ -202,13 +198,23 @@ def _bid_price_policy(market, params, demand, name) -> BidPricePolicy:
     grid = _tried_grid(demand)
     per_seat, group = _per_seat_rate(market, demand, grid)
     curve = market.params.fare_curve()
-    tables, row = {}, np.zeros(len(market), dtype=np.int64)
+    tables, row = _by_capacity(market, group, lambda used, capacity: solve(
+        per_seat[used] * capacity, curve, grid, capacity))  # fmt: skip
+    return BidPricePolicy(market, params, tables, row, name)
+
+
+def _by_capacity(market: Market, group: np.ndarray, solve_for) -> tuple[dict, np.ndarray]:
+    """Solve once per capacity over the demand groups its units use.
+
+    Return ({capacity: solution}, each unit's row in its capacity's solution).
+    """
+    solutions, row = {}, np.zeros(len(market), dtype=np.int64)
     for capacity in np.unique(market.capacity):
         units = market.capacity == capacity
         used, inverse = np.unique(group[units], return_inverse=True)
-        tables[int(capacity)] = solve(per_seat[used] * capacity, curve, grid, int(capacity))
+        solutions[int(capacity)] = solve_for(used, int(capacity))
         row[units] = inverse
-    return BidPricePolicy(market, params, tables, row, name)
+    return solutions, row
 
 
 def class_demand(per_seat: np.ndarray, fare_curve: np.ndarray) -> np.ndarray:

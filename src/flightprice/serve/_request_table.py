@@ -171,22 +171,15 @@ def _check_values(columns: dict[str, pa.ChunkedArray], problems: list[RequestPro
     _range(problems, c, "duration_minutes", MIN_DURATION_MINUTES, MAX_DURATION_MINUTES)
     _range(problems, c, "seats_remaining", 0, MAX_SEATS)
     _range(problems, c, "capacity", 1, MAX_SEATS)
-    if "last_price" in c:
-        price = c["last_price"]
-        _check(
-            problems,
-            "last_price",
-            pc.invert(pc.and_(pc.greater(price, 0), pc.less_equal(price, MAX_PRICE))),
-            f"outside (0, {MAX_PRICE:.0f}]",
-        )
-    if "competitor_fare" in c:
-        fare = c["competitor_fare"]
-        _check(
-            problems,
-            "competitor_fare",
-            pc.invert(pc.and_(pc.greater(fare, 0), pc.less_equal(fare, MAX_PRICE))),
-            f"outside (0, {MAX_PRICE:.0f}]",
-        )
+    for name in ("last_price", "competitor_fare"):  # optional prices: (0, MAX_PRICE]
+        if name in c:
+            price = c[name]
+            _check(
+                problems,
+                name,
+                pc.invert(pc.and_(pc.greater(price, 0), pc.less_equal(price, MAX_PRICE))),
+                f"outside (0, {MAX_PRICE:.0f}]",
+            )
     for name in ("observed_at", "departure_at"):
         stamps = c[name]
         _check(
