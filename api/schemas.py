@@ -255,6 +255,15 @@ class Ready(BaseModel):
     reason: str | None = None
 
 
+class ServedDemandInfo(BaseModel):
+    source: Literal["warehouse", "simulator"]
+    version: str | None = Field(
+        description="The fitted demand in use (`flightprice demand fit`); null while none was "
+        "fitted, when optimal and ladder price by rule."
+    )
+    created_at: str | None = Field(description="When that demand was fitted.")
+
+
 class ModelInfo(BaseModel):
     version: str
     sha256: str
@@ -272,6 +281,10 @@ class ModelInfo(BaseModel):
         None,
         description="The most quoted flight of the training rows (request fields and its "
         "departure_time, HH:MM UTC): priced with nothing unseen. None for older models.",
+    )
+    demand: ServedDemandInfo = Field(
+        description="The demand the optimal and ladder policies price with "
+        "(FLIGHTPRICE_DEMAND_SOURCE and, from the warehouse, the fit in use)."
     )
 
 

@@ -7,8 +7,9 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.deps import AdminDep, HolderDep, MetricsDep, ModelDep, SettingsDep
 from api.experiment import load_challenger
-from api.schemas import ModelInfo, Reloaded
+from api.schemas import ModelInfo, Reloaded, ServedDemandInfo
 from flightprice.registry import NoChampionError
+from flightprice.revenue import demand_store
 
 router = APIRouter(tags=["model"])
 admin_router = APIRouter(tags=["model"])  # never behind the pricing key: the admin key guards it
@@ -17,6 +18,7 @@ admin_router = APIRouter(tags=["model"])  # never behind the pricing key: the ad
 @router.get("/v1/model", response_model=ModelInfo, summary="The model being served")
 async def model_info(model: ModelDep, holder: HolderDep, settings: SettingsDep) -> ModelInfo:
     meta = model.metadata
+    demand = demand_store.served()
     return ModelInfo(
         version=model.version,
         sha256=model.sha256,
@@ -29,6 +31,11 @@ async def model_info(model: ModelDep, holder: HolderDep, settings: SettingsDep) 
         pricing=settings.pricing.model_dump(),
         unseen_policy=settings.unseen_policy,
         known_flight=model.known_flight,
+        demand=ServedDemandInfo(
+            source=demand.source,
+            version=demand.version,
+            created_at=None if demand.fit is None else demand.fit.get("created_at"),
+        ),
     )
 
 

@@ -70,7 +70,9 @@ def test_the_api_prices_optimal_with_the_latest_fit(home, make_settings, serve_a
     settings = make_settings(home.home, pricing_policy="optimal")
     admin = {"x-api-key": "test-admin-key"}
     with serve_api(settings) as url, httpx.Client(base_url=url, timeout=60) as client:
-        trained = client.get("/v1/model").json()["known_flight"]
+        served = client.get("/v1/model").json()
+        assert served["demand"] == {"source": "warehouse", "version": None, "created_at": None}
+        trained = served["known_flight"]
         flight = {**known_flight(trained=trained), "capacity": 150, "seats_remaining": 100}
         before = client.post("/v1/price", json=flight).json()
         # No fit yet: optimal does not guess a demand, and the quote says so.
@@ -84,6 +86,8 @@ def test_the_api_prices_optimal_with_the_latest_fit(home, make_settings, serve_a
         assert 0.1 < summary["d2_holdout"] < 1.0 and summary["groups"] >= 6
         assert fit["quotes_per_day"] == pytest.approx(1.0, rel=0.1)
         assert client.post("/admin/reload", headers=admin).status_code == 200
+        # /v1/model names the fit the prices now come from.
+        assert client.get("/v1/model").json()["demand"]["version"] == fit["version"]
         fitted = client.post("/v1/price", json=flight).json()
         assert fitted["policy"] == "optimal" and NO_DEMAND_NOTE not in fitted["reasons"]
         # Within the prices the history tried: beyond them the fit only extrapolates.
@@ -98,4 +102,5 @@ def test_the_api_prices_optimal_with_the_latest_fit(home, make_settings, serve_a
                                      "coef": coef.tolist()})  # fmt: skip
         assert client.post("/admin/reload", headers=admin).status_code == 200
         busy = client.post("/v1/price", json=flight).json()
+        assert client.get("/v1/model").json()["demand"]["version"].endswith("-busier")
     assert busy["policy"] == "optimal" and busy["price"] > fitted["price"]
