@@ -9,11 +9,10 @@ of the next chunk overlaps the writing of the last.
 
 A run appends its PRICE_HISTORY rows a few chunks at a time (each append committed, so the
 engine's memory stays bounded too; appends of at least two DuckDB row groups are written
-straight to the file, not through its write-ahead log), and publishes them in one
-transaction: the MERGE into FLIGHT_PRICES (one row per flight and cabin) and its SCORING_LOG
-row. On DuckDB that transaction is open on a second connection from the start and MERGEs
-each history batch as it is appended, off the serial end of the run (`_publish`); elsewhere
-one MERGE runs after the last chunk. Current prices change all at once or not at all. A failed run deletes the history it wrote and logs a `failed`
+straight to the file, not through its write-ahead log), then publishes them in one
+transaction: one MERGE into
+FLIGHT_PRICES (one row per flight and cabin) and its SCORING_LOG row. Current prices change
+all at once or not at all. A failed run deletes the history it wrote and logs a `failed`
 row; a killed run cannot, so each run first deletes history no run published (`_orphans`);
 re-running a run id first deletes that run's history, so history never holds a run
 twice. When the current price was published by the run being re-run, its
