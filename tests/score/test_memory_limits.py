@@ -18,7 +18,7 @@ def _limit(warehouse) -> str:
 
 @pytest.fixture
 def observed(monkeypatch):
-    """Record DuckDB's memory_limit after each chunk and when the publishing transaction ends."""
+    """Record DuckDB's memory_limit after each chunk and when the publishing transaction opens."""
     seen: dict[str, list[str]] = {"stream": [], "publish": []}
     opened = batch.open_warehouse  # the real warehouse, wrapped only to look at its setting
     handle: list = []
@@ -26,26 +26,19 @@ def observed(monkeypatch):
     @contextlib.contextmanager
     def watched(*args, **kwargs):
         with opened(*args, **kwargs) as warehouse:
+            transaction = warehouse.transaction
+
+            @contextlib.contextmanager
+            def publishing():
+                seen["publish"].append(_limit(warehouse))
+                with transaction():
+                    yield
+
+            warehouse.transaction = publishing
             handle.append(warehouse)
             yield warehouse
 
-    publisher_of = batch.open_publisher  # the real publisher, wrapped only to look at the limit
-
-    def watched_publisher(warehouse, run_id):
-        publisher = publisher_of(warehouse, run_id)
-        transaction = publisher.transaction
-
-        @contextlib.contextmanager
-        def publishing():
-            seen["publish"].append(_limit(warehouse))
-            with transaction() as execute:
-                yield execute
-
-        publisher.transaction = publishing
-        return publisher
-
     monkeypatch.setattr(batch, "open_warehouse", watched)
-    monkeypatch.setattr(batch, "open_publisher", watched_publisher)
     seen["progress"] = lambda done, total: seen["stream"].append(_limit(handle[-1]))
     return seen
 

@@ -39,6 +39,7 @@ from flightprice.clock import new_run_id, utc_now
 from flightprice.registry import NoChampionError
 from flightprice.score._history import (
     HISTORY_TABLE,
+    PRICE_COLUMNS,
     HistoryWriter,
     history_rows,
     log_details,
@@ -49,7 +50,6 @@ from flightprice.score._history import (
 )
 from flightprice.score._memory import bound_duckdb_memory
 from flightprice.score._orphans import delete_unpublished_history
-from flightprice.score._publish import PRICES_TABLE, Execute, open_publisher
 from flightprice.score._scorers import Mode, Scorer, open_scorer
 from flightprice.serve.client import ApiError
 from flightprice.store import open_store
@@ -66,6 +66,7 @@ Progress = Callable[[int, int], None]
 """Called after each chunk is written with (rows done, rows to score)."""
 
 FEATURES_TABLE = "ANALYTICS.ML_SCORING_FEATURES"
+PRICES_TABLE = "ML_PREDICTIONS.FLIGHT_PRICES"
 LOG_TABLE = "ML_PREDICTIONS.SCORING_LOG"
 # The request columns a scoring row supplies, plus its key, clock and last published price.
 READ_SQL = f"""
@@ -79,6 +80,15 @@ select
 from {FEATURES_TABLE} as features
 left join {PRICES_TABLE} as prices
     on prices.flight_id = features.flight_id and prices.cabin = features.cabin
+"""
+_SET = ", ".join(f"{c} = run.{c}" for c in PRICE_COLUMNS[2:])
+_COLS = ", ".join(PRICE_COLUMNS)
+PUBLISH_SQL = f"""
+merge into {PRICES_TABLE} as prices
+using (select {_COLS} from {HISTORY_TABLE} where run_id = ?) as run
+    on prices.flight_id = run.flight_id and prices.cabin = run.cabin
+when matched then update set {_SET}
+when not matched then insert ({_COLS}) values ({", ".join(f"run.{c}" for c in PRICE_COLUMNS)})
 """
 
 
@@ -142,13 +152,11 @@ def score_flights(
     run_versions: set[str] = set()
     guardrails: Counter[str] = Counter()
     unseen: Counter[str] = Counter()
-    publisher = history = None
+    history = HistoryWriter(warehouse)
     try:
         total = _count(warehouse, FEATURES_TABLE)
         delete_unpublished_history(warehouse)  # rows of killed runs (see _orphans)
         warehouse.execute(f"delete from {HISTORY_TABLE} where run_id = ?", [run_id])
-        publisher = open_publisher(warehouse, run_id)  # prices MERGEd as history is appended
-        history = HistoryWriter(warehouse, on_append=publisher.add)
         chunks = warehouse.query_batches(READ_SQL, [run_id], batch_rows=chunk_rows)
         with contextlib.closing(_priced(chunks, scorer)) as priced_chunks:
             for all_rows, all_priced in priced_chunks:
@@ -165,22 +173,21 @@ def score_flights(
         history.flush()
         if before_publish is not None:
             before_publish()
-        with publisher.transaction() as execute:
+        with warehouse.transaction():
+            warehouse.execute(PUBLISH_SQL, [run_id])
             report.model_version = ",".join(sorted(run_versions)) or None
             report.guardrails = dict(guardrails)
             report.details = log_details(unseen)
             _finish(report, "success", start)
-            _log(execute, report)
+            _log(warehouse, report)
     except Exception as exc:
         report.model_version = ",".join(sorted(run_versions)) or None
         report.rows = 0  # nothing of a failed run is kept
         report.error = f"{type(exc).__name__}: {exc}"
         _finish(report, "failed", start)
         try:
-            if publisher is not None:
-                publisher.close()  # roll back the prices before deleting their history
             warehouse.execute(f"delete from {HISTORY_TABLE} where run_id = ?", [run_id])
-            _log(warehouse.execute, report)
+            _log(warehouse, report)
         except Exception:  # the warehouse itself may be what failed
             log.exception("could not clean up or log the failed scoring run %s", run_id)
         raise ScoringError(f"scoring run {run_id} failed: {report.error}", _retryable(exc)) from exc
@@ -205,7 +212,7 @@ def run_scoring(
         except Exception as exc:
             report = ScoringReport(run_id=run_id, mode=mode, error=f"{type(exc).__name__}: {exc}")
             _finish(report, "failed", time.perf_counter())
-            _log(warehouse.execute, report)
+            _log(warehouse, report)
             raise ScoringError(
                 f"scoring run {run_id} failed: {report.error}", _retryable(exc)
             ) from exc
@@ -251,8 +258,8 @@ def _finish(report: ScoringReport, status: str, start: float) -> None:
     report.duration_seconds = round(time.perf_counter() - start, 3)
 
 
-def _log(execute: Execute, report: ScoringReport) -> None:
-    execute(
+def _log(warehouse: Warehouse, report: ScoringReport) -> None:
+    warehouse.execute(
         f"insert into {LOG_TABLE} (run_id, mode, model_version, rows_scored, duration_seconds, "
         "status, error, started_at, finished_at, details) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
