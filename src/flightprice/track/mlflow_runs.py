@@ -139,7 +139,9 @@ def _log_training(settings, warehouse, store, outcome) -> str:
                   **_flat("window.", outcome.window), **_flat("rows.", outcome.rows)}  # fmt: skip
         metrics = {**_numbers("", outcome.metrics), **_numbers("champion.", outcome.champion_metrics),
                    **{k: v for name, m in outcome.baselines.items()
-                      for k, v in _numbers(f"{name}.", m).items()}}  # fmt: skip
+                      for k, v in _numbers(f"{name}.", m).items()},
+                   **{k: v for name, p in (outcome.timing or {}).get("phases", {}).items()
+                      for k, v in _numbers(f"seconds.{name}.", p).items()}}  # fmt: skip
         client.log_batch(run_id, metrics=[Metric(k, v, now, 0) for k, v in metrics.items()],
                          params=[Param(k, str(v)[:6000]) for k, v in params.items()])  # fmt: skip
         with tempfile.TemporaryDirectory() as tmp:
