@@ -15,7 +15,9 @@ the default parameters):
   bare_es    = the same on the fit rows with early stopping on the latest 10 % of the train
                rows under the round ceiling (the pipeline's one fit before the refit existed)
 Wall and CPU seconds (this process's user + system) both: CPU seconds are steadier when other
-work shares the machine. Prints one JSON line; results are recorded in README.md here.
+work shares the machine; `phases` is the pipeline's own timing by phase (`run_training`'s
+`timing`: [wall, CPU] seconds, "+" marks work overlapped with another phase). Prints one
+JSON line; results are recorded in README.md here.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import shutil
 import time
 from datetime import date
@@ -176,6 +179,16 @@ def main() -> None:
         "holdout_mape": round(outcome.metrics["mape"], 5),
         "noise_floor_mape": outcome.noise_floor_mape,
         "mape_to_noise_floor": round(outcome.mape_to_noise_floor or 0, 3),
+        # run_training's own phase timing: [wall, CPU] seconds ("+": overlapped, hidden).
+        "phases": {
+            name + ("+" if p.get("overlapped") else ""): [
+                round(p["wall_s"], 2),
+                round(p["cpu_s"], 2),
+            ]
+            for name, p in outcome.timing.get("phases", {}).items()
+        },
+        "phases_other_s": outcome.timing.get("other_s"),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     if not args.skip_bare_es:
         es_rounds, es, es_cpu = bare_early_stopping(settings, params, model.spec)
