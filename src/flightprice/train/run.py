@@ -16,7 +16,7 @@ from flightprice.features import TRAINING_TABLE_COLUMNS, derive_request_features
 from flightprice.settings import Settings
 from flightprice.store import ObjectStore
 from flightprice.synth.generate import read_market_summary
-from flightprice.track.mlflow_runs import track_report, track_training
+from flightprice.track.mlflow_runs import open_tracking, track_report, track_training
 from flightprice.train._evaluation import fit_baselines
 from flightprice.train._phases import PhaseTimer, describe
 from flightprice.train._reconcile import log_interrupted_runs
@@ -27,7 +27,6 @@ from flightprice.train.model import (
     TrainedModel,
     choose_holdout,
     empty_training_data,
-    evaluate,
     load_model,
     new_version,
     save_model,
@@ -148,6 +147,7 @@ def run_training(
                               reason=_logged_reason(why, trigger))
         log.warning("training skipped: %s", why)
         return outcome
+    tracking = open_tracking(settings)  # MLflow's store opens while training runs
     try:
         _train_and_decide(settings, warehouse, store, outcome, compare, promote, params, progress,
                           phases)  # fmt: skip
@@ -174,7 +174,7 @@ def run_training(
         )
     outcome.timing = phases.summary()  # MLflow records the phases before its own
     with phases.phase("mlflow"):
-        track_training(settings, warehouse, store, outcome)  # MLflow; a failure only warns
+        track_training(settings, warehouse, store, outcome, tracking)  # a failure only warns
     outcome.timing = phases.summary()
     outcome.seconds = round((utc_now() - started).total_seconds(), 2)
     log.info("training time by phase: %s", describe(outcome.timing))
@@ -260,15 +260,12 @@ def _train_locally(settings, warehouse, params, progress, judged, phases: PhaseT
               "early_stopping_max_rows": settings.early_stopping_max_rows,
               "early_stopping_min_share": settings.early_stopping_min_share,
               **(search.train_params() if search else {}), **(params or {})}  # fmt: skip
+    # The champion is scored on the challenger's holdout rows while early stopping runs.
     trained: TrainedModel = train_model(frame, chosen, settings.holdout_days, progress,
                                         holdout_max_share=settings.holdout_max_share,
-                                        phases=phases)  # fmt: skip
+                                        champion=judged, phases=phases)  # fmt: skip
     trained.search = search.summary() if search else None
-    if judged is None:
-        return trained, None
-    with phases.phase("champion_scoring"):
-        holdout = _holdout(frame, settings).holdout  # the rows that scored the challenger
-        return trained, evaluate(judged, holdout)
+    return trained, trained.champion_metrics
 
 
 def _search_params(settings: Settings, frame: pd.DataFrame):
