@@ -119,6 +119,11 @@ def _print_outcome(outcome) -> None:
     console.print(f"decision: [bold {colour}]{outcome.decision}[/] — {outcome.reason}")
     if outcome.decision == "would_promote":
         console.print("run with --promote (or `flightprice models promote VERSION`) to promote it")
+    if outcome.timing:
+        phases = ", ".join(f"{name} {p['wall_s']:.1f}" for name, p in outcome.timing["phases"].items()
+                           if not p.get("overlapped"))  # fmt: skip
+        console.print(f"[dim]{outcome.timing['wall_s']:.1f} s: {phases} (seconds by phase; "
+                      "--json has CPU seconds and the overlapped work)[/]")
 
 
 def compare(

@@ -4,6 +4,7 @@ from flightprice._exports import lazy_exports
 
 _EXPORTS = {
     "track_training": ".mlflow_runs",
+    "open_tracking": ".mlflow_runs",
     "track_report": ".mlflow_runs",
     "sync_model_aliases": ".mlflow_runs",
     "tracking_uri": ".mlflow_runs",

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -56,17 +57,40 @@ def mlflow_ui_command(settings: Settings, port: int | None = None) -> list[str]:
             "--workers", "1"]  # fmt: skip
 
 
+def open_tracking(settings: Settings) -> Future | None:
+    """Start opening the MLflow store on a background thread; None when tracking is off.
+
+    Importing mlflow, creating or migrating the SQLite store's tables and finding the
+    experiment and registered model cost ~6 CPU seconds on a fresh store (~4 on an existing
+    one), single-threaded: started when a training run starts, they overlap reading the
+    frame and early stopping (which leaves a core free) instead of following the refit
+    (benchmarks/README.md, "Session 7"). `track_training(opened=...)` waits for it.
+    """
+    if not settings.mlflow_tracking:
+        return None
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlflow-open")
+    try:
+        return pool.submit(_open_store, settings)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends with its one task
+
+
 def track_training(
-    settings: Settings, warehouse: Warehouse, store: ObjectStore, outcome: TrainingOutcome
+    settings: Settings,
+    warehouse: Warehouse,
+    store: ObjectStore,
+    outcome: TrainingOutcome,
+    opened: Future | None = None,
 ) -> str | None:
     """Log a trained run (params, window, metrics, model artifact) and register its version.
 
+    `opened` is `open_tracking`'s store, opened meanwhile (without it, it is opened here).
     Return the MLflow run id; None when tracking is off, nothing was trained, or it failed.
     """
     if not settings.mlflow_tracking or outcome.version is None:
         return None
     return _guarded(settings, f"track training run {outcome.run_id}",
-                    lambda: _log_training(settings, warehouse, store, outcome))  # fmt: skip
+                    lambda: _log_training(settings, warehouse, store, outcome, opened))  # fmt: skip
 
 
 def track_report(settings: Settings, version: str, files: ReportFiles) -> None:
@@ -123,12 +147,20 @@ def _experiment_id(client, settings: Settings) -> str:
     )
 
 
-def _log_training(settings, warehouse, store, outcome) -> str:
+def _open_store(settings: Settings) -> tuple[Any, str]:
+    """Return a client on the store (tables created) and the experiment's id."""
+    client = _client(settings)
+    experiment_id = _experiment_id(client, settings)
+    _registered_model(client, settings)
+    return client, experiment_id
+
+
+def _log_training(settings, warehouse, store, outcome, opened: Future | None = None) -> str:
     from mlflow.entities import Metric, Param, RunStatus
 
-    client = _client(settings)
+    client, experiment_id = opened.result() if opened is not None else _open_store(settings)
     metadata = json.loads(store.read_bytes(f"models/{outcome.version}/metadata.json"))
-    run = client.create_run(_experiment_id(client, settings), run_name=outcome.version, tags={
+    run = client.create_run(experiment_id, run_name=outcome.version, tags={
         VERSION_TAG: outcome.version, "flightprice.run_id": outcome.run_id,
         "flightprice.decision": str(outcome.decision), "flightprice.reason": str(outcome.reason),
     })  # fmt: skip
@@ -139,7 +171,9 @@ def _log_training(settings, warehouse, store, outcome) -> str:
                   **_flat("window.", outcome.window), **_flat("rows.", outcome.rows)}  # fmt: skip
         metrics = {**_numbers("", outcome.metrics), **_numbers("champion.", outcome.champion_metrics),
                    **{k: v for name, m in outcome.baselines.items()
-                      for k, v in _numbers(f"{name}.", m).items()}}  # fmt: skip
+                      for k, v in _numbers(f"{name}.", m).items()},
+                   **{k: v for name, p in (outcome.timing or {}).get("phases", {}).items()
+                      for k, v in _numbers(f"seconds.{name}.", p).items()}}  # fmt: skip
         client.log_batch(run_id, metrics=[Metric(k, v, now, 0) for k, v in metrics.items()],
                          params=[Param(k, str(v)[:6000]) for k, v in params.items()])  # fmt: skip
         with tempfile.TemporaryDirectory() as tmp:
@@ -160,16 +194,20 @@ def _log_training(settings, warehouse, store, outcome) -> str:
     return run_id
 
 
-def _register_version(client, settings, version: str, run_id: str, artifact_uri: str) -> None:
+def _registered_model(client, settings) -> None:
+    """Create the registered model that mirrors MODEL_REGISTRY, unless it exists."""
     from mlflow.exceptions import MlflowException
 
-    name = settings.mlflow_model_name
     try:
-        client.get_registered_model(name)
+        client.get_registered_model(settings.mlflow_model_name)
     except MlflowException:
-        client.create_registered_model(name, description="Mirror of ML_PREDICTIONS.MODEL_REGISTRY")
-    client.create_model_version(name, source=f"{artifact_uri}/model", run_id=run_id,
-                                tags={VERSION_TAG: version})  # fmt: skip
+        client.create_registered_model(settings.mlflow_model_name,
+                                       description="Mirror of ML_PREDICTIONS.MODEL_REGISTRY")  # fmt: skip
+
+
+def _register_version(client, settings, version: str, run_id: str, artifact_uri: str) -> None:
+    client.create_model_version(settings.mlflow_model_name, source=f"{artifact_uri}/model",
+                                run_id=run_id, tags={VERSION_TAG: version})  # fmt: skip
 
 
 def _sync_aliases(client, settings, warehouse) -> None:

@@ -57,6 +57,9 @@ class TrainedModel(_Model):
     baselines: dict[str, dict[str, Any]] = field(default_factory=dict)
     reference: dict[str, Any] = field(default_factory=dict)  # train/_reference.py
     search: dict[str, Any] | None = None  # train/_search.py: SearchResult.summary()
+    # The champion scored on this model's holdout rows (`train_model(champion=...)`); not saved.
+    champion_metrics: dict[str, Any] | None = None
+    timing: dict[str, Any] | None = None  # train/_phases.py: the phases up to saving
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -78,6 +81,7 @@ class TrainedModel(_Model):
             "baselines": self.baselines,
             **self.reference,
             "feature_importance_gain": self.booster.get_score(importance_type="gain"),
+            "timing": self.timing,
             "library_versions": _library_versions(),
         }
 

@@ -48,7 +48,8 @@ from flightprice.train._artifact import (
     new_version,
     save_model,
 )
-from flightprice.train._evaluation import evaluate, fit_baselines, score
+from flightprice.train._evaluation import Predictor, evaluate, fit_baselines, score
+from flightprice.train._phases import PhaseTimer
 from flightprice.train._predictor import LoadedModel, TrainedModel
 from flightprice.train._reference import serving_reference
 from flightprice.train._split import (
@@ -142,6 +143,8 @@ def train_model(
     progress: Progress | None = None,
     *,
     holdout_max_share: float = DEFAULT_HOLDOUT_MAX_SHARE,
+    champion: Predictor | None = None,
+    phases: PhaseTimer | None = None,
 ) -> TrainedModel:
     """Train on all but the holdout (`choose_holdout`); score model and baselines on it.
 
@@ -149,7 +152,10 @@ def train_model(
     validation share, target transform, flight minimum rows). Early stopping watches the
     latest slice of the train window, never the holdout; the returned model is then refitted
     on the whole train window with the rounds early stopping chose, and scored on the holdout.
+    A `champion` is scored on the same holdout rows (`champion_metrics`); `phases` times
+    each step.
     """
+    phases = phases or PhaseTimer()
     merged = {**DEFAULT_PARAMS, **DEFAULT_OPTIONS, **(params or {})}
     options = {k: merged.pop(k) for k in DEFAULT_OPTIONS}
     if options["target_transform"] not in ("log", "identity"):
@@ -158,23 +164,28 @@ def train_model(
 
     if frame.empty:
         raise empty_training_data(holdout_days)
-    split = choose_holdout(frame, holdout_days, holdout_max_share)
-    train = split.train.sort_values(TIME_COLUMN, kind="stable")
-    fit, valid = early_stopping_rows(train, options)
+    with phases.phase("split"):
+        split = choose_holdout(frame, holdout_days, holdout_max_share)
+        train = split.train.sort_values(TIME_COLUMN, kind="stable")
+        fit, valid = early_stopping_rows(train, options)
     if split.holdout.empty or fit.empty:
         raise too_few_rows(split, holdout_days, holdout_max_share)
 
-    # The refit's inputs, the baselines and the reference need no rounds: build them in a
-    # thread while early stopping fits, on one core fewer (`early_stopping_threads`).
+    # The refit's inputs, the baselines, the reference and the champion's holdout scores need
+    # no rounds: build them in a thread while early stopping fits, on one core fewer
+    # (`early_stopping_threads`).
     with ThreadPoolExecutor(max_workers=1) as pool:
-        prepared = pool.submit(_prepare_refit, train, split.holdout, options)
+        prepared = pool.submit(_prepare_refit, train, split.holdout, options, champion, phases)
         threads = {"nthread": early_stopping_threads(merged)}
-        fold = fit_fold(fit, valid, {**merged, **options, **threads}, progress,
-                        complete_progress=False)  # fmt: skip
-        spec, dtrain, baselines, reference = prepared.result()
+        with phases.phase("early_stopping"):
+            fold = fit_fold(fit, valid, {**merged, **options, **threads}, progress,
+                            complete_progress=False)  # fmt: skip
+        with phases.phase("wait_for_refit_inputs"):
+            spec, dtrain, baselines, reference, champion_metrics = prepared.result()
     # The refit: every train row, the freshest slice included.
     rounds = refit_rounds(fold.best_rounds, len(fit), len(train), options)
-    booster = xgb.train(merged, dtrain, num_boost_round=rounds)
+    with phases.phase("refit"):
+        booster = xgb.train(merged, dtrain, num_boost_round=rounds)
     if progress is not None:
         progress(rounds, rounds)
 
@@ -202,8 +213,10 @@ def train_model(
         "validation": len(valid),
         "holdout": len(split.holdout),
     }
-    trained.metrics = evaluate(trained, split.holdout)
+    with phases.phase("holdout_scoring"):
+        trained.metrics = evaluate(trained, split.holdout)
     trained.baselines, trained.reference = baselines, reference
+    trained.champion_metrics = champion_metrics
     return trained
 
 
@@ -221,15 +234,29 @@ def early_stopping_threads(params: Mapping[str, Any]) -> int:
 
 
 def _prepare_refit(
-    train: pd.DataFrame, holdout: pd.DataFrame, options: Mapping[str, Any]
-) -> tuple[FeatureSpec, xgb.QuantileDMatrix, dict[str, dict[str, Any]], dict[str, Any]]:
-    """Return the refit's spec and matrix, the baselines' holdout scores and the reference."""
-    spec = _spec(train, options)
-    baselines = {
-        name: score(baseline.predict(holdout), holdout)
-        for name, baseline in fit_baselines(train).items()
-    }
-    return spec, _dmatrix(train, spec, options), baselines, serving_reference(train)
+    train: pd.DataFrame,
+    holdout: pd.DataFrame,
+    options: Mapping[str, Any],
+    champion: Predictor | None,
+    phases: PhaseTimer,
+) -> tuple[FeatureSpec, xgb.QuantileDMatrix, dict[str, dict[str, Any]], dict[str, Any], Any]:
+    """Return the refit's spec and matrix, the baselines' holdout scores, the reference and
+    the champion's holdout scores (None without a champion)."""
+    with phases.phase("refit_matrix", overlapped=True):
+        spec = _spec(train, options)
+        dtrain = _dmatrix(train, spec, options)
+    with phases.phase("baselines", overlapped=True):
+        baselines = {
+            name: score(baseline.predict(holdout), holdout)
+            for name, baseline in fit_baselines(train).items()
+        }
+    with phases.phase("reference", overlapped=True):
+        reference = serving_reference(train)
+    champion_metrics = None
+    if champion is not None:
+        with phases.phase("champion_scoring", overlapped=True):
+            champion_metrics = evaluate(champion, holdout)
+    return spec, dtrain, baselines, reference, champion_metrics
 
 
 def early_stopping_rows(

@@ -16,8 +16,9 @@ from flightprice.features import TRAINING_TABLE_COLUMNS, derive_request_features
 from flightprice.settings import Settings
 from flightprice.store import ObjectStore
 from flightprice.synth.generate import read_market_summary
-from flightprice.track.mlflow_runs import track_report, track_training
+from flightprice.track.mlflow_runs import open_tracking, track_report, track_training
 from flightprice.train._evaluation import fit_baselines
+from flightprice.train._phases import PhaseTimer, describe
 from flightprice.train._reconcile import log_interrupted_runs
 from flightprice.train.model import (
     DEFAULT_PARAMS,
@@ -26,7 +27,6 @@ from flightprice.train.model import (
     TrainedModel,
     choose_holdout,
     empty_training_data,
-    evaluate,
     load_model,
     new_version,
     save_model,
@@ -62,6 +62,8 @@ class TrainingOutcome:
     artifact_uri: str | None = None
     sha256: str | None = None
     seconds: float = 0.0
+    # Wall and CPU seconds by phase (train/_phases.py): where the run's time went.
+    timing: dict[str, Any] = field(default_factory=dict)
 
     @property
     def mape_to_noise_floor(self) -> float | None:
@@ -134,7 +136,7 @@ def run_training(
     not worse) becomes champion, without it the decision says `would_promote`. `trigger` (a
     monitoring breach, say) is recorded in TRAINING_LOG's reason before the decision's.
     """
-    started = utc_now()
+    started, phases = utc_now(), PhaseTimer()
     log_interrupted_runs(warehouse, run_id)  # models a killed run registered but never logged
     outcome = TrainingOutcome(run_id=run_id, status="trained", trigger=trigger)
     market = read_market_summary(store)
@@ -145,8 +147,10 @@ def run_training(
                               reason=_logged_reason(why, trigger))
         log.warning("training skipped: %s", why)
         return outcome
+    tracking = open_tracking(settings)  # MLflow's store opens while training runs
     try:
-        _train_and_decide(settings, warehouse, store, outcome, compare, promote, params, progress)
+        _train_and_decide(settings, warehouse, store, outcome, compare, promote, params, progress,
+                          phases)  # fmt: skip
     except Exception as exc:
         outcome.status, outcome.reason = "failed", f"{type(exc).__name__}: {exc}"
         registry.log_training(warehouse, run_id, "failed", started_at=started,
@@ -159,15 +163,21 @@ def run_training(
         raise
     finally:
         outcome.seconds = round((utc_now() - started).total_seconds(), 2)
-    registry.log_training(
-        warehouse, run_id, "trained", started_at=started, model_version=outcome.version,
-        decision=outcome.decision if outcome.decision in registry.DECISIONS else "none",
-        reason=_logged_reason(outcome.reason, trigger),
-        metrics={"model": outcome.metrics, "baselines": outcome.baselines,
-                                        "champion": outcome.champion_metrics},
-        training_rows=outcome.rows.get("train"), holdout_rows=outcome.rows.get("holdout"),
-    )
-    track_training(settings, warehouse, store, outcome)  # MLflow; a failure only warns
+    with phases.phase("training_log"):
+        registry.log_training(
+            warehouse, run_id, "trained", started_at=started, model_version=outcome.version,
+            decision=outcome.decision if outcome.decision in registry.DECISIONS else "none",
+            reason=_logged_reason(outcome.reason, trigger),
+            metrics={"model": outcome.metrics, "baselines": outcome.baselines,
+                                            "champion": outcome.champion_metrics},
+            training_rows=outcome.rows.get("train"), holdout_rows=outcome.rows.get("holdout"),
+        )
+    outcome.timing = phases.summary()  # MLflow records the phases before its own
+    with phases.phase("mlflow"):
+        track_training(settings, warehouse, store, outcome, tracking)  # a failure only warns
+    outcome.timing = phases.summary()
+    outcome.seconds = round((utc_now() - started).total_seconds(), 2)
+    log.info("training time by phase: %s", describe(outcome.timing))
     return outcome
 
 
@@ -176,37 +186,51 @@ def _logged_reason(reason: str | None, trigger: str | None) -> str | None:
     return f"triggered by {trigger}; {reason}" if trigger else reason
 
 
-def _train_and_decide(settings, warehouse, store, outcome, compare, promote, params, progress):
+def _train_and_decide(settings, warehouse, store, outcome, compare, promote, params, progress,
+                      phases: PhaseTimer):
     # Load the champion first: a corrupt champion artifact fails the run before any training.
-    current = registry.load_champion(warehouse, store, required=False)
+    with phases.phase("load_champion"):
+        current = registry.load_champion(warehouse, store, required=False)
     judged = current if compare or promote else None  # scored on the challenger's holdout
     if settings.engine == "dask":
         # Deferred: the dask engine imports dask, distributed and xgboost.dask on use.
         from flightprice.train._dask import train_on_dask
 
-        trained, champion_metrics = train_on_dask(
-            settings, warehouse, training_sql(settings.max_training_rows), params, judged,
-            table=TRAINING_TABLE,
-        )
+        with phases.phase("train_on_dask"):
+            trained, champion_metrics = train_on_dask(
+                settings, warehouse, training_sql(settings.max_training_rows), params, judged,
+                table=TRAINING_TABLE,
+            )
     else:
-        trained, champion_metrics = _train_locally(settings, warehouse, params, progress, judged)
+        trained, champion_metrics = _train_locally(settings, warehouse, params, progress, judged,
+                                                   phases)  # fmt: skip
     outcome.search = trained.search
     outcome.metrics, outcome.baselines = dict(trained.metrics), dict(trained.baselines)
     outcome.rows, outcome.window = dict(trained.rows), dict(trained.window)
     version = new_version()
-    info = save_model(trained, store, version)
+    trained.timing = phases.summary()  # the model's metadata: the phases that trained it
+    with phases.phase("save"):
+        info = save_model(trained, store, version)
     outcome.version, outcome.artifact_uri, outcome.sha256 = version, info.model_uri, info.sha256
     log.info("trained %s: holdout MAPE %.4f", version, trained.metrics["mape"])
+    with phases.phase("register"):
+        _register_and_decide(settings, warehouse, outcome, trained, current, champion_metrics,
+                             compare, promote)  # fmt: skip
+
+
+def _register_and_decide(settings, warehouse, outcome, trained, current, champion_metrics,
+                         compare, promote):
+    version = outcome.version
     # The registry row carries the baselines scored on the same rows, for `models show`.
     entry_metrics = {**trained.metrics, "baselines": trained.baselines}
 
     if current is None:
-        registry.register(warehouse, version, entry_metrics, info.model_uri, info.sha256,
-                          status="champion")
+        registry.register(warehouse, version, entry_metrics, outcome.artifact_uri,
+                          outcome.sha256, status="champion")
         outcome.decision, outcome.promoted = "first_champion", True
         outcome.reason = registry.compare(trained.metrics, None, 0.0).reason
         return
-    registry.register(warehouse, version, entry_metrics, info.model_uri, info.sha256)
+    registry.register(warehouse, version, entry_metrics, outcome.artifact_uri, outcome.sha256)
     outcome.champion_version = current.version
     if not compare and not promote:
         outcome.decision, outcome.reason = "none", "registered as challenger (no comparison)"
@@ -224,23 +248,24 @@ def _train_and_decide(settings, warehouse, store, outcome, compare, promote, par
         outcome.decision = "rejected"
 
 
-def _train_locally(settings, warehouse, params, progress, judged):
+def _train_locally(settings, warehouse, params, progress, judged, phases: PhaseTimer):
     """Train in this process; return the model and `judged`'s metrics on the same holdout."""
-    frame = load_training_frame(warehouse, settings.max_training_rows)
+    with phases.phase("read_frame"):
+        frame = load_training_frame(warehouse, settings.max_training_rows)
     if frame.empty:
         raise empty_training_data(settings.holdout_days, TRAINING_TABLE)
-    search = _search_params(settings, frame)
+    with phases.phase("search"):
+        search = _search_params(settings, frame)
     chosen = {"flight_min_rows": settings.flight_min_rows,
               "early_stopping_max_rows": settings.early_stopping_max_rows,
               "early_stopping_min_share": settings.early_stopping_min_share,
               **(search.train_params() if search else {}), **(params or {})}  # fmt: skip
+    # The champion is scored on the challenger's holdout rows while early stopping runs.
     trained: TrainedModel = train_model(frame, chosen, settings.holdout_days, progress,
-                                        holdout_max_share=settings.holdout_max_share)
+                                        holdout_max_share=settings.holdout_max_share,
+                                        champion=judged, phases=phases)  # fmt: skip
     trained.search = search.summary() if search else None
-    if judged is None:
-        return trained, None
-    holdout = _holdout(frame, settings).holdout  # the rows that scored the challenger
-    return trained, evaluate(judged, holdout)
+    return trained, trained.champion_metrics
 
 
 def _search_params(settings: Settings, frame: pd.DataFrame):
