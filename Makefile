@@ -10,6 +10,7 @@ RUN := $(UV) run --locked
 FP := $(RUN) flightprice
 
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export MLFLOW_DISABLE_TELEMETRY ?= true
 
 .PHONY: demo test install lint audit data pipeline model api prices stop-api status clean
 

@@ -16,6 +16,7 @@ from typing import Self
 
 # Before anything imports Prefect: no telemetry, no server of the developer's.
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 os.environ.pop("PREFECT_API_URL", None)
 # No hyperparameter search unless a test asks (tests/train/test_search.py): it spends a budget.
 os.environ["FLIGHTPRICE_SEARCH_TRIALS"] = "0"

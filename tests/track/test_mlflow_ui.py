@@ -44,8 +44,10 @@ def test_sigterm_ends_the_ui_and_the_server_it_started(settings, tmp_path):
     log = (tmp_path / "ui.log").open("wb")
     ui = subprocess.Popen([str(cli), "--home", str(settings.home), "ui", "mlflow", "--port",
                            str(port)], env=env, stdout=log, stderr=log)  # fmt: skip
+    children: list[int] = []  # the UI's processes, once it has started them
     try:
-        deadline = time.monotonic() + 90
+        # MLflow's first start creates its store: slow on a busy machine.
+        deadline = time.monotonic() + 180
         while not port_open("127.0.0.1", port):
             started = ui.poll() is None and time.monotonic() < deadline
             assert started, (tmp_path / "ui.log").read_text()
@@ -59,6 +61,10 @@ def test_sigterm_ends_the_ui_and_the_server_it_started(settings, tmp_path):
             assert time.monotonic() < deadline, f"left running: {children}"
             time.sleep(0.2)
     finally:
+        # A failed assertion must not leave the UI's server (uvicorn, huey workers) behind.
+        for pid in set(children) | set(_descendants(ui.pid) if ui.poll() is None else []):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         if ui.poll() is None:
             ui.kill()
         log.close()
