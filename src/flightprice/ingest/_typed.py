@@ -62,10 +62,14 @@ def create_view(con: duckdb.DuckDBPyConnection, priced_at: str | None) -> None:
     )
 
 
-def ensure_source(con: duckdb.DuckDBPyConnection, reader: str | None) -> None:
-    """Materialise the raw text as `src` (row order = file order) if it was not read yet."""
+def ensure_source(
+    con: duckdb.DuckDBPyConnection, reader: str | None, contract: dict[str, str]
+) -> None:
+    """Materialise the raw text of the cast columns as `src` (row order = file order) if it
+    was not read yet; the text columns' raw values are in `typed` already."""
     if reader is not None:
-        con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {SOURCE} AS SELECT * FROM {reader}")
+        cast = ", ".join(sql_id(c) for c, t in contract.items() if t != "VARCHAR")
+        con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {SOURCE} AS SELECT {cast} FROM {reader}")
 
 
 def drop_all(con: duckdb.DuckDBPyConnection) -> None:
@@ -73,5 +77,5 @@ def drop_all(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"DROP VIEW IF EXISTS {VIEW}; DROP TABLE IF EXISTS {RATES_BY_DAY};"
         f" DROP TABLE IF EXISTS {TYPED}; DROP TABLE IF EXISTS {SOURCE};"
-        " DROP TABLE IF EXISTS bad"
+        " DROP TABLE IF EXISTS bad; DROP TABLE IF EXISTS examples"
     )

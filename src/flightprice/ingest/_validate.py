@@ -33,7 +33,6 @@ import pyarrow.compute as pc
 
 from flightprice.ingest import _typed
 from flightprice.ingest._checks import (
-    EXAMPLES,
     FEED_COLUMNS,
     FEEDS,
     ID_COLUMNS,
@@ -47,6 +46,7 @@ from flightprice.ingest._checks import (
     sql_id,
     sql_literal,
 )
+from flightprice.ingest._examples import examples_by_check
 from flightprice.ingest._rates import shipped_rates
 from flightprice.ingest._rejects import IngestPolicy, reject_rows, tag_rows, temporal_checks
 from flightprice.warehouse.base import literal_path
@@ -319,20 +319,18 @@ def _row_failures(
     counts = ", ".join(f"count_if({cond})" for *_, cond, _ in checks)
     *per_check, duplicates = con.execute(f"SELECT {counts}, {dup_sql} FROM t").fetchall()[0]
     if any(per_check) or duplicates:  # examples and rejects show the raw text
-        _typed.ensure_source(con, source.reader)
+        _typed.ensure_source(con, source.reader, contract)
     raw_text = "".join(
         f", CAST({sql_id(c)} AS VARCHAR) AS {sql_id(c + '$raw')}"
         for c, t in contract.items()
         if t != "VARCHAR"
     )
-    with_raw = f"t JOIN (SELECT rowid + 1 AS _src_row{raw_text} FROM src) r ON _src_row = _row"
-    failures = []
-    for (name, column, problem, cond, shown), n in zip(checks, per_check, strict=True):
-        if n:
-            examples = con.execute(
-                f"SELECT _row, {shown} FROM {with_raw} WHERE {cond} ORDER BY _row LIMIT {EXAMPLES}"
-            ).fetchall()
-            failures.append(check_failure(name, column, problem, n, examples))
+    examples = examples_by_check(con, checks, per_check, raw_text)
+    failures = [
+        check_failure(name, column, problem, n, examples[i])
+        for i, ((name, column, problem, *_), n) in enumerate(zip(checks, per_check, strict=True))
+        if n
+    ]
     if duplicates:
         failures.append(duplicates_failure(con, duplicates, key))
     return tuple(failures), int(duplicates), raw_text
