@@ -129,7 +129,7 @@ def main() -> None:
             results.setdefault(result["code"], []).append(result)
     outcomes = {r["outcome"] for runs in results.values() for r in runs}
     summary = {
-        code: {key: statistics.median(r[key] for r in runs)
+        code: {key: round(statistics.median(r[key] for r in runs), 2)
                for key in ("bare_wall_s", "bare_cpu_s", "ingest_wall_s", "ingest_cpu_s",
                            "wall_ratio", "cpu_ratio")}
         for code, runs in results.items()
