@@ -83,7 +83,7 @@ def tag_rows(
     con: duckdb.DuckDBPyConnection,
     checks: list[tuple[str, ...]],
     duplicates: bool,
-    key: str = "quote_id",
+    key: str | None = "quote_id",
 ) -> int:
     """Create temp table `bad` (row, first failing check, first row of its quote_id)."""
     whens = " ".join(
@@ -114,13 +114,14 @@ def reject_rows(
     con: duckdb.DuckDBPyConnection,
     checks: list[tuple[str, ...]],
     raw_text: str,
-    key: str = "quote_id",
+    key: str | None = "quote_id",
 ) -> pa.Table:
     """Return the rows of `bad` with their check, column, offending value and reason."""
     whens = " ".join(
         f"WHEN {i} THEN CAST({value} AS VARCHAR)" for i, (*_, value) in enumerate(checks)
     )
-    shown = f"CASE b._check {whens} ELSE {key} END" if checks else key
+    other = key or "NULL"  # a duplicate shows its id; a feed without one has no duplicates
+    shown = f"CASE b._check {whens} ELSE {other} END" if checks else other
     rows = con.execute(
         f"SELECT b._row, b._check, {shown}, b._first"
         f" FROM bad b JOIN t ON t._row = b._row"

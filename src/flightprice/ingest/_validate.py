@@ -273,7 +273,7 @@ def _check(
     # Only checks that failed somewhere can tag a row: fewer CASE branches per row.
     failed = {(f.check, f.column) for f in failures}
     failing = [c for c in checks if (c[0], c[1]) in failed]
-    key = ID_COLUMNS.get(raw.feed, "quote_id")
+    key = ID_COLUMNS.get(raw.feed)  # schedules and rates have no id (and no duplicates)
     bad_rows = tag_rows(con, failing, duplicates, key)
     if bad_rows > policy.max_reject_share * rows:
         return Rejection(raw, failures, rows, bad_rows, policy.max_reject_share)
