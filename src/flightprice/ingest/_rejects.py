@@ -83,24 +83,27 @@ def tag_rows(
     con: duckdb.DuckDBPyConnection,
     checks: list[tuple[str, ...]],
     duplicates: bool,
-    key: str = "quote_id",
+    key: str | None = "quote_id",
 ) -> int:
     """Create temp table `bad` (row, first failing check, first row of its quote_id)."""
     whens = " ".join(
         f"WHEN coalesce({cond}, false) THEN {i}" for i, (*_, cond, _) in enumerate(checks)
     )
     first_failing = f"CASE {whens} END" if checks else "NULL::INTEGER"  # only duplicates
-    # The first occurrence of an id (quote_id, booking_id) is kept; later ones point back to it.
-    first_row = (
-        f"CASE WHEN {key} IS NOT NULL AND row_number() OVER w > 1 THEN first_value(_row) OVER w END"
-        if duplicates
-        else "NULL::BIGINT"
-    )
-    window = f" WINDOW w AS (PARTITION BY {key} ORDER BY _row)" if duplicates else ""
+    # The first occurrence of an id (quote_id, booking_id) is kept; later ones point back to
+    # it. Only repeated ids are looked up: a join to a few rows, not a window over every row
+    # (0.4 CPU s at 1M rows, benchmarks/README.md "Session 7: ingest").
+    first_row, rows = "NULL::BIGINT", "t"
+    if duplicates:
+        first_row = "CASE WHEN _row > _min THEN _min END"  # a null id matches no repeat
+        rows = (
+            f"t LEFT JOIN (SELECT {key} AS _key, min(_row) AS _min FROM t GROUP BY {key}"
+            f" HAVING count(*) > 1) repeated ON repeated._key = t.{key}"
+        )
     con.execute(
         "CREATE TEMP TABLE bad AS SELECT _row, coalesce(_check, "
         f"CASE WHEN _first IS NOT NULL THEN {len(checks)} END) AS _check, _first FROM ("
-        f"SELECT _row, {first_failing} AS _check, {first_row} AS _first FROM t{window}"
+        f"SELECT _row, {first_failing} AS _check, {first_row} AS _first FROM {rows}"
         ") WHERE _check IS NOT NULL OR _first IS NOT NULL"
     )
     (n,) = con.execute("SELECT count(*) FROM bad").fetchall()[0]
@@ -111,13 +114,14 @@ def reject_rows(
     con: duckdb.DuckDBPyConnection,
     checks: list[tuple[str, ...]],
     raw_text: str,
-    key: str = "quote_id",
+    key: str | None = "quote_id",
 ) -> pa.Table:
     """Return the rows of `bad` with their check, column, offending value and reason."""
     whens = " ".join(
         f"WHEN {i} THEN CAST({value} AS VARCHAR)" for i, (*_, value) in enumerate(checks)
     )
-    shown = f"CASE b._check {whens} ELSE {key} END" if checks else key
+    other = key or "NULL"  # a duplicate shows its id; a feed without one has no duplicates
+    shown = f"CASE b._check {whens} ELSE {other} END" if checks else other
     rows = con.execute(
         f"SELECT b._row, b._check, {shown}, b._first"
         f" FROM bad b JOIN t ON t._row = b._row"

@@ -1,8 +1,9 @@
 """Check one raw file against the data contract and type its rows (see docs/contracts.md).
 
 Validation runs in a private in-memory DuckDB, whatever the warehouse is. A CSV is read with
-every column as text so that each bad value can be named; a Parquet file is read as typed.
-Every check counts its failing rows in one pass; only failing checks fetch examples.
+every column as text so that each bad value can be named, cast straight from the reader when
+it has every contract column (`_typed`); a Parquet file is read as typed. Every check counts
+its failing rows in one pass; only failing checks fetch examples.
 
 Decisions the contract leaves open:
 
@@ -30,8 +31,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from flightprice.ingest import _typed
 from flightprice.ingest._checks import (
-    EXAMPLES,
     FEED_COLUMNS,
     FEEDS,
     ID_COLUMNS,
@@ -44,8 +45,8 @@ from flightprice.ingest._checks import (
     row_checks,
     sql_id,
     sql_literal,
-    typed_sql,
 )
+from flightprice.ingest._examples import examples_by_check
 from flightprice.ingest._rates import shipped_rates
 from flightprice.ingest._rejects import IngestPolicy, reject_rows, tag_rows, temporal_checks
 from flightprice.warehouse.base import literal_path
@@ -93,6 +94,15 @@ class ValidatedFile:
     @property
     def rejects_summary(self) -> str:
         return "; ".join(c.message for c in self.checks)
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A readable file: its column types, and the reader of its raw text when not yet read
+    (`src` holds it otherwise)."""
+
+    types: dict[str, str]
+    reader: str | None = None
 
 
 @dataclass(frozen=True)
@@ -144,14 +154,14 @@ def validate_file(
         return Rejection(raw_file, (CheckFailure("empty_file", "empty file (0 bytes)"),), 0)
     con = _engine().cursor()  # its own session: the temp tables below are private to it
     try:
-        unreadable = _read_source(con, raw_file, local_path)
-        if unreadable is not None:
-            return Rejection(raw_file, (unreadable,))
+        source = _read_source(con, raw_file, local_path)
+        if isinstance(source, CheckFailure):
+            return Rejection(raw_file, (source,))
         if raw_file.feed in PRICE_COLUMNS:
             con.register("rates", shipped_rates() if rates is None else rates)
-        return _check(con, raw_file, policy or IngestPolicy())
+        return _check(con, raw_file, source, local_path, policy or IngestPolicy())
     finally:
-        con.execute("DROP TABLE IF EXISTS src; DROP TABLE IF EXISTS t; DROP TABLE IF EXISTS bad")
+        _typed.drop_all(con)
         con.close()
 
 
@@ -165,8 +175,15 @@ def _engine() -> duckdb.DuckDBPyConnection:
     return _ENGINE
 
 
-def _read_source(con: duckdb.DuckDBPyConnection, raw: RawFile, path: Path) -> CheckFailure | None:
-    """Materialise the file as table `src`, or say why it cannot be read."""
+def _read_source(
+    con: duckdb.DuckDBPyConnection, raw: RawFile, path: Path
+) -> _Source | CheckFailure:
+    """Return the file's columns, or say why it cannot be read.
+
+    A CSV with every contract column is not read here: `_check` types it from the reader.
+    Any other file is materialised as table `src` first, so a file that is both unreadable
+    and short of columns is still called unreadable.
+    """
     if raw.format == "csv":
         with path.open("rb") as fh:
             first = fh.readline(1 << 20)
@@ -187,13 +204,15 @@ def _read_source(con: duckdb.DuckDBPyConnection, raw: RawFile, path: Path) -> Ch
             f"read_csv({sql_literal(literal_path(path))}, columns={{{columns}}}, header=true, auto_detect=false,"
             " delim=',', quote='\"', escape='\"', strict_mode=true, encoding='utf-8')"
         )
+        if set(FEED_COLUMNS.get(raw.feed, ())) <= set(names):
+            return _Source(dict.fromkeys(names, "VARCHAR"), source)
     else:
         source = f"read_parquet({sql_literal(literal_path(path))})"
     try:
         con.execute(f"CREATE TEMP TABLE src AS SELECT * FROM {source}")
     except duckdb.Error as exc:
         return _read_failure(raw.format, exc, path)
-    return None
+    return _Source({name: typ for name, typ, *_ in con.execute("DESCRIBE src").fetchall()})
 
 
 def _read_failure(fmt: str, exc: duckdb.Error, path: Path) -> CheckFailure:
@@ -216,52 +235,52 @@ def _read_failure(fmt: str, exc: duckdb.Error, path: Path) -> CheckFailure:
 
 
 def _check(
-    con: duckdb.DuckDBPyConnection, raw: RawFile, policy: IngestPolicy
+    con: duckdb.DuckDBPyConnection,
+    raw: RawFile,
+    source: _Source,
+    path: Path,
+    policy: IngestPolicy,
 ) -> ValidatedFile | Rejection:
-    contract = FEED_COLUMNS[raw.feed]
-    source_types = {name: typ for name, typ, *_ in con.execute("DESCRIBE src").fetchall()}
-    (rows,) = con.execute("SELECT count(*) FROM src").fetchall()[0]
-    shape = _shape_failures(contract, source_types, rows)
-    if shape:
-        return Rejection(raw, shape, rows)
+    contract, source_types = FEED_COLUMNS[raw.feed], source.types
+    if source.reader is None:
+        (rows,) = con.execute("SELECT count(*) FROM src").fetchall()[0]
+        shape = _shape_failures(contract, source_types, rows)
+        if shape:
+            return Rejection(raw, shape, rows)
     # `t` holds the typed values and, per cast column, whether the raw cell was null; copying
     # the raw text too would double the cost, so examples join back to `src` by row.
-    cast = [c for c, t in contract.items() if t != "VARCHAR"]
-    typed = ", ".join(
-        f"{typed_sql(c, t, source_types[c])} AS {sql_id(c)}" for c, t in contract.items()
-    )
-    nulls = "".join(f", {sql_id(c)} IS NULL AS {sql_id(c + '$null')}" for c in cast)
-    con.execute(f"CREATE TEMP TABLE t AS SELECT rowid + 1 AS _row, {typed}{nulls} FROM src")
-    if raw.feed in PRICE_COLUMNS:
-        _attach_rates(con, PRICE_COLUMNS[raw.feed][1])
+    try:
+        _typed.create_typed(con, source.reader or "src", contract, source_types)
+    except duckdb.Error as exc:  # read here for the first time: the reader's own errors
+        if source.reader is None:
+            raise
+        return Rejection(raw, (_read_failure(raw.format, exc, path),))
+    if source.reader is not None:
+        (rows,) = con.execute(f"SELECT count(*) FROM {_typed.TYPED}").fetchall()[0]
+        shape = _shape_failures(contract, source_types, rows)
+        if shape:
+            return Rejection(raw, shape, rows)
+    _typed.create_view(con, PRICE_COLUMNS[raw.feed][1] if raw.feed in PRICE_COLUMNS else None)
     delivery = raw.delivery_date or parse_key(raw.key)[0]
     checks = row_checks(raw.feed, contract) + temporal_checks(raw.feed, delivery, policy)
-    failures, duplicates, raw_text = _row_failures(con, checks, raw.feed, contract)
+    failures, duplicates, raw_text = _row_failures(con, checks, raw.feed, contract, source)
     ignored = tuple(c for c in source_types if c not in contract)
+    columns = ", ".join(map(sql_id, contract))
     # Insertion order is preserved, so the rows come out in file order without a sort.
     if not failures:
-        table = con.sql(f"SELECT {', '.join(map(sql_id, contract))} FROM t").to_arrow_table()
+        table = con.sql(f"SELECT {columns} FROM {_typed.TYPED}").to_arrow_table()
         return ValidatedFile(raw, table, ignored)
     # Only checks that failed somewhere can tag a row: fewer CASE branches per row.
     failed = {(f.check, f.column) for f in failures}
     failing = [c for c in checks if (c[0], c[1]) in failed]
-    key = ID_COLUMNS.get(raw.feed, "quote_id")
+    key = ID_COLUMNS.get(raw.feed)  # schedules and rates have no id (and no duplicates)
     bad_rows = tag_rows(con, failing, duplicates, key)
     if bad_rows > policy.max_reject_share * rows:
         return Rejection(raw, failures, rows, bad_rows, policy.max_reject_share)
     rejects = reject_rows(con, failing, raw_text, key)
-    table = con.sql(f"SELECT _row, {', '.join(map(sql_id, contract))} FROM t").to_arrow_table()
+    table = con.sql(f"SELECT rowid + 1 AS _row, {columns} FROM {_typed.TYPED}").to_arrow_table()
     keep = pc.invert(pc.is_in(table["_row"], value_set=rejects["row_number"]))
     return ValidatedFile(raw, table.filter(keep).drop_columns("_row"), ignored, rejects, failures)
-
-
-def _attach_rates(con: duckdb.DuckDBPyConnection, at: str = "observed_at") -> None:
-    """Add each row's USD rate (`rate$usd`): its currency's latest on or before its day."""
-    con.execute(
-        'CREATE OR REPLACE TEMP TABLE t AS SELECT t.*, rates.rate_to_usd AS "rate$usd" FROM t'
-        " ASOF LEFT JOIN rates ON t.currency = rates.currency"
-        f" AND CAST(t.{sql_id(at)} AS DATE) >= rates.date ORDER BY t._row"
-    )
 
 
 def _shape_failures(
@@ -285,7 +304,11 @@ def _shape_failures(
 
 
 def _row_failures(
-    con: duckdb.DuckDBPyConnection, checks: list, feed: str, contract: dict[str, str]
+    con: duckdb.DuckDBPyConnection,
+    checks: list,
+    feed: str,
+    contract: dict[str, str],
+    source: _Source,
 ) -> tuple[tuple[CheckFailure, ...], int, str]:
     """Count each row check's failures in one pass over `t`; fetch examples of the failing.
 
@@ -295,19 +318,19 @@ def _row_failures(
     dup_sql = f"count({key}) - count(DISTINCT {key})" if key else "0"
     counts = ", ".join(f"count_if({cond})" for *_, cond, _ in checks)
     *per_check, duplicates = con.execute(f"SELECT {counts}, {dup_sql} FROM t").fetchall()[0]
+    if any(per_check) or duplicates:  # examples and rejects show the raw text
+        _typed.ensure_source(con, source.reader, contract)
     raw_text = "".join(
         f", CAST({sql_id(c)} AS VARCHAR) AS {sql_id(c + '$raw')}"
         for c, t in contract.items()
         if t != "VARCHAR"
     )
-    with_raw = f"t JOIN (SELECT rowid + 1 AS _src_row{raw_text} FROM src) r ON _src_row = _row"
-    failures = []
-    for (name, column, problem, cond, shown), n in zip(checks, per_check, strict=True):
-        if n:
-            examples = con.execute(
-                f"SELECT _row, {shown} FROM {with_raw} WHERE {cond} ORDER BY _row LIMIT {EXAMPLES}"
-            ).fetchall()
-            failures.append(check_failure(name, column, problem, n, examples))
+    examples = examples_by_check(con, checks, per_check, raw_text)
+    failures = [
+        check_failure(name, column, problem, n, examples[i])
+        for i, ((name, column, problem, *_), n) in enumerate(zip(checks, per_check, strict=True))
+        if n
+    ]
     if duplicates:
         failures.append(duplicates_failure(con, duplicates, key))
     return tuple(failures), int(duplicates), raw_text
