@@ -38,8 +38,8 @@ def flight_level(flight: np.ndarray, group: np.ndarray, log_ratio: np.ndarray) -
     if not several.any():
         return np.zeros(len(frame))
     # Within-flight variance (the price's own variation), pooled; between: what is left.
-    within = float(np.sum((log_ratio - mean)[several] ** 2) / np.sum(n[several] - 1.0))
     first = ~frame["flight"].duplicated().to_numpy()
+    within = float(np.sum((log_ratio - mean)[several] ** 2) / np.sum(n[first] - 1.0))
     between = max(float(np.var(mean[first]) - np.mean(within / n[first])), 0.0)
     if between == 0.0:
         return np.zeros(len(frame))
