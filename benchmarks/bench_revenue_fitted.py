@@ -214,11 +214,22 @@ def fits(settings: Settings) -> dict:
     if saved["competitor"] != "used":  # as fit_from_warehouse fits
         history, true_ref = (h.drop(columns="competitor_fare") for h in (history, true_ref))
     return {
+        "errors": reference_errors(history, true_ref),
         "fitted": demand_from_fit(saved), "reference": saved["reference"], "model": model,
         "market_fare": fit_demand(history),  # the fit before session 7: the plain reference
         "true_ref": fit_demand(true_ref),
         "true_ref_one_quote": fit_demand(true_ref[true_ref["quotes"] == 1]),
     }  # fmt: skip
+
+
+def reference_errors(history: pd.DataFrame, true_ref: pd.DataFrame) -> dict[str, float]:
+    """Return the history's log errors: the model's fare against the truth, the price's own."""
+    error = np.log(true_ref["market_fare"] / history["market_fare"])
+    own = np.log(history["price"] / true_ref["market_fare"])
+    level = error.groupby(history["flight"]).transform("mean")
+    return {"model_fare_log_sd": float(error.std()), "price_log_sd": float(own.std()),
+            "attenuation": float(own.var() / (own.var() + error.var())),
+            "model_error_share_per_flight": float(level.var() / error.var())}  # fmt: skip
 
 
 def season_units(routes: list[str], groups: set, count: int, network_routes: int) -> pd.DataFrame:
@@ -297,7 +308,8 @@ def main() -> None:
                           "load_average": os.getloadavg(), "policies": summary}))  # fmt: skip
         for policy, baseline in COMPARISONS:
             print(json.dumps(compare(sim, policy, baseline)))
-        print(json.dumps({"reference": fit["reference"], "response_1.1_over_0.9": {
+        print(json.dumps({"history_errors": fit["errors"], "reference": fit["reference"]}))
+        print(json.dumps({"response_1.1_over_0.9": {
             "fitted": price_response(fitted), "market_fare_ref": price_response(fit["market_fare"]),
             "true_ref": price_response(fit["true_ref"]),
             "true_ref_one_quote_days": price_response(fit["true_ref_one_quote"]),
