@@ -210,13 +210,16 @@ def fits(settings: Settings) -> dict:
         history = load_demand_history(wh, model)
         true_ref = true_reference(wh, history)
     with open_warehouse(settings) as wh:  # fit_from_warehouse saves the fit as the latest
-        saved = fit_from_warehouse(wh, store, model)
+        saved = timed("fit_from_warehouse (both references, history read, saved)",
+                      lambda: fit_from_warehouse(wh, store, model))  # fmt: skip
     if saved["competitor"] != "used":  # as fit_from_warehouse fits
         history, true_ref = (h.drop(columns="competitor_fare") for h in (history, true_ref))
+    # The fit before session 7 (the plain reference), timed: what the second fit adds.
+    plain = timed("fit_demand (the market fare only)", lambda: fit_demand(history))
     return {
         "errors": reference_errors(history, true_ref),
         "fitted": demand_from_fit(saved), "reference": saved["reference"], "model": model,
-        "market_fare": fit_demand(history),  # the fit before session 7: the plain reference
+        "market_fare": plain,
         "true_ref": fit_demand(true_ref),
         "true_ref_one_quote": fit_demand(true_ref[true_ref["quotes"] == 1]),
     }  # fmt: skip
