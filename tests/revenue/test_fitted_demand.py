@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from flightprice.cli import app
 from flightprice.ingest.load import load_raw_files
 from flightprice.project import init_project
+from flightprice.revenue._reference import REFERENCES
 from flightprice.revenue.demand_store import read_latest, write_fit
 from flightprice.revenue.estimate import KNOTS, RATIO_KNOTS
 from flightprice.revenue.serving import NO_DEMAND_NOTE
@@ -85,6 +86,8 @@ def test_the_api_prices_optimal_with_the_latest_fit(home, make_settings, serve_a
         assert response["56d"] < response["7d"] and response["28d"] < 1.0
         assert 0.1 < summary["d2_holdout"] < 1.0 and summary["groups"] >= 6
         assert fit["quotes_per_day"] == pytest.approx(1.0, rel=0.1)
+        # The fare model errs per flight: the fit's held-out deviance chose the levelled reference.
+        assert fit["reference"] == REFERENCES[1]
         assert client.post("/admin/reload", headers=admin).status_code == 200
         # /v1/model names the fit the prices now come from.
         assert client.get("/v1/model").json()["demand"]["version"] == fit["version"]

@@ -22,7 +22,9 @@ def fit(ctx: typer.Context, json_out: JsonOption = False) -> None:
     models/demand/<version>/demand.json; the API (on start or POST /admin/reload) and batch
     scoring price `optimal` and `ladder` with the latest one (FLIGHTPRICE_DEMAND_SOURCE=warehouse).
     Prints the fit report: deviance explained per route-cabin group (in sample and held out)
-    and the price response (bookings at 1.1x the market fare over 0.9x: below 1 is sane).
+    and the price response (bookings at 1.1x the market fare over 0.9x: below 1 is sane), and
+    the price reference the fit kept by held-out deviance: the market fare, or the market fare
+    times each flight's level from its other sale days (the fare model errs per flight).
     """
     from flightprice.registry import NoChampionError  # deferred: keeps --help fast
     from flightprice.revenue.fitted import (  # deferred: keeps --help fast
@@ -37,7 +39,7 @@ def fit(ctx: typer.Context, json_out: JsonOption = False) -> None:
     except (NoDemandHistoryError, NoChampionError) as exc:
         raise fail(str(exc), cause=exc) from None
     keys = ("version", "fare_model_version", "rows", "bookings", "quotes_per_day", "competitor",
-            "summary", "report")  # fmt: skip
+            "reference", "summary", "report")  # fmt: skip
     if json_out:
         print_json({key: result[key] for key in keys})
         return
@@ -53,7 +55,8 @@ def fit(ctx: typer.Context, json_out: JsonOption = False) -> None:
     response = ", ".join(f"{d} {v:.2f}" for d, v in summary["price_response_1.1_over_0.9"].items())
     console.print(f"{result['rows']:,} sale days, {result['bookings']:,} seats booked; D2 "
                   f"{summary['d2']:.3f} (held out {summary['d2_holdout']:.3f}); bookings at 1.1x "
-                  f"/ 0.9x the market fare: {response}; competitor fare {result['competitor']}")  # fmt: skip
+                  f"/ 0.9x the market fare: {response}; competitor fare {result['competitor']}; "
+                  f"price reference {result['reference']}")  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:

@@ -25,7 +25,7 @@ by the seats, not by demand (censored).
 
 `fit_demand` returns the fitted `DemandModel`; `DemandModel.report()` gives, per group, the
 rows used, the range of price / market fare tried (1st-99th percentile), the deviance explained (D^2 = 1 - deviance / null deviance, in sample and on a
-held-out fifth of the days), a(d) (the log rate per seat at the market fare) and b(d)
+held-out fifth of the days; the held-out deviance itself too), a(d) (the log rate per seat at the market fare) and b(d)
 at the knots.
 
 **The competitor's fare.** When the history has a `competitor_fare` column (the fare the
@@ -286,6 +286,8 @@ def fit_demand(history: pd.DataFrame, holdout_share: float = 0.2, seed: int = 0)
                 null = seats[part] * y[part].sum() / max(seats[part].sum(), 1e-12)
                 denominator = max(_deviance(y[part], null), 1e-12)
                 d2[name] = 1 - _deviance(y[part], mu_all[part]) / denominator
+            # Comparable between fits of the same rows (fitted.py chooses the price reference).
+            d2["deviance_holdout"] = _deviance(y[mine & out], mu_all[mine & out])
             low, high = np.quantile(ratio[mine], [0.01, 0.99])
             groups.append(key)
             coefs.append(coef)

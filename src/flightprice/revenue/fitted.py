@@ -16,6 +16,12 @@ that serving's programme needs. lambda is the zero-truncated Poisson mean of the
 quote counts (a day without quotes has no row): a quoted day has on average
 lambda / (1 - e^-lambda) quotes.
 
+**The reference.** The market fare errs by a level per flight and cabin, which flattens the
+fitted response (errors in variables); the fit also tries the market fare times each flight's
+level estimated from its other sale days and keeps the reference with the lower held-out
+deviance (`_reference.py`; the fit's `reference` says which). Serving still prices against
+the market fare.
+
 **The competitor's fare** is the cheapest other carrier's offer that day on the same route,
 cabin and departure date. `fit_demand` learns its term only when every row has one; with
 gaps (routes one carrier flies, days no rival was quoted) the fit leaves it out and the
@@ -33,8 +39,9 @@ from scipy import optimize
 from flightprice import registry
 from flightprice.clock import new_run_id, utc_now
 from flightprice.features import derive_request_features
+from flightprice.revenue._reference import fit_with_reference
 from flightprice.revenue.demand_store import read_latest, write_fit
-from flightprice.revenue.estimate import DemandModel, fit_demand
+from flightprice.revenue.estimate import DemandModel
 from flightprice.store import open_store
 from flightprice.warehouse import open_warehouse
 
@@ -66,7 +73,8 @@ def quotes_per_day(quotes: np.ndarray) -> float:
 
 
 def load_demand_history(warehouse: Warehouse, model: LoadedModel) -> pd.DataFrame:
-    """Return the warehouse's sales history in `estimate.HISTORY_COLUMNS` (+ competitor_fare)."""
+    """Return the warehouse's sales history in `estimate.HISTORY_COLUMNS` (+ competitor_fare,
+    flight: the flight and cabin of each row)."""
     try:
         frame = warehouse.query_df(
             f"SELECT * FROM {HISTORY_TABLE} WHERE capacity_seats > 0 "
@@ -96,6 +104,7 @@ def load_demand_history(warehouse: Warehouse, model: LoadedModel) -> pd.DataFram
         "seats_left": frame["seats_left"].to_numpy(np.float64),
         "bookings": frame["seats_booked"].to_numpy(np.float64),
         "competitor_fare": frame["competitor_fare_usd"].to_numpy(np.float64),
+        "flight": frame["flight_id"].astype(str) + "/" + frame["cabin"].astype(str),
     })  # fmt: skip
     history.attrs["quotes_per_day"] = lam
     return history
@@ -109,7 +118,7 @@ def fit_from_warehouse(
     competitor = bool(np.isfinite(history["competitor_fare"]).all())
     if not competitor:
         history = history.drop(columns="competitor_fare")
-    demand = fit_demand(history, seed=seed)
+    demand, reference = fit_with_reference(history, seed=seed)
     report = demand.report()
     response = price_response(demand)
     cabins = history.drop_duplicates("group").set_index("group")["cabin"]
@@ -121,6 +130,7 @@ def fit_from_warehouse(
         "bookings": int(history["bookings"].sum()),
         "quotes_per_day": history.attrs["quotes_per_day"],
         "competitor": "used" if competitor else "not used: some rows have no competitor fare",
+        "reference": reference,
         "groups": [str(g) for g in demand.groups],
         "group_cabins": [str(cabins[g]) for g in demand.groups],
         "coef": demand.coef.tolist(),
@@ -169,7 +179,8 @@ def fit_markdown(fit: dict[str, Any]) -> str:
     lines = [
         f"# Demand fit `{fit['version']}`", "",
         (f"{fit['rows']:,} sale days, {fit['bookings']:,} seats booked, market fares of "
-         f"`{fit['fare_model_version']}`; competitor fare {fit['competitor']}."), "",
+         f"`{fit['fare_model_version']}`; competitor fare {fit['competitor']}; price "
+         f"reference {fit.get('reference', 'market fare')}."), "",
         (f"Deviance explained {summary['d2']:.3f} (held out {summary['d2_holdout']:.3f}); "
          f"bookings at 1.1x / 0.9x the market fare: {response}."), "",
         "| group | rows | bookings | D2 | D2 held out |", "|---|---|---|---|---|",
