@@ -50,3 +50,22 @@
         where model_name = '{{ this.identifier | lower }}'
     )
 {%- endmacro %}
+
+
+{#- Post-hook of ml_demand_history: the latest booking load it has read (in DBT_WATERMARKS,
+    under its own name: a load instant of the bookings feed, not a build's start). -#}
+{% macro record_bookings_seen() -%}
+    insert into {{ watermark_table() }} (model_name, built_at)
+    select '{{ this.identifier | lower }}.bookings_loaded_at', max(loaded_at)
+    from {{ ref('stg_raw__bookings') }}
+{%- endmacro %}
+
+
+{#- The earliest booking load instant an incremental run re-reads (a scalar query). -#}
+{% macro bookings_seen() -%}
+    select coalesce(max(built_at), cast('1900-01-01' as timestamp))
+        - interval '{{ (var("lookback_hours") | float * 3600) | int }} second'
+        as loaded_from
+    from {{ watermark_table() }}
+    where model_name = '{{ this.identifier | lower }}.bookings_loaded_at'
+{%- endmacro %}

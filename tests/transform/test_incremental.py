@@ -30,7 +30,7 @@ COMPARED = (
     "ANALYTICS.dim_airport", "ANALYTICS.dim_carrier", "ANALYTICS.dim_date",
     "ANALYTICS.dim_flight", "ANALYTICS.dim_route", "ANALYTICS.fct_fare_observation",
     "ANALYTICS.fct_flight_daily", "ANALYTICS.ml_training_features",
-    "ANALYTICS.ml_scoring_features",
+    "ANALYTICS.ml_scoring_features", "ANALYTICS.ml_demand_history",
 )  # fmt: skip
 
 
