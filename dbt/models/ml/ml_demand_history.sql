@@ -16,8 +16,12 @@
     unique_key='sale_date',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    pre_hook="{{ create_watermark_table() }}",
-    post_hook=["{{ record_watermark() }}", "{{ record_bookings_seen() }}"],
+    pre_hook=["{{ create_watermark_table() }}", "{{ create_vacated_days_table() }}"],
+    post_hook=[
+        "{{ delete_vacated_rows('sale_date', by_flight=false) }}",
+        "{{ record_watermark() }}",
+        "{{ record_bookings_seen() }}",
+    ],
 ) }}
 
 with
@@ -49,9 +53,15 @@ touched_bookings as (
 
 changed_days as (
 
-    select distinct observation_date as sale_date
+    -- Days that gained or changed a quote, and days a re-delivered quote left.
+    select observation_date as sale_date
     from {{ ref('fct_fare_observation') }}
     where transformed_at > {{ last_built_at() }}
+
+    union
+
+    select vacated.observation_date
+    from ({{ vacated_since_last_build() }}) as vacated
 
 ),
 
