@@ -52,7 +52,7 @@ def _history(path) -> list[tuple]:
 def test_demand_history_by_day_equals_a_rebuild(tmp_path, invoke_dbt):
     market = LocalStore(tmp_path / "market")
     generate_market(market, start=date(2026, 9, 1), days=4, routes=2, seed=11,
-                    schedules="full", bookings=True)  # fmt: skip
+                    schedules="new", bookings=True)  # fmt: skip
     store, path = LocalStore(tmp_path / "lake"), tmp_path / "warehouse.duckdb"
 
     def deliver(days: list[str]) -> None:
@@ -65,14 +65,33 @@ def test_demand_history_by_day_equals_a_rebuild(tmp_path, invoke_dbt):
     assert invoke_dbt(path, *BUILD).success
     first = _history(path)
 
-    # The next days, a booking of the first day delivered late, and one of the first day
-    # re-sent as booked on the third: its seats leave the second day's seats_left.
+    # The next days, a booking of the second day delivered late, and one of the first day
+    # re-sent as booked on the third: the first day's seats_booked and the second's
+    # seats_left lose it, although no booking loaded now is of the first day.
     deliver(["2026-09-03", "2026-09-04"])
-    day_one = pd.read_csv(io.BytesIO(market.read_bytes(next(
-        k for k in market.list("raw-data/bookings/2026-09-01/") if k.endswith(".csv")))))  # fmt: skip
-    late = day_one.iloc[[0]].assign(booking_id=lambda b: b["booking_id"] + "-late")
-    moved = day_one.iloc[[1]].assign(booked_at="2026-09-03T10:00:00")
-    store.write_bytes("raw-data/bookings/2026-09-01/late.csv", late.to_csv(index=False).encode())
+
+    def bookings_of(day: str) -> pd.DataFrame:
+        key = next(k for k in market.list(f"raw-data/bookings/{day}/") if k.endswith(".csv"))
+        return pd.read_csv(io.BytesIO(market.read_bytes(key)))
+
+    late = (
+        bookings_of("2026-09-02").iloc[[0]].assign(booking_id=lambda b: b["booking_id"] + "-late")
+    )
+    # A booking of a flight quoted on the first day (so that its row there has the seats).
+    conn = duckdb.connect(str(path), read_only=True)
+    try:
+        flight_id, cabin = conn.execute(
+            "select flight_id, cabin from ANALYTICS.ml_demand_history"
+            " where sale_date = '2026-09-01' and seats_booked > 0 order by all limit 1"
+        ).fetchone()
+    finally:
+        conn.close()
+    day_one = bookings_of("2026-09-01")
+    ids = day_one["carrier"] + day_one["flight_number"].astype(str) + "-"
+    ids += pd.to_datetime(day_one["departure_at"]).dt.strftime("%Y%m%d")
+    moved = day_one[(ids == flight_id) & (day_one["cabin"] == cabin)].iloc[[0]]
+    moved = moved.assign(booked_at="2026-09-03T10:00:00")
+    store.write_bytes("raw-data/bookings/2026-09-02/late.csv", late.to_csv(index=False).encode())
     store.write_bytes("raw-data/bookings/2026-09-03/resent.csv", moved.to_csv(index=False).encode())
     _ingest(store, path, tmp_path)
     assert invoke_dbt(path, *BUILD).success
