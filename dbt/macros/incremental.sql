@@ -79,10 +79,16 @@
 {%- endmacro %}
 
 
+{#- Created by the first incremental run that reads or writes it (a pre-hook): a full build
+    needs none, and leaves no empty table behind. -#}
 {% macro create_vacated_days_table() -%}
+    {%- if is_incremental() -%}
     create table if not exists {{ vacated_days_table() }} (
         flight_id varchar, cabin varchar, observation_date date, vacated_at timestamp
     )
+    {%- else -%}
+    select 1
+    {%- endif -%}
 {%- endmacro %}
 
 
