@@ -50,3 +50,99 @@
         where model_name = '{{ this.identifier | lower }}'
     )
 {%- endmacro %}
+
+
+{#- Post-hook of ml_demand_history: the latest booking load it has read (in DBT_WATERMARKS,
+    under its own name: a load instant of the bookings feed, not a build's start). -#}
+{% macro record_bookings_seen() -%}
+    insert into {{ watermark_table() }} (model_name, built_at)
+    select '{{ this.identifier | lower }}.bookings_loaded_at', max(loaded_at)
+    from {{ ref('stg_raw__bookings') }}
+{%- endmacro %}
+
+
+{#- The earliest booking load instant an incremental run re-reads (a scalar query). -#}
+{% macro bookings_seen() -%}
+    select coalesce(max(built_at), cast('1900-01-01' as timestamp))
+        - interval '{{ (var("lookback_hours") | float * 3600) | int }} second'
+        as loaded_from
+    from {{ watermark_table() }}
+    where model_name = '{{ this.identifier | lower }}.bookings_loaded_at'
+{%- endmacro %}
+
+
+{#- Flight days a rewritten quote left (re-delivered as observed on another day, or for
+    another flight or cabin): fct_fare_observation's pre-hook records them, before its
+    delete+insert replaces the stored rows; the daily aggregates rebuild or drop them. -#}
+{% macro vacated_days_table() -%}
+    {{ api.Relation.create(database=this.database, schema='STAGING', identifier='DBT_VACATED_DAYS') }}
+{%- endmacro %}
+
+
+{#- Created by the first incremental run that reads or writes it (a pre-hook): a full build
+    needs none, and leaves no empty table behind. -#}
+{% macro create_vacated_days_table() -%}
+    {%- if is_incremental() -%}
+    create table if not exists {{ vacated_days_table() }} (
+        flight_id varchar, cabin varchar, observation_date date, vacated_at timestamp
+    )
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Pre-hook of fct_fare_observation (incremental runs): the stored rows' flight days that
+    the quotes written since its last build no longer have. One more probe of the fact by
+    quote_id, as its delete does. -#}
+{% macro record_vacated_days() -%}
+    {%- if is_incremental() -%}
+    insert into {{ vacated_days_table() }} (flight_id, cabin, observation_date, vacated_at)
+    select distinct
+        stored.flight_id,
+        stored.cabin,
+        stored.observation_date,
+        {{ run_started_at_ts() }}
+    from {{ this }} as stored
+    inner join {{ ref('int_fares_deduplicated') }} as fresh
+        on stored.quote_id = fresh.quote_id
+    where
+        fresh.transformed_at > {{ last_built_at() }}
+        and (
+            stored.flight_id <> fresh.flight_id
+            or stored.cabin <> fresh.cabin
+            or stored.observation_date <> cast(fresh.observed_at as date)
+        )
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The flight days vacated since this model's last build (a query). -#}
+{% macro vacated_since_last_build() -%}
+    select flight_id, cabin, observation_date
+    from {{ vacated_days_table() }}
+    where vacated_at > {{ last_built_at() }}
+{%- endmacro %}
+
+
+{#- Post-hook, before record_watermark: drop the rows of vacated days that this run did not
+    write again (no quote of theirs is left). `date_column` is the model's day column; with
+    by_flight=false a whole day goes (ml_demand_history rebuilds days whole). -#}
+{% macro delete_vacated_rows(date_column, by_flight=true) -%}
+    {%- if is_incremental() -%}
+    {%- set stored = this.identifier -%}
+    delete from {{ this }}
+    using ({{ vacated_since_last_build() }}) as vacated
+    where
+        {{ stored }}.transformed_at < {{ run_started_at_ts() }}
+        and {{ stored }}.{{ date_column }} = vacated.observation_date
+        {%- if by_flight %}
+        and {{ stored }}.flight_id = vacated.flight_id
+        and {{ stored }}.cabin = vacated.cabin
+        {%- endif %}
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}

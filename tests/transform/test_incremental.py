@@ -3,8 +3,8 @@
 The RAW fixture of conftest.py arrives in three deliveries, each followed by an incremental
 `dbt build`; the third brings a late file stamped inside the lookback window (loaded after
 the second run, stamped before its latest load), a re-delivered duplicate of a quote, a
-re-published schedule that changes a cabin's capacity and a currency rate that re-prices a
-stored fare. A copy of the file is then rebuilt with `--full-refresh` and every
+quote re-delivered as observed a day later, a re-published schedule that changes a cabin's
+capacity and a currency rate that re-prices a stored fare. A copy of the file is then rebuilt with `--full-refresh` and every
 incremental table must hold the same rows (transformed_at aside: it says when a row was
 written, which is what differs).
 """
@@ -30,7 +30,7 @@ COMPARED = (
     "ANALYTICS.dim_airport", "ANALYTICS.dim_carrier", "ANALYTICS.dim_date",
     "ANALYTICS.dim_flight", "ANALYTICS.dim_route", "ANALYTICS.fct_fare_observation",
     "ANALYTICS.fct_flight_daily", "ANALYTICS.ml_training_features",
-    "ANALYTICS.ml_scoring_features",
+    "ANALYTICS.ml_scoring_features", "ANALYTICS.ml_demand_history",
 )  # fmt: skip
 
 
@@ -94,6 +94,7 @@ def daily_runs(tmp_path_factory, raw_fixture, invoke_dbt, query_rows):
                                  "where quote_id = 'q01'")[0]["transformed_at"]  # fmt: skip
     # Day 3: the rest, plus what an incremental run most easily gets wrong.
     q03 = next(f for f in fares if f["quote_id"] == "q03")
+    q05 = next(f for f in fares if f["quote_id"] == "q05")
     _insert(path, "RAW.FARES", [
         *_fares(fares, "2026-09-08", "2026-09-30", "2026-09-12 06:00:00"),
         # Late: another quote of 2026-09-01, stamped 2 hours before day 2's latest load and
@@ -103,6 +104,10 @@ def daily_runs(tmp_path_factory, raw_fixture, invoke_dbt, query_rows):
         # Re-delivered: q03 again, the same quote in another file.
         {**q03, "_loaded_at": "2026-09-12 06:00:00",
          "_source_file": "raw-data/fares/2026-09-01/resent.csv"},
+        # Re-delivered a day later: q05, AA102 economy's only quote of 2026-09-02, so that
+        # day's fct_flight_daily row must go and ml_demand_history's day be rebuilt.
+        {**q05, "observed_at": "2026-09-03 12:00:00", "_loaded_at": "2026-09-12 06:00:00",
+         "_source_file": "raw-data/fares/2026-09-03/resent.csv"},
         # Re-delivered earlier: q12, AA100 business's latest quote after day 2, corrected to
         # before q21, which becomes the latest (int_flight_latest_quotes ranks it again).
         {**q12, "observed_at": "2026-09-06 07:00:00", "_loaded_at": "2026-09-12 06:00:00",
@@ -174,6 +179,10 @@ def test_incremental_runs_caught_the_late_the_resent_and_the_repriced(daily_runs
     latest = query_rows(path, "select quote_id from STAGING.int_flight_latest_quotes "
                               "where flight_id = 'AA100-20260912' and cabin = 'business'")  # fmt: skip
     assert latest == [{"quote_id": "q21"}]  # q12 was re-delivered before it
+    moved = query_rows(path, "select observation_date from ANALYTICS.fct_flight_daily "
+                             "where flight_id = 'AA102-20260904' and cabin = 'economy' "
+                             "and observation_date in ('2026-09-02', '2026-09-03')")  # fmt: skip
+    assert [str(r["observation_date"]) for r in moved] == ["2026-09-03"]  # q05 moved day
 
 
 def test_incremental_runs_leave_rows_they_do_not_need_alone(daily_runs, rebuilt, query_rows):

@@ -3,12 +3,17 @@
     unique_key='quote_id',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    pre_hook="{{ create_watermark_table() }}",
+    pre_hook=[
+        "{{ create_watermark_table() }}",
+        "{{ create_vacated_days_table() }}",
+        "{{ record_vacated_days() }}",
+    ],
     post_hook="{{ record_watermark() }}",
 ) }}
 
 -- Read only by an incremental run (re-published flights): declared for dbt's graph.
 -- depends_on: {{ ref('int_schedules_deduplicated') }}
+-- The pre-hook records the flight days re-delivered quotes leave (macros/incremental.sql).
 
 with
 

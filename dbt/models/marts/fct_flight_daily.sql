@@ -3,8 +3,8 @@
     unique_key=['flight_id', 'cabin', 'observation_date'],
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    pre_hook="{{ create_watermark_table() }}",
-    post_hook="{{ record_watermark() }}",
+    pre_hook=["{{ create_watermark_table() }}", "{{ create_vacated_days_table() }}"],
+    post_hook=["{{ delete_vacated_rows('observation_date') }}", "{{ record_watermark() }}"],
 ) }}
 
 with
@@ -13,13 +13,18 @@ with
 
 changed_days as (
 
-    -- The flight days that gained or changed a quote since this model's last build.
-    select distinct
+    -- The flight days that gained or changed a quote since this model's last build, and
+    -- those a re-delivered quote left (a day left with no quote is deleted by a post-hook).
+    select
         flight_id,
         cabin,
         observation_date
     from {{ ref('fct_fare_observation') }}
     where transformed_at > {{ last_built_at() }}
+
+    union
+
+    {{ vacated_since_last_build() }}
 
 ),
 

@@ -3,13 +3,87 @@
 -- the seats left before the day, and the cheapest competitor's fare. The market fare the
 -- price is compared with is the fare model's, added in Python (as the API prices).
 
+-- Read only by an incremental run (bookings loaded since the last build): declared for dbt's graph.
+-- depends_on: {{ ref('stg_raw__bookings') }}
+
+{#- Incremental by sale day (see README "Incremental runs"): a run rebuilds whole the sale
+    days that gained or changed a quote, and every day from the earliest booking date a
+    newly loaded booking touches (seats_left counts the bookings of earlier days). A day is
+    the unit because its competitor fares read every offer of that day. It was the costliest
+    node of a daily run as a table (benchmarks/README.md, "Session 7: dbt"). -#}
+{{ config(
+    materialized='incremental',
+    unique_key='sale_date',
+    incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns',
+    pre_hook=["{{ create_watermark_table() }}", "{{ create_vacated_days_table() }}"],
+    post_hook=[
+        "{{ delete_vacated_rows('sale_date', by_flight=false) }}",
+        "{{ record_watermark() }}",
+        "{{ record_bookings_seen() }}",
+    ],
+) }}
+
 with
+
+{% if is_incremental() %}
+
+bookings_seen as (
+
+    -- The latest booking load the last build read, minus the lookback: a load committed
+    -- after that build but stamped before it is still caught.
+    {{ bookings_seen() }}
+
+),
+
+touched_bookings as (
+
+    -- Every delivery of each booking loaded since: the dates of its earlier versions too,
+    -- so that a booking moved to another day leaves no stale seats behind.
+    select cast(all_versions.booked_at as date) as booking_date
+    from {{ ref('stg_raw__bookings') }} as all_versions
+    where all_versions.booking_id in (
+        select recent.booking_id
+        from {{ ref('stg_raw__bookings') }} as recent
+        cross join bookings_seen
+        where recent.loaded_at >= bookings_seen.loaded_from
+    )
+
+),
+
+changed_days as (
+
+    -- Days that gained or changed a quote, and days a re-delivered quote left.
+    select observation_date as sale_date
+    from {{ ref('fct_fare_observation') }}
+    where transformed_at > {{ last_built_at() }}
+
+    union
+
+    select vacated.observation_date
+    from ({{ vacated_since_last_build() }}) as vacated
+
+),
 
 quotes as (
 
-    select * from {{ ref('fct_fare_observation') }}
+    select observations.*
+    from {{ ref('fct_fare_observation') }} as observations
+    where
+        observations.observation_date in (select changed_days.sale_date from changed_days)
+        or observations.observation_date >= (select min(touched_bookings.booking_date) from touched_bookings)
 
 ),
+
+{% else %}
+
+    quotes as (
+
+        select * from {{ ref('fct_fare_observation') }}
+
+    ),
+
+{% endif %}
 
 bookings as (
 
@@ -105,7 +179,8 @@ final as (
         offers.capacity_seats - coalesce(sold_before.seats_booked, 0) as seats_left,
         cast(offers.price_usd as double) as price_usd,
         cast(coalesce(today.seats_booked, 0) as integer) as seats_booked,
-        cast(competitors.competitor_fare_usd as double) as competitor_fare_usd
+        cast(competitors.competitor_fare_usd as double) as competitor_fare_usd,
+        {{ run_started_at_ts() }} as transformed_at
 
     from offers
     left join bookings as today
