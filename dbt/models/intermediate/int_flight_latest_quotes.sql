@@ -102,33 +102,9 @@ latest_quotes as (
 
     ),
 
-    latest_instants as (
-
-        select
-            flight_id,
-            cabin,
-            max(observed_at) as observed_at
-
-        from fares
-        group by flight_id, cabin
-
-    ),
-
     latest_quotes as (
 
-    -- The highest quote_id at the latest instant: joining to that instant first leaves the
-    -- window only the few quotes of that instant to rank, not every quote.
-        select fares.*
-        from fares
-        inner join latest_instants
-            on
-            fares.flight_id = latest_instants.flight_id
-            and fares.cabin = latest_instants.cabin
-            and fares.observed_at = latest_instants.observed_at
-        qualify row_number() over (
-            partition by fares.flight_id, fares.cabin
-            order by fares.quote_id desc
-        ) = 1
+        {{ latest_quote_per_flight('fares', quote_columns) }}
 
     )
 

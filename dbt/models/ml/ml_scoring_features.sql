@@ -77,23 +77,10 @@ known_quotes as {{ inline_cte() }} (
 
 ),
 
-latest_instants as (
-
-    select
-        flight_id,
-        cabin,
-        max(observed_at) as latest_observed_at
-
-    from known_quotes
-    group by flight_id, cabin
-
-),
-
 latest_quotes as (
 
-    -- The stored latest quote where the clock has seen it, else the highest quote_id at
-    -- the flight's latest instant up to the clock: joining to that instant first leaves the
-    -- window a handful of rows to rank instead of every quote.
+    -- The stored latest quote where the clock has seen it, else the latest known one up to
+    -- the clock (macros/latest_quote.sql).
     select {% for column in quote_columns %}stored_latest_quotes.{{ column }}{{ ", " if not loop.last }}{% endfor %}
     from stored_latest_quotes
     cross join data_clock
@@ -101,16 +88,7 @@ latest_quotes as (
 
     union all
 
-    select {% for column in quote_columns %}known_quotes.{{ column }}{{ ", " if not loop.last }}{% endfor %}
-    from known_quotes
-    inner join latest_instants
-        on known_quotes.flight_id = latest_instants.flight_id
-        and known_quotes.cabin = latest_instants.cabin
-        and known_quotes.observed_at = latest_instants.latest_observed_at
-    qualify row_number() over (
-        partition by known_quotes.flight_id, known_quotes.cabin
-        order by known_quotes.quote_id desc
-    ) = 1
+    {{ latest_quote_per_flight('known_quotes', quote_columns) }}
 
 ),
 
