@@ -93,8 +93,9 @@
 
 
 {#- Pre-hook of fct_fare_observation (incremental runs): the stored rows' flight days that
-    the quotes written since its last build no longer have. One more probe of the fact by
-    quote_id, as its delete does. -#}
+    the quotes written since its last build no longer have. Only quotes with an earlier
+    version can have a stored row, written at or after that version's earliest_version_at:
+    the probe reads the fact from there on (macros/replaced_versions.sql), not every row. -#}
 {% macro record_vacated_days() -%}
     {%- if is_incremental() -%}
     insert into {{ vacated_days_table() }} (flight_id, cabin, observation_date, vacated_at)
@@ -108,6 +109,8 @@
         on stored.quote_id = fresh.quote_id
     where
         fresh.transformed_at > {{ last_built_at() }}
+        and (fresh.earliest_version_at is null or fresh.earliest_version_at <= {{ last_built_at() }})
+        and stored.transformed_at >= ({{ fact_versions() }})
         and (
             stored.flight_id <> fresh.flight_id
             or stored.cabin <> fresh.cabin

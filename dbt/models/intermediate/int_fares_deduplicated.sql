@@ -1,7 +1,8 @@
 {{ config(
     materialized='incremental',
     unique_key='quote_id',
-    incremental_strategy='delete+insert',
+    incremental_strategy='replace_versions',
+    versions_since='versions_in_batch',
     on_schema_change='append_new_columns',
 ) }}
 
@@ -80,7 +81,8 @@ stored_fares as (
     -- re-deliveries, it keeps the result equal to a rebuild from all history.
     select
         {{ fare_columns | join(', ') }},
-        price_usd as stored_price_usd
+        price_usd as stored_price_usd,
+        {{ stored_earliest_version_at() }} as stored_earliest_version_at
     from {{ this }}
     where quote_id in (select new_fares.quote_id from new_fares)
 
@@ -88,7 +90,8 @@ stored_fares as (
 
     select
         {% for column in fare_columns %}stored.{{ column }}, {% endfor %}
-        stored.price_usd as stored_price_usd
+        stored.price_usd as stored_price_usd,
+        {{ stored_earliest_version_at('stored') }} as stored_earliest_version_at
     from {{ this }} as stored
     inner join new_rates
         on
@@ -229,6 +232,20 @@ changed as (
             and stored_fares.stored_price_usd = converted.price_usd
     )
 
+),
+
+stored_versions as (
+
+    -- Changed quotes with a stored version keep its earliest_version_at: the rows of their
+    -- earlier versions, here and downstream, were written at or after it (the delete of
+    -- the replace_versions strategy reads from there on, macros/replaced_versions.sql).
+    -- A quote's rows in stored_fares are copies of its one stored row.
+    select
+        quote_id as stored_quote_id,
+        min(stored_earliest_version_at) as earliest_version_at
+    from stored_fares
+    group by quote_id
+
 )
 
 {%- endif %}
@@ -252,6 +269,20 @@ select
     price_usd,
     source_file,
     loaded_at,
-    {{ run_started_at_ts() }} as transformed_at
+    {{ run_started_at_ts() }} as transformed_at,
+    {%- if is_incremental() %}
+    -- A quote new to this table: this row is its first version (it has none downstream).
+    case
+        when stored_versions.stored_quote_id is null then {{ run_started_at_ts() }}
+        else stored_versions.earliest_version_at
+    end as earliest_version_at
 
-from {% if is_incremental() %}changed{% else %}converted{% endif %}
+from changed
+left join stored_versions
+    on changed.quote_id = stored_versions.stored_quote_id
+    {%- else %}
+    -- A rebuild cannot tell how old the rows downstream are (they may predate it).
+    cast(null as timestamp) as earliest_version_at
+
+from converted
+    {%- endif %}

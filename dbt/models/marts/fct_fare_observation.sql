@@ -1,41 +1,32 @@
 {{ config(
     materialized='incremental',
     unique_key='quote_id',
-    incremental_strategy='delete+insert',
+    incremental_strategy='replace_versions',
+    versions_since='fact_versions',
     on_schema_change='append_new_columns',
     pre_hook=[
         "{{ create_watermark_table() }}",
         "{{ create_vacated_days_table() }}",
         "{{ record_vacated_days() }}",
+        "{{ prune_vacated_days(['fct_flight_daily', 'ml_demand_history']) }}",
     ],
     post_hook="{{ record_watermark() }}",
 ) }}
 
 -- Read only by an incremental run (re-published flights): declared for dbt's graph.
 -- depends_on: {{ ref('int_schedules_deduplicated') }}
--- The pre-hook records the flight days re-delivered quotes leave (macros/incremental.sql).
+-- The pre-hook records the flight days re-delivered quotes leave (macros/incremental.sql);
+-- the delete reads only the rows their earlier versions may be in (macros/replaced_versions.sql).
 
 with
 
 {% if is_incremental() %}
 
-republished_flights as (
-
-    -- A new schedule publication can change a flight's capacity, read from dim_flight.
-    select distinct flight_id
-    from {{ ref('int_schedules_deduplicated') }}
-    where transformed_at > {{ last_built_at() }}
-
-),
-
 fares as (
 
-    -- Quotes written since this model's last build, and the quotes of re-published flights.
-    select *
-    from {{ ref('int_fares_deduplicated') }}
-    where
-        transformed_at > {{ last_built_at() }}
-        or flight_id in (select republished_flights.flight_id from republished_flights)
+    -- Quotes written since this model's last build, and the quotes of re-published flights
+    -- (a new schedule publication can change a flight's capacity, read from dim_flight).
+    {{ fact_fares_to_write() }}
 
 ),
 
