@@ -262,3 +262,41 @@ def test_scoped_relationship_reads_the_whole_fact_after_a_full_refresh(
     assert _relationship_failures(invoke_dbt, path) == 0
     _delete_fare_observations(path, ["q01"])
     assert _relationship_failures(invoke_dbt, path) == 1
+
+
+def test_a_quote_moved_twice_between_fact_builds_or_after_a_rebuild_leaves_one_row(
+    daily_runs, raw_fixture, invoke_dbt, query_rows, tmp_path
+):
+    # The fact's delete reads only rows written since a quote's earliest version
+    # (macros/replaced_versions.sql): that must hold when int_fares_deduplicated wrote the
+    # quote twice since the fact's last build, and when it was rebuilt alone (stamp unknown).
+    path = tmp_path / "wh.duckdb"
+    shutil.copy(daily_runs[0], path)
+    dbt_vars = ("--vars", json.dumps({"lookback_hours": LOOKBACK_HOURS}))
+    q21 = {**next(f for f in raw_fixture.fares() if f["quote_id"] == "q12"), "quote_id": "q21"}
+    int_only = ("run", "--select", "int_fares_deduplicated")
+    # (observed_at of a new delivery of q21 or None, loaded on, the dbt command)
+    moves = (("2026-09-05 08:00:00", "2026-09-13", int_only),
+             ("2026-09-04 08:00:00", "2026-09-14", int_only),
+             (None, None, BUILD),
+             (None, None, (*int_only, "--full-refresh")),
+             ("2026-09-03 08:00:00", "2026-09-15", BUILD))  # fmt: skip
+    for observed_at, loaded_on, command in moves:
+        if observed_at:
+            _insert(path, "RAW.FARES", [{**q21, "observed_at": observed_at,
+                                         "_loaded_at": f"{loaded_on} 06:00:00",
+                                         "_source_file": f"raw-data/fares/{loaded_on}/q21.csv"}])  # fmt: skip
+        assert invoke_dbt(path, *command, *dbt_vars).success
+    rows = query_rows(path, "select observation_date from ANALYTICS.fct_fare_observation "
+                            "where quote_id = 'q21'")  # fmt: skip
+    assert [str(r["observation_date"]) for r in rows] == ["2026-09-03"]
+    rebuilt = tmp_path / "rebuilt.duckdb"
+    shutil.copy(path, rebuilt)
+    assert invoke_dbt(rebuilt, *BUILD, "--full-refresh", *dbt_vars).success
+    for table in ("ANALYTICS.fct_fare_observation", "ANALYTICS.fct_flight_daily",
+                  "ANALYTICS.ml_demand_history"):  # fmt: skip
+        assert _table(path, table) == _table(rebuilt, table), table
+    # Every reader has re-aggregated the days vacated before the last run: pruned.
+    vacated = query_rows(path, "select count(distinct vacated_at) as n "
+                               "from STAGING.DBT_VACATED_DAYS")  # fmt: skip
+    assert vacated == [{"n": 1}]
