@@ -16,7 +16,7 @@
 
 {#- The custom incremental strategy `replace_versions`: dbt's delete+insert, the delete
     limited to rows written since the scalar query of the model's `versions_since` macro
-    (a null bound deletes nothing: no key of the batch has an earlier version). -#}
+    (far in the future when no key of the batch has an earlier version: nothing to delete). -#}
 {% macro get_incremental_replace_versions_sql(arg_dict) -%}
     {%- set versions_since = context[config.require('versions_since')] -%}
     {#- Unqualified: the adapters spell the delete with and without an alias for the target. -#}
@@ -30,10 +30,21 @@
 {%- endmacro %}
 
 
-{#- The oldest version of a stamped row set's quotes that may already be stored (null: none):
+{#- The oldest of the stamps (an unknown one: the beginning); with none, a far-future instant,
+    not null: DuckDB prunes row groups by a scalar bound only when it is not null (a null
+    bound read every row, as slowly as no bound; benchmarks/README.md, "Session 8: dbt"). -#}
+{% macro version_bound(stamp) -%}
+    coalesce(
+        min(coalesce({{ stamp }}, cast('1900-01-01' as timestamp))),
+        cast('9999-12-31' as timestamp)
+    )
+{%- endmacro %}
+
+
+{#- The oldest version of a stamped row set's quotes that may already be stored:
     rows whose earliest version is older than `before`, or unknown. -#}
 {% macro earliest_stored_version(relation, before) -%}
-    select min(coalesce(earliest_version_at, cast('1900-01-01' as timestamp)))
+    select {{ version_bound('earliest_version_at') }}
     from {{ relation }}
     where earliest_version_at is null or earliest_version_at < {{ before }}
 {%- endmacro %}
@@ -84,7 +95,10 @@
     from {{ ref('int_fares_deduplicated') }}
     where
         transformed_at <= {{ last_built_at() }}
-        and departure_at >= (select min(republished.departure_day) from ({{ republished_flights() }}) as republished)
+        and departure_at >= (
+            select coalesce(min(republished.departure_day), cast('9999-12-31' as timestamp))
+            from ({{ republished_flights() }}) as republished
+        )
         and flight_id in (select republished.flight_id from ({{ republished_flights() }}) as republished)
 {%- endmacro %}
 
@@ -93,7 +107,7 @@
     writes (a fact row of a quote was written at or after the quote's first version). Only
     quotes with a version up to the fact's last build can have a row in it. -#}
 {% macro fact_versions(batch=none) -%}
-    select min(coalesce(earliest_version_at, cast('1900-01-01' as timestamp)))
+    select {{ version_bound('earliest_version_at') }}
     from ({{ fact_fares_to_write('earliest_version_at') }}) as fares
     where earliest_version_at is null or earliest_version_at <= {{ last_built_at() }}
 {%- endmacro %}
