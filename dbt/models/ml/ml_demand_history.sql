@@ -65,13 +65,29 @@ changed_days as (
 
 ),
 
+earliest_day as (
+
+    -- Implied by the filter below, but a plain bound: the scan skips the row groups of
+    -- older days by their min/max, which an `or` of two conditions does not allow.
+    select coalesce(min(days.candidate_day), cast('9999-12-31' as date)) as sale_date
+    from (
+        select changed_days.sale_date as candidate_day from changed_days
+        union all
+        select touched_bookings.booking_date from touched_bookings
+    ) as days
+
+),
+
 quotes as (
 
     select observations.*
     from {{ ref('fct_fare_observation') }} as observations
     where
-        observations.observation_date in (select changed_days.sale_date from changed_days)
-        or observations.observation_date >= (select min(touched_bookings.booking_date) from touched_bookings)
+        observations.observation_date >= (select earliest_day.sale_date from earliest_day)
+        and (
+            observations.observation_date in (select changed_days.sale_date from changed_days)
+            or observations.observation_date >= (select min(touched_bookings.booking_date) from touched_bookings)
+        )
 
 ),
 
