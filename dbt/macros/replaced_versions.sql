@@ -8,7 +8,7 @@
     row of an earlier version of the quote, in that table or downstream, was written at or
     after it, and rows are appended in transformed_at order, so a delete of those versions
     needs to read only the row groups written since (DuckDB skips the others by their
-    min/max; Snowflake prunes micro-partitions the same way). Before this, the delete+insert
+    min/max; Snowflake keeps such min/max per micro-partition). Before this, the delete+insert
     of int_fares_deduplicated and fct_fare_observation and the fact's vacated-days pre-hook
     each probed every stored quote_id: 3 of the 4 probes that grew with the history
     (benchmarks/README.md, "Session 8: dbt").
