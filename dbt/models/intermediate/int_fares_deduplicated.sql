@@ -248,7 +248,30 @@ stored_versions as (
 
 )
 
-{%- endif %}
+{%- endif %},
+
+written as (
+
+    {%- if is_incremental() %}
+    -- A quote new to this table: this row is its first version (it has none downstream).
+    select
+        changed.*,
+        case
+            when stored_versions.stored_quote_id is null then {{ run_started_at_ts() }}
+            else stored_versions.earliest_version_at
+        end as earliest_version_at
+    from changed
+    left join stored_versions
+        on changed.quote_id = stored_versions.stored_quote_id
+    {%- else %}
+        -- A rebuild cannot tell how old the rows downstream are (they may predate it).
+        select
+            converted.*,
+            cast(null as timestamp) as earliest_version_at
+        from converted
+    {%- endif %}
+
+)
 
 select
     quote_id,
@@ -270,19 +293,6 @@ select
     source_file,
     loaded_at,
     {{ run_started_at_ts() }} as transformed_at,
-    {%- if is_incremental() %}
-    -- A quote new to this table: this row is its first version (it has none downstream).
-    case
-        when stored_versions.stored_quote_id is null then {{ run_started_at_ts() }}
-        else stored_versions.earliest_version_at
-    end as earliest_version_at
+    earliest_version_at
 
-from changed
-left join stored_versions
-    on changed.quote_id = stored_versions.stored_quote_id
-    {%- else %}
-    -- A rebuild cannot tell how old the rows downstream are (they may predate it).
-    cast(null as timestamp) as earliest_version_at
-
-from converted
-    {%- endif %}
+from written
