@@ -31,7 +31,7 @@ import duckdb
 import pyarrow as pa
 
 from flightprice.score._history import HISTORY_TABLE, PRICE_COLUMNS
-from flightprice.score.batch import PUBLISH_SQL
+from flightprice.score._publish import MERGE_SQL as PUBLISH_SQL
 
 APPEND_ROWS = 250_000
 _COLS = ", ".join(PRICE_COLUMNS)

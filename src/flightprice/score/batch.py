@@ -10,7 +10,7 @@ of the next chunk overlaps the writing of the last.
 A run appends its PRICE_HISTORY rows a few chunks at a time (each append committed, so the
 engine's memory stays bounded too; appends of at least two DuckDB row groups are written
 straight to the file, not through its write-ahead log), then publishes them in one
-transaction: one MERGE into
+transaction: one MERGE (in DuckDB an UPDATE, then an insert of new flights, `_publish`) into
 FLIGHT_PRICES (one row per flight and cabin) and its SCORING_LOG row. Current prices change
 all at once or not at all. A failed run deletes the history it wrote and logs a `failed`
 row; a killed run cannot, so each run first deletes history no run published (`_orphans`);
@@ -39,7 +39,6 @@ from flightprice.clock import new_run_id, utc_now
 from flightprice.registry import NoChampionError
 from flightprice.score._history import (
     HISTORY_TABLE,
-    PRICE_COLUMNS,
     HistoryWriter,
     history_rows,
     log_details,
@@ -50,6 +49,7 @@ from flightprice.score._history import (
 )
 from flightprice.score._memory import bound_duckdb_memory
 from flightprice.score._orphans import delete_unpublished_history
+from flightprice.score._publish import publish_prices
 from flightprice.score._scorers import Mode, Scorer, open_scorer
 from flightprice.serve.client import ApiError
 from flightprice.store import open_store
@@ -80,15 +80,6 @@ select
 from {FEATURES_TABLE} as features
 left join {PRICES_TABLE} as prices
     on prices.flight_id = features.flight_id and prices.cabin = features.cabin
-"""
-_SET = ", ".join(f"{c} = run.{c}" for c in PRICE_COLUMNS[2:])
-_COLS = ", ".join(PRICE_COLUMNS)
-PUBLISH_SQL = f"""
-merge into {PRICES_TABLE} as prices
-using (select {_COLS} from {HISTORY_TABLE} where run_id = ?) as run
-    on prices.flight_id = run.flight_id and prices.cabin = run.cabin
-when matched then update set {_SET}
-when not matched then insert ({_COLS}) values ({", ".join(f"run.{c}" for c in PRICE_COLUMNS)})
 """
 
 
@@ -174,7 +165,7 @@ def score_flights(
         if before_publish is not None:
             before_publish()
         with warehouse.transaction():
-            warehouse.execute(PUBLISH_SQL, [run_id])
+            publish_prices(warehouse, run_id, report.rows)
             report.model_version = ",".join(sorted(run_versions)) or None
             report.guardrails = dict(guardrails)
             report.details = log_details(unseen)
