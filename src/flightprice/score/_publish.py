@@ -1,10 +1,10 @@
 """Publish a scoring run's PRICE_HISTORY rows into FLIGHT_PRICES (one row per flight and cabin).
 
-Snowflake runs one MERGE at the end, in the caller's transaction. DuckDB's FLIGHT_PRICES
+Snowflake runs one MERGE at the end, in the publishing transaction. DuckDB's FLIGHT_PRICES
 has no key index (sql/duckdb_setup.sql), so its MERGE joins the run to the whole table and
 carries an insert branch that a run re-pricing known flights never takes: an UPDATE of the
-matched rows costs ~0.3-0.45 CPU-s less per 1M matched rows (0.80-0.89 vs 1.15-1.36, and
-~0.5 s less wall, benchmarks/README.md, session 8), and the insert of the new rows runs only
+matched rows costs ~0.35-0.45 CPU-s less per 1M matched rows (0.80-0.92 vs 1.15-1.74 in one
+probe; benchmarks/README.md, session 8), and the insert of the new rows runs only
 when the update matched fewer rows than the run has. Same rows, same values.
 
 In DuckDB the publish also streams: `StreamedPublish` updates the matched rows of each history
