@@ -16,6 +16,9 @@ The first fit only chooses a number, so on a large window it runs on the latest
 (time-ordered still: it validates on their latest share): a full-size first fit doubled
 training time (1M rows: 2.2x one bare `xgboost.train` in CPU seconds). The refit's rounds are
 then scaled by the square root of the row ratio (`refit_rounds`; benchmarks/README.md).
+The refit does not wait for the first fit: it starts on one thread as soon as its matrix is
+built, gets every thread once early stopping is done and stops at the rounds it chose
+(`_overlap.OverlappedRefit`): the same trees as a refit started afterwards, sooner.
 """
 
 from __future__ import annotations
