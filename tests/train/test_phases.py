@@ -60,7 +60,11 @@ def test_train_model_times_its_steps_and_scores_the_champion_on_its_holdout() ->
     assert OVERLAPPED | {"champion_scoring"} <= {
         name for name, p in summary["phases"].items() if p.get("overlapped")
     }
-    assert all(summary["phases"][name]["wall_s"] > 0 for name in ("early_stopping", "refit"))
+    assert summary["phases"]["early_stopping"]["wall_s"] > 0
+    # The refit runs on one thread beside early stopping, then on all (on data this small it
+    # may end before early stopping does, leaving nothing to wait for): together it took time.
+    refit = [summary["phases"][name]["wall_s"] for name in ("refit_on_one_thread", "refit")]
+    assert sum(refit) > 0 and summary["phases"]["refit_on_one_thread"]["overlapped"]
     # Scored while early stopping ran, on the rows that scored the challenger.
     holdout = choose_holdout(frame, 7).holdout
     assert trained.champion_metrics == evaluate(champion, holdout)

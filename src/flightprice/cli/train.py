@@ -73,7 +73,9 @@ def train(
 
     The first model ever trained becomes champion. With --compare it is scored against the
     champion on the same holdout rows and the decision is printed; with --promote a better
-    challenger becomes champion. Exit code 7 when the quality gate skipped training.
+    challenger becomes champion. Exit code 7 when the quality gate skipped training. The
+    progress bar counts early stopping's rounds, then the refit's (which starts beside early
+    stopping and ends at the rounds early stopping chose).
     FLIGHTPRICE_ENGINE=dask trains with xgboost.dask on a Dask cluster (FLIGHTPRICE_DASK_ADDRESS,
     or a LocalCluster of FLIGHTPRICE_DASK_WORKERS processes).
     """

@@ -16,10 +16,14 @@ The first fit only chooses a number, so on a large window it runs on the latest
 (time-ordered still: it validates on their latest share): a full-size first fit doubled
 training time (1M rows: 2.2x one bare `xgboost.train` in CPU seconds). The refit's rounds are
 then scaled by the square root of the row ratio (`refit_rounds`; benchmarks/README.md).
+The refit does not wait for the first fit: it starts on one thread as soon as its matrix is
+built, gets every thread once early stopping is done and stops at the rounds it chose
+(`_overlap.OverlappedRefit`): the same trees as a refit started afterwards, sooner.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -49,6 +53,7 @@ from flightprice.train._artifact import (
     save_model,
 )
 from flightprice.train._evaluation import Predictor, evaluate, fit_baselines, score
+from flightprice.train._overlap import OverlappedRefit
 from flightprice.train._phases import PhaseTimer
 from flightprice.train._predictor import LoadedModel, TrainedModel
 from flightprice.train._reference import serving_reference
@@ -89,6 +94,8 @@ __all__ = [
     "split_by_time",
     "train_model",
 ]
+
+log = logging.getLogger(__name__)
 
 # Booster parameters (xgboost.train `params`); chosen on the synthetic market's holdout MAPE.
 Progress = Callable[[int, int], None]
@@ -171,21 +178,34 @@ def train_model(
     if split.holdout.empty or fit.empty:
         raise too_few_rows(split, holdout_days, holdout_max_share)
 
-    # The refit's inputs, the baselines, the reference and the champion's holdout scores need
-    # no rounds: build them in a thread while early stopping fits, on one core fewer
-    # (`early_stopping_threads`).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        prepared = pool.submit(_prepare_refit, train, split.holdout, options, champion, phases)
-        threads = {"nthread": early_stopping_threads(merged)}
-        with phases.phase("early_stopping"):
-            fold = fit_fold(fit, valid, {**merged, **options, **threads}, progress,
-                            complete_progress=False)  # fmt: skip
-        with phases.phase("wait_for_refit_inputs"):
-            spec, dtrain, baselines, reference, champion_metrics = prepared.result()
-    # The refit: every train row, the freshest slice included.
-    rounds = refit_rounds(fold.best_rounds, len(fit), len(train), options)
-    with phases.phase("refit"):
-        booster = xgb.train(merged, dtrain, num_boost_round=rounds)
+    # The refit starts on a helper thread, on one core, as soon as its matrix is built:
+    # its rounds only decide where it stops (`_overlap`). Early stopping fits meanwhile on
+    # the other cores (`early_stopping_threads`), then a second helper builds what needs no
+    # rounds (baselines, reference, the champion's holdout scores) while the refit still runs
+    # on one thread; then the refit gets every thread.
+    ceiling = refit_rounds(int(options["num_boost_round"]), len(fit), len(train), options)
+    refit = OverlappedRefit(merged, ceiling, phases, progress)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        fitted = pool.submit(_refit, refit, train, options, phases)
+        try:
+            threads = {"nthread": early_stopping_threads(merged)}
+            with phases.phase("early_stopping"):
+                fold = fit_fold(fit, valid, {**merged, **options, **threads}, progress,
+                                complete_progress=False)  # fmt: skip
+            rounds = refit_rounds(fold.best_rounds, len(fit), len(train), options)
+            refit.stop_at(rounds)
+            with phases.phase("wait_for_refit_inputs"):
+                prepared = pool.submit(_prepare_refit, train, split.holdout, champion, phases)
+                baselines, reference, champion_metrics = prepared.result()
+        except BaseException:
+            refit.abort()  # the pool waits for the refit: end it after its current round
+            raise
+        refit.release()
+        with phases.phase("refit"):
+            spec, booster = fitted.result()
+    booster = refit.trimmed(booster)
+    log.info("refit: %d of %d rounds on one thread beside early stopping",
+             min(refit.rounds_on_one_thread, rounds), rounds)  # fmt: skip
     if progress is not None:
         progress(rounds, rounds)
 
@@ -233,18 +253,21 @@ def early_stopping_threads(params: Mapping[str, Any]) -> int:
     return max(1, threads - 1)
 
 
-def _prepare_refit(
-    train: pd.DataFrame,
-    holdout: pd.DataFrame,
-    options: Mapping[str, Any],
-    champion: Predictor | None,
-    phases: PhaseTimer,
-) -> tuple[FeatureSpec, xgb.QuantileDMatrix, dict[str, dict[str, Any]], dict[str, Any], Any]:
-    """Return the refit's spec and matrix, the baselines' holdout scores, the reference and
-    the champion's holdout scores (None without a champion)."""
+def _refit(
+    refit: OverlappedRefit, train: pd.DataFrame, options: Mapping[str, Any], phases: PhaseTimer
+) -> tuple[FeatureSpec, xgb.Booster]:
+    """Build the refit's spec and matrix from every train row, then run the refit."""
     with phases.phase("refit_matrix", overlapped=True):
         spec = _spec(train, options)
         dtrain = _dmatrix(train, spec, options)
+    return spec, refit.train(dtrain)
+
+
+def _prepare_refit(
+    train: pd.DataFrame, holdout: pd.DataFrame, champion: Predictor | None, phases: PhaseTimer
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any], Any]:
+    """Return the baselines' holdout scores, the serving reference and the champion's holdout
+    scores (None without a champion)."""
     with phases.phase("baselines", overlapped=True):
         baselines = {
             name: score(baseline.predict(holdout), holdout)
@@ -256,7 +279,7 @@ def _prepare_refit(
     if champion is not None:
         with phases.phase("champion_scoring", overlapped=True):
             champion_metrics = evaluate(champion, holdout)
-    return spec, dtrain, baselines, reference, champion_metrics
+    return baselines, reference, champion_metrics
 
 
 def early_stopping_rows(
