@@ -18,7 +18,7 @@ def _limit(warehouse) -> str:
 
 @pytest.fixture
 def observed(monkeypatch):
-    """Record DuckDB's memory_limit after each chunk and when the run's publish starts."""
+    """Record DuckDB's memory_limit after each chunk and when the publishing transaction opens."""
     seen: dict[str, list[str]] = {"stream": [], "publish": []}
     opened = batch.open_warehouse  # the real warehouse, wrapped only to look at its setting
     handle: list = []
@@ -26,18 +26,19 @@ def observed(monkeypatch):
     @contextlib.contextmanager
     def watched(*args, **kwargs):
         with opened(*args, **kwargs) as warehouse:
+            transaction = warehouse.transaction
+
+            @contextlib.contextmanager
+            def publishing():
+                seen["publish"].append(_limit(warehouse))
+                with transaction():
+                    yield
+
+            warehouse.transaction = publishing
             handle.append(warehouse)
             yield warehouse
 
-    # The end of the publish (DuckDB's updates stream meanwhile, under the streaming limit).
-    publish = batch.StreamedPublish.publish
-
-    def publishing(self, *args, **kwargs):
-        seen["publish"].append(_limit(handle[-1]))
-        return publish(self, *args, **kwargs)
-
     monkeypatch.setattr(batch, "open_warehouse", watched)
-    monkeypatch.setattr(batch.StreamedPublish, "publish", publishing)
     seen["progress"] = lambda done, total: seen["stream"].append(_limit(handle[-1]))
     return seen
 

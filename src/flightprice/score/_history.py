@@ -8,7 +8,6 @@ rows are appended a few chunks at a time.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -36,13 +35,8 @@ PRICE_COLUMNS = (
 class HistoryWriter:
     """Append PRICE_HISTORY rows in batches of at least HISTORY_APPEND_ROWS."""
 
-    def __init__(
-        self,
-        warehouse: Warehouse,
-        append_rows: int = HISTORY_APPEND_ROWS,
-        on_append: Callable[[pa.Table], None] | None = None,
-    ) -> None:
-        self.warehouse, self.append_rows, self.on_append = warehouse, append_rows, on_append
+    def __init__(self, warehouse: Warehouse, append_rows: int = HISTORY_APPEND_ROWS) -> None:
+        self.warehouse, self.append_rows = warehouse, append_rows
         self.pending: list[pa.Table] = []
         self.rows = 0
 
@@ -54,12 +48,8 @@ class HistoryWriter:
 
     def flush(self) -> None:
         if self.pending:
-            appended = pa.concat_tables(self.pending)
-            self.warehouse.insert_arrow(HISTORY_TABLE, appended)
+            self.warehouse.insert_arrow(HISTORY_TABLE, pa.concat_tables(self.pending))
             self.pending, self.rows = [], 0
-            if self.on_append is not None:  # score._publish streams the run's updates
-                self.on_append(appended)
-            del appended
             release_freed_memory()  # the appended rows' buffers (see _memory)
 
 

@@ -10,8 +10,7 @@ of the next chunk overlaps the writing of the last.
 A run appends its PRICE_HISTORY rows a few chunks at a time (each append committed, so the
 engine's memory stays bounded too; appends of at least two DuckDB row groups are written
 straight to the file, not through its write-ahead log), then publishes them in one
-transaction: one MERGE (in DuckDB: updates streamed as the history is appended, in a
-transaction left open, then an insert of new flights; `_publish`) into
+transaction: one MERGE (in DuckDB an UPDATE, then an insert of new flights, `_publish`) into
 FLIGHT_PRICES (one row per flight and cabin) and its SCORING_LOG row. Current prices change
 all at once or not at all. A failed run deletes the history it wrote and logs a `failed`
 row; a killed run cannot, so each run first deletes history no run published (`_orphans`);
@@ -50,7 +49,7 @@ from flightprice.score._history import (
 )
 from flightprice.score._memory import bound_duckdb_memory
 from flightprice.score._orphans import delete_unpublished_history
-from flightprice.score._publish import StreamedPublish
+from flightprice.score._publish import publish_prices
 from flightprice.score._scorers import Mode, Scorer, open_scorer
 from flightprice.serve.client import ApiError
 from flightprice.store import open_store
@@ -144,16 +143,7 @@ def score_flights(
     run_versions: set[str] = set()
     guardrails: Counter[str] = Counter()
     unseen: Counter[str] = Counter()
-    publisher = StreamedPublish(warehouse, run_id)
-    history = HistoryWriter(warehouse, on_append=publisher.appended)
-
-    def log_success(target: Warehouse) -> None:
-        report.model_version = ",".join(sorted(run_versions)) or None
-        report.guardrails = dict(guardrails)
-        report.details = log_details(unseen)
-        _finish(report, "success", start)
-        _log(target, report)
-
+    history = HistoryWriter(warehouse)
     try:
         total = _count(warehouse, FEATURES_TABLE)
         delete_unpublished_history(warehouse)  # rows of killed runs (see _orphans)
@@ -174,9 +164,14 @@ def score_flights(
         history.flush()
         if before_publish is not None:
             before_publish()
-        publisher.publish(report.rows, log_success)
+        with warehouse.transaction():
+            publish_prices(warehouse, run_id, report.rows)
+            report.model_version = ",".join(sorted(run_versions)) or None
+            report.guardrails = dict(guardrails)
+            report.details = log_details(unseen)
+            _finish(report, "success", start)
+            _log(warehouse, report)
     except Exception as exc:
-        publisher.close()  # its open transaction, rolled back: nothing of the run is published
         report.model_version = ",".join(sorted(run_versions)) or None
         report.rows = 0  # nothing of a failed run is kept
         report.error = f"{type(exc).__name__}: {exc}"
@@ -187,8 +182,6 @@ def score_flights(
         except Exception:  # the warehouse itself may be what failed
             log.exception("could not clean up or log the failed scoring run %s", run_id)
         raise ScoringError(f"scoring run {run_id} failed: {report.error}", _retryable(exc)) from exc
-    finally:
-        publisher.close()
     log.info("scoring run %s: %d rows priced with %s", run_id, report.rows, report.model_version)
     return report
 
