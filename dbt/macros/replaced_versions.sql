@@ -68,15 +68,18 @@
 {%- endmacro %}
 
 
-{#- Flights published since this model's last build, with their departure day: every quote
-    of a flight departs that day (flight_id ends with it), so `departure_at >= departure_day`
-    lets a scan skip the row groups of older departures. -#}
+{#- Flights published since this model's last build with a capacity changed since (a feed
+    re-publishes every flight on sale daily; macros/capacity_changes.sql), with their
+    departure day: every quote of a flight departs that day (flight_id ends with it), so
+    `departure_at >= departure_day` lets a scan skip the row groups of older departures. -#}
 {% macro republished_flights() -%}
     select
         flight_id,
         min(cast(cast(departure_at as date) as timestamp)) as departure_day
     from {{ ref('int_schedules_deduplicated') }}
-    where transformed_at > {{ last_built_at() }}
+    where
+        transformed_at > {{ last_built_at() }}
+        and {{ capacity_changed_since(last_built_at()) }}
     group by flight_id
 {%- endmacro %}
 

@@ -54,9 +54,10 @@ def _fares(fixture_fares: list[dict[str, Any]], first: str, last: str, loaded_at
     ]  # fmt: skip
 
 
-# Write history, not content: when a row was written, and (int_fares_deduplicated) when its
-# quote's first version was, which a full refresh leaves null (it cannot tell).
-WRITE_HISTORY = ("transformed_at", "earliest_version_at")
+# Write history, not content: when a row was written, (int_fares_deduplicated) when its
+# quote's first version was and (int_schedules_deduplicated) when its flight's capacity last
+# changed, both of which a full refresh leaves null (it cannot tell).
+WRITE_HISTORY = ("transformed_at", "earliest_version_at", "capacity_changed_at")
 
 
 def _table(path: Path, table: str) -> list[tuple]:

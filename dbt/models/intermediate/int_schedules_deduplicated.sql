@@ -77,6 +77,28 @@ stored_publications as (
 
 ),
 
+stored_flights as (
+
+    -- The publication dim_flight reads (its latest load; ties: the later departure) of each
+    -- flight and cabin re-published: the capacity the fare fact holds for it, and when that
+    -- last changed.
+    select
+        stored.flight_id,
+        stored.cabin,
+        stored.capacity_seats,
+        {{ stored_capacity_changed_at('stored') }} as capacity_changed_at
+    from {{ this }} as stored
+    inner join (select distinct flight_id, cabin from new_publications) as published_flights
+        on
+        stored.flight_id = published_flights.flight_id
+        and stored.cabin = published_flights.cabin
+    qualify row_number() over (
+        partition by stored.flight_id, stored.cabin
+        order by stored.loaded_at desc, stored.departure_at desc
+    ) = 1
+
+),
+
 schedules as (
 
     select {{ schedule_columns | join(', ') }} from new_publications
@@ -127,6 +149,35 @@ changed as (
             and stored_publications.source_file = latest_publications.source_file
     )
 
+),
+
+stamped as (
+
+    -- Now when the leg is new or its flight's capacity differs from the one stored (compared
+    -- with the flight's publication, not the leg's: a flight re-timed back to an earlier leg
+    -- takes that leg's capacity), else the stamp carried over (macros/capacity_changes.sql).
+    select
+        changed.*,
+        case
+            when
+                stored_publications.carrier is null
+                or stored_flights.flight_id is null
+                or changed.capacity_seats is distinct from stored_flights.capacity_seats
+                then {{ run_started_at_ts() }}
+            else stored_flights.capacity_changed_at
+        end as capacity_changed_at
+    from changed
+    left join stored_publications
+        on
+        changed.carrier = stored_publications.carrier
+        and changed.flight_number = stored_publications.flight_number
+        and changed.departure_at = stored_publications.departure_at
+        and changed.cabin = stored_publications.cabin
+    left join stored_flights
+        on
+        changed.flight_id = stored_flights.flight_id
+        and changed.cabin = stored_flights.cabin
+
 )
 
 {%- endif %}
@@ -146,6 +197,8 @@ select
     capacity_seats,
     source_file,
     loaded_at,
-    {{ run_started_at_ts() }} as transformed_at
+    {{ run_started_at_ts() }} as transformed_at,
+    -- A full rebuild cannot tell: null, which the fact reads as changed.
+    {% if is_incremental() %}capacity_changed_at{% else %}cast(null as timestamp) as capacity_changed_at{% endif %}
 
-from {% if is_incremental() %}changed{% else %}latest_publications{% endif %}
+from {% if is_incremental() %}stamped{% else %}latest_publications{% endif %}
