@@ -45,7 +45,9 @@ def _deliver(path: Path, schedules: list[dict[str, Any]], day: str) -> None:
             row = {**row, "_loaded_at": f"{day} 06:00:00",
                    "_source_file": f"raw-data/schedules/{day}/schedules.csv"}  # fmt: skip
             names, marks = ", ".join(row), ", ".join("?" for _ in row)
-            conn.execute(f"INSERT INTO RAW.SCHEDULES ({names}) VALUES ({marks})", list(row.values()))
+            conn.execute(
+                f"INSERT INTO RAW.SCHEDULES ({names}) VALUES ({marks})", list(row.values())
+            )
     finally:
         conn.close()
 
