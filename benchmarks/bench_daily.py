@@ -2,6 +2,8 @@
 
     uv run python benchmarks/bench_daily.py --day-rows 1m --history 3 --history 30
     uv run python benchmarks/bench_daily.py --day-rows smoke --history 1 --history 3
+    uv run python benchmarks/bench_daily.py --day-rows 200k --history 3 --history 30 \
+        --generated-days 3 --schedules full
 
 Generates `max(history) + 1` days of the synthetic market once (not timed). For each history
 length H: a fresh warehouse ingests the H days before the last one and builds everything
@@ -20,6 +22,10 @@ seconds: other work on the machine skews wall time far more. Before/after a chan
 longer history of copies of the N history days in RAW, shifted back N, 2N, ... days (dates,
 file names and load stamps; quote ids suffixed): 31M rows of history are generated in the
 time of 4M, and every copy is still a full day of distinct quotes and flights.
+
+`--schedules full` has every day's schedule file re-publish every flight on sale (the 90-day
+horizon), as a real feed and the generator's default do; `new` (the default here) publishes
+the horizon on the first day and then only the flights new each day.
 """
 
 from __future__ import annotations
@@ -109,12 +115,12 @@ def bare_load(day_dir: dict[str, Path], target: Path) -> float:
     return seconds
 
 
-def market(workdir: Path, size: str, days: int) -> Path:
-    """Write the market once under workdir/market/lake; return the lake."""
-    lake = workdir / "market" / "lake"
+def market(workdir: Path, size: str, days: int, schedules: str = "new") -> Path:
+    """Write the market once under workdir/market-<schedules>/lake; return the lake."""
+    lake = workdir / f"market-{schedules}" / "lake"
     if not (lake / "raw-data").exists():
         generate_market(LocalStore(lake), start=START, days=days, routes=ROUTES[size], seed=7,
-                        fmt="csv", quotes_per_day=1.0, schedules="new")  # fmt: skip
+                        fmt="csv", quotes_per_day=1.0, schedules=schedules)  # fmt: skip
     return lake
 
 
@@ -201,8 +207,11 @@ def main() -> None:
     parser.add_argument("--unit-tests", action="store_true", help="Daily run with unit tests.")
     parser.add_argument("--generated-days", type=int, default=0,
                         help="Generate this many history days; copy them for longer ones.")  # fmt: skip
+    parser.add_argument("--schedules", choices=("new", "full"), default="new",
+                        help="Each day's schedule file: the new flights, or every flight on sale.")  # fmt: skip
     args = parser.parse_args()
-    lake = market(args.workdir, args.day_rows, (args.generated_days or max(args.history)) + 1)
+    days = (args.generated_days or max(args.history)) + 1
+    lake = market(args.workdir, args.day_rows, days, args.schedules)
     results = []
     for history in args.history:
         results.append(run(lake, args.workdir, history, args.unit_tests, args.generated_days))
