@@ -151,3 +151,30 @@ def test_republished_runs_equal_a_full_refresh(daily_runs, rebuilt, table):
     incremental = _table(daily_runs[0], table)
     assert incremental, table
     assert incremental == _table(rebuilt, table)
+
+
+def test_a_table_built_before_the_stamp_gains_it_without_a_full_refresh(
+    tmp_path, raw_fixture, invoke_dbt, query_rows
+):
+    path = raw_fixture.create(tmp_path / "wh.duckdb")
+    assert invoke_dbt(path, *BUILD, *DBT_VARS).success
+    # As built before this column existed (on_schema_change appends it on the next run).
+    conn = duckdb.connect(str(path))
+    try:
+        conn.execute(
+            "alter table STAGING.int_schedules_deduplicated drop column capacity_changed_at"
+        )
+    finally:
+        conn.close()
+    published = [s for s in raw_fixture.schedules() if "_loaded_at" not in s]
+    _deliver(path, [{**s, "capacity": s["capacity"] + 1} for s in published[:1]] + published[1:],
+             "2026-09-11")  # fmt: skip
+    assert invoke_dbt(path, *BUILD, *DBT_VARS).success
+    stamps = query_rows(path, "select flight_id, cabin, capacity_changed_at, transformed_at "
+                              "from STAGING.int_schedules_deduplicated")  # fmt: skip
+    changed = {(r["flight_id"], r["cabin"]) for r in stamps
+               if r["capacity_changed_at"] == r["transformed_at"]}  # fmt: skip
+    assert changed == {("AA100-20260912", "economy")}
+    fact = query_rows(path, "select capacity_seats from ANALYTICS.fct_fare_observation "
+                            "where quote_id = 'q03'")  # fmt: skip
+    assert fact == [{"capacity_seats": 151}]
