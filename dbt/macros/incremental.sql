@@ -110,7 +110,7 @@
     where
         fresh.transformed_at > {{ last_built_at() }}
         and (fresh.earliest_version_at is null or fresh.earliest_version_at <= {{ last_built_at() }})
-        and stored.transformed_at >= ({{ fact_versions() }})
+        and stored.transformed_at >= {{ scalar_bound(fact_versions()) }}
         and (
             stored.flight_id <> fresh.flight_id
             or stored.cabin <> fresh.cabin
