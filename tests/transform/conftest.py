@@ -167,6 +167,29 @@ def query_rows() -> Callable[[Path, str], list[dict[str, Any]]]:
     return _query
 
 
+# Write history, not content: when a row was written, (int_fares_deduplicated) when its
+# quote's first version was and (int_schedules_deduplicated) when its flight's capacity last
+# changed, both of which a full refresh leaves null (it cannot tell).
+WRITE_HISTORY = ("transformed_at", "earliest_version_at", "capacity_changed_at")
+
+
+def _content_rows(path: Path, table: str) -> list[tuple]:
+    conn = duckdb.connect(str(path), read_only=True)
+    try:
+        columns = [c[0] for c in conn.execute(f"describe {table}").fetchall()]
+        kept = ", ".join(c for c in columns if c not in WRITE_HISTORY)
+        return conn.execute(f"select {kept} from {table} order by all").fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="session")
+def content_rows() -> Callable[[Path, str], list[tuple]]:
+    """Return a table's rows without its write-history columns, sorted: what an incremental
+    build and a full refresh must agree on."""
+    return _content_rows
+
+
 DbtInvoke = Callable[..., dbtRunnerResult]
 
 

@@ -54,22 +54,6 @@ def _fares(fixture_fares: list[dict[str, Any]], first: str, last: str, loaded_at
     ]  # fmt: skip
 
 
-# Write history, not content: when a row was written, (int_fares_deduplicated) when its
-# quote's first version was and (int_schedules_deduplicated) when its flight's capacity last
-# changed, both of which a full refresh leaves null (it cannot tell).
-WRITE_HISTORY = ("transformed_at", "earliest_version_at", "capacity_changed_at")
-
-
-def _table(path: Path, table: str) -> list[tuple]:
-    conn = duckdb.connect(str(path), read_only=True)
-    try:
-        columns = [c[0] for c in conn.execute(f"describe {table}").fetchall()]
-        kept = ", ".join(c for c in columns if c not in WRITE_HISTORY)
-        return conn.execute(f"select {kept} from {table} order by all").fetchall()
-    finally:
-        conn.close()
-
-
 @pytest.fixture(scope="module")
 def daily_runs(tmp_path_factory, raw_fixture, invoke_dbt, query_rows):
     """Three deliveries with an incremental build after each: (path, query results)."""
@@ -161,10 +145,10 @@ def rebuilt(daily_runs, invoke_dbt, tmp_path_factory):
 
 
 @pytest.mark.parametrize("table", COMPARED)
-def test_incremental_runs_equal_a_full_refresh(daily_runs, rebuilt, table):
-    incremental = _table(daily_runs[0], table)
+def test_incremental_runs_equal_a_full_refresh(daily_runs, rebuilt, table, content_rows):
+    incremental = content_rows(daily_runs[0], table)
     assert incremental, table
-    assert incremental == _table(rebuilt, table)
+    assert incremental == content_rows(rebuilt, table)
 
 
 def test_incremental_runs_caught_the_late_the_resent_and_the_repriced(daily_runs, query_rows):
@@ -266,7 +250,7 @@ def test_scoped_relationship_reads_the_whole_fact_after_a_full_refresh(
 
 
 def test_a_quote_moved_twice_between_fact_builds_or_after_a_rebuild_leaves_one_row(
-    daily_runs, raw_fixture, invoke_dbt, query_rows, tmp_path
+    daily_runs, raw_fixture, invoke_dbt, query_rows, content_rows, tmp_path
 ):
     # The fact's delete reads only rows written since a quote's earliest version
     # (macros/replaced_versions.sql): that must hold when int_fares_deduplicated wrote the
@@ -296,7 +280,7 @@ def test_a_quote_moved_twice_between_fact_builds_or_after_a_rebuild_leaves_one_r
     assert invoke_dbt(rebuilt, *BUILD, "--full-refresh", *dbt_vars).success
     for table in ("ANALYTICS.fct_fare_observation", "ANALYTICS.fct_flight_daily",
                   "ANALYTICS.ml_demand_history"):  # fmt: skip
-        assert _table(path, table) == _table(rebuilt, table), table
+        assert content_rows(path, table) == content_rows(rebuilt, table), table
     # Every reader has re-aggregated the days vacated before the last run: pruned.
     vacated = query_rows(path, "select count(distinct vacated_at) as n "
                                "from STAGING.DBT_VACATED_DAYS")  # fmt: skip
