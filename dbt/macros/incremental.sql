@@ -24,6 +24,39 @@
 {%- endmacro %}
 
 
+{#- The loads inside the lookback that an earlier run already read: ingest commits a file in
+    one transaction and a run reads it whole or not at all, so a load with any row kept in
+    {{ this }} was read in full and reading it again changes nothing (without this, every run
+    re-ranked the latest load it had processed, always inside the lookback, beside its stored
+    copies: benchmarks/README.md, "Session 7: dbt"). Needs a `load_cutoff` CTE. -#}
+{% macro processed_loads() -%}
+    select distinct
+        stored.source_file,
+        stored.loaded_at
+    from {{ this }} as stored
+    cross join load_cutoff
+    where stored.loaded_at >= load_cutoff.loaded_from
+{%- endmacro %}
+
+
+{#- Rows of `staged` loaded since the cutoff (late deliveries of old days included: the filter
+    is on the load instant), without the `processed_loads` CTE's loads. -#}
+{% macro unread_loads(staged) -%}
+    select staged.*
+    from {{ staged }} as staged
+    cross join load_cutoff
+    where
+        staged.loaded_at >= load_cutoff.loaded_from
+        and not exists (
+            select 1
+            from processed_loads
+            where
+                processed_loads.source_file = staged.source_file
+                and processed_loads.loaded_at = staged.loaded_at
+        )
+{%- endmacro %}
+
+
 {% macro watermark_table() -%}
     {{ api.Relation.create(database=this.database, schema='STAGING', identifier='DBT_WATERMARKS') }}
 {%- endmacro %}

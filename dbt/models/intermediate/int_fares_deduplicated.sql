@@ -27,37 +27,14 @@ load_cutoff as (
 
 processed_loads as (
 
-    -- Loads inside the lookback that an earlier run already ranked. Ingest commits a file
-    -- in one transaction and a run reads it whole or not at all, so a load with any row
-    -- kept here was read in full: reading it again changes nothing. Without this, every
-    -- run re-ranked the latest load it had processed (always inside the lookback), i.e.
-    -- the previous day's quotes beside their stored copies: twice the rows, and a sort of
-    -- all of them (benchmarks/README.md, "Session 7: dbt").
-    select distinct
-        stored.source_file,
-        stored.loaded_at
-    from {{ this }} as stored
-    cross join load_cutoff
-    where stored.loaded_at >= load_cutoff.loaded_from
+    {{ processed_loads() }}
 
 ),
 
 new_fares as (
 
-    -- Raw rows loaded since the last run (late deliveries of old days included: the
-    -- filter is on the load instant, not on the observation).
-    select staged.*
-    from {{ ref('stg_raw__fares') }} as staged
-    cross join load_cutoff
-    where
-        staged.loaded_at >= load_cutoff.loaded_from
-        and not exists (
-            select 1
-            from processed_loads
-            where
-                processed_loads.source_file = staged.source_file
-                and processed_loads.loaded_at = staged.loaded_at
-        )
+    -- Raw rows loaded since the last run, less the loads already read (macros/incremental.sql).
+    {{ unread_loads(ref('stg_raw__fares')) }}
 
 ),
 

@@ -23,32 +23,14 @@ load_cutoff as (
 
 processed_loads as (
 
-    -- Loads inside the lookback that an earlier run already read whole (ingest commits a
-    -- file in one transaction): skipped, as in int_fares_deduplicated, rather than ranked
-    -- again beside their stored copies each day.
-    select distinct
-        stored.source_file,
-        stored.loaded_at
-    from {{ this }} as stored
-    cross join load_cutoff
-    where stored.loaded_at >= load_cutoff.loaded_from
+    -- Loads an earlier run already read whole, skipped as in int_fares_deduplicated.
+    {{ processed_loads() }}
 
 ),
 
 new_publications as (
 
-    select staged.*
-    from {{ ref('stg_raw__schedules') }} as staged
-    cross join load_cutoff
-    where
-        staged.loaded_at >= load_cutoff.loaded_from
-        and not exists (
-            select 1
-            from processed_loads
-            where
-                processed_loads.source_file = staged.source_file
-                and processed_loads.loaded_at = staged.loaded_at
-        )
+    {{ unread_loads(ref('stg_raw__schedules')) }}
 
 ),
 
