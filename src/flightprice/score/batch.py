@@ -48,7 +48,7 @@ from flightprice.score._history import (
     versions,
     without_refused,
 )
-from flightprice.score._memory import bound_duckdb_memory
+from flightprice.score._memory import bound_duckdb_memory, heap_frozen
 from flightprice.score._orphans import delete_unpublished_history
 from flightprice.score._publish import publish_prices
 from flightprice.score._scorers import Mode, Scorer, open_scorer
@@ -209,10 +209,11 @@ def run_scoring(
                 f"scoring run {run_id} failed: {report.error}", _retryable(exc)
             ) from exc
         try:
-            return score_flights(
-                warehouse, scorer, run_id, chunk_rows=settings.scoring_chunk_rows,
-                progress=progress, before_publish=before_publish,
-            )  # fmt: skip
+            with heap_frozen():  # cheap collections after each history append (see _memory)
+                return score_flights(
+                    warehouse, scorer, run_id, chunk_rows=settings.scoring_chunk_rows,
+                    progress=progress, before_publish=before_publish,
+                )  # fmt: skip
         finally:
             scorer.close()
 
