@@ -65,3 +65,25 @@ def test_duckdb_stores_the_appends_as_full_row_groups(warehouse) -> None:
     # 500,000 rows in two appends of two row groups, then the last 8,480 rows: appended as
     # 300,000 + 200,000 they were stored as 122,880 + 122,880 + 54,240 + 122,880 + 77,120.
     assert sizes == [ROW_GROUP_ROWS] * 4 + [500_000 - 4 * ROW_GROUP_ROWS]
+
+
+def test_duckdb_appends_on_one_thread_and_gets_its_threads_back(warehouse) -> None:
+    def threads() -> int:
+        return int(
+            warehouse.query_arrow("SELECT current_setting('threads') AS n").column(0)[0].as_py()
+        )
+
+    warehouse.execute("SET threads = 3")
+    during: list[int] = []
+    append = warehouse.insert_arrow  # the real append, looked at
+
+    def watched(table: str, data: pa.Table) -> int:
+        during.append(threads())
+        return append(table, data)
+
+    warehouse.insert_arrow = watched
+    writer = HistoryWriter(warehouse, append_rows=100, row_group_rows=100)
+    writer.append(history_rows(150, start=0))
+    writer.flush()
+    assert during == [1, 1]  # parallel inserts cut row groups at each thread's share
+    assert threads() == 3
