@@ -21,10 +21,17 @@ if TYPE_CHECKING:
     from flightprice.warehouse import Warehouse
 
 HISTORY_TABLE = "ML_PREDICTIONS.PRICE_HISTORY"
-# Rows per PRICE_HISTORY append: two DuckDB row groups (122,880 rows each), so an append skips
-# the write-ahead log; 1M history rows appended 100k at a time took 2.8x the wall time (fsync
-# of the log per commit) of 250k at a time, for ~60 MB of Arrow buffered.
-HISTORY_APPEND_ROWS = 250_000
+# DuckDB's row group; an append writes its whole row groups straight to the file, its last
+# partial one too, and the next checkpoint merges (rewrites and recompresses) runs of such
+# partial row groups with their neighbours.
+ROW_GROUP_ROWS = 122_880
+# Rows per PRICE_HISTORY append: two DuckDB row groups, so an append skips the write-ahead log;
+# 1M history rows appended 100k at a time took 2.8x the wall time (fsync of the log per commit)
+# of 250k at a time, for ~60 MB of Arrow buffered. Exactly two: 1M rows appended 250,000 at a
+# time left a 4,240-row group after every two full ones, and the checkpoint merging them cost
+# 0.87 CPU-s (file 91 MiB) against 0.03 (48 MiB) for whole row groups (benchmarks/README.md,
+# session 9 scoring).
+HISTORY_APPEND_ROWS = 2 * ROW_GROUP_ROWS
 PRICE_COLUMNS = (
     "flight_id", "cabin", "departure_at", "days_to_departure", "price_usd", "market_fare_usd",
     "demand_adjustment", "urgency_adjustment", "guardrail", "reasons", "previous_price_usd",
@@ -33,10 +40,17 @@ PRICE_COLUMNS = (
 
 
 class HistoryWriter:
-    """Append PRICE_HISTORY rows in batches of at least HISTORY_APPEND_ROWS."""
+    """Append PRICE_HISTORY rows in batches of at least `append_rows`.
 
-    def __init__(self, warehouse: Warehouse, append_rows: int = HISTORY_APPEND_ROWS) -> None:
+    With `row_group_rows`, each batch but the last is a whole number of row groups; the rows
+    beyond wait for the next batch.
+    """
+
+    def __init__(
+        self, warehouse: Warehouse, append_rows: int = HISTORY_APPEND_ROWS, row_group_rows: int = 1
+    ) -> None:
         self.warehouse, self.append_rows = warehouse, append_rows
+        self.row_group_rows = row_group_rows
         self.pending: list[pa.Table] = []
         self.rows = 0
 
@@ -44,13 +58,33 @@ class HistoryWriter:
         self.pending.append(history)
         self.rows += history.num_rows
         if self.rows >= self.append_rows:
-            self.flush()
+            self._append(self.rows - self.rows % self.row_group_rows)
 
     def flush(self) -> None:
         if self.pending:
-            self.warehouse.insert_arrow(HISTORY_TABLE, pa.concat_tables(self.pending))
-            self.pending, self.rows = [], 0
-            release_freed_memory()  # the appended rows' buffers (see _memory)
+            self._append(self.rows)
+
+    def _append(self, rows: int) -> None:
+        pending = pa.concat_tables(self.pending)
+        self._insert(pending.slice(0, rows))
+        rest = pending.slice(rows)
+        self.pending, self.rows = ([rest] if rest.num_rows else []), rest.num_rows
+        del pending
+        release_freed_memory()  # the appended rows' buffers (see _memory)
+
+    def _insert(self, rows: pa.Table) -> None:
+        if self.warehouse.dialect != "duckdb":
+            self.warehouse.insert_arrow(HISTORY_TABLE, rows)
+            return
+        # DuckDB's parallel insert cuts a row group where one thread's share ends (108,480 +
+        # 14,400 seen), which the next checkpoint merges again (0.36 CPU-s per 1M rows); one
+        # thread keeps whole row groups whole and took 0.82 CPU-s against 0.93 for two.
+        threads = self.warehouse.query_arrow("SELECT current_setting('threads') AS n")
+        self.warehouse.execute("SET threads = 1")
+        try:
+            self.warehouse.insert_arrow(HISTORY_TABLE, rows)
+        finally:
+            self.warehouse.execute(f"SET threads = {int(threads.column(0)[0].as_py())}")
 
 
 def history_rows(rows: pa.Table, priced: pa.Table, run_id: str, scored_at: datetime) -> pa.Table:

@@ -39,6 +39,7 @@ from flightprice.clock import new_run_id, utc_now
 from flightprice.registry import NoChampionError
 from flightprice.score._history import (
     HISTORY_TABLE,
+    ROW_GROUP_ROWS,
     HistoryWriter,
     history_rows,
     log_details,
@@ -47,7 +48,7 @@ from flightprice.score._history import (
     versions,
     without_refused,
 )
-from flightprice.score._memory import bound_duckdb_memory
+from flightprice.score._memory import bound_duckdb_memory, heap_frozen
 from flightprice.score._orphans import delete_unpublished_history
 from flightprice.score._publish import publish_prices
 from flightprice.score._scorers import Mode, Scorer, open_scorer
@@ -143,7 +144,7 @@ def score_flights(
     run_versions: set[str] = set()
     guardrails: Counter[str] = Counter()
     unseen: Counter[str] = Counter()
-    history = HistoryWriter(warehouse)
+    history = HistoryWriter(warehouse, row_group_rows=ROW_GROUP_ROWS)
     try:
         total = _count(warehouse, FEATURES_TABLE)
         delete_unpublished_history(warehouse)  # rows of killed runs (see _orphans)
@@ -208,10 +209,11 @@ def run_scoring(
                 f"scoring run {run_id} failed: {report.error}", _retryable(exc)
             ) from exc
         try:
-            return score_flights(
-                warehouse, scorer, run_id, chunk_rows=settings.scoring_chunk_rows,
-                progress=progress, before_publish=before_publish,
-            )  # fmt: skip
+            with heap_frozen():  # cheap collections after each history append (see _memory)
+                return score_flights(
+                    warehouse, scorer, run_id, chunk_rows=settings.scoring_chunk_rows,
+                    progress=progress, before_publish=before_publish,
+                )  # fmt: skip
         finally:
             scorer.close()
 

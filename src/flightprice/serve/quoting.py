@@ -128,7 +128,8 @@ class Quotes:
         )
         if mark_refused:
             table = _mark_refused(table, self.refused)
-        policies = ",".join(sorted(set(self.policies)))
+        # Not `self.policies`: a Python set over 100k "rule" objects cost ~0.1 CPU-s per 1M rows.
+        policies = "rule" if self.policy is None else ",".join(sorted(set(self.policy)))
         return table.replace_schema_metadata(
             {MODEL_VERSION_KEY: self.model_version.encode(), POLICY_KEY: policies.encode()}
         )
