@@ -4,6 +4,7 @@
     incremental_strategy='replace_versions',
     versions_since='versions_in_batch',
     on_schema_change='append_new_columns',
+    post_hook="{{ backfill_quote_keys() }}",
 ) }}
 
 {%- set fare_columns = [
@@ -52,6 +53,14 @@ new_rates as (
 
 ),
 
+stored_by_key as {{ materialized_cte() }} (
+
+    -- The stored rows keyed like a new quote: a join on the integer quote_key, not on the
+    -- text of every stored quote_id (macros/quote_keys.sql).
+    {{ stored_rows_keyed_like('new_fares') }}
+
+),
+
 stored_fares as (
 
     -- The version already kept of each quote the batch touches: ranked again beside its
@@ -60,7 +69,7 @@ stored_fares as (
         {{ fare_columns | join(', ') }},
         price_usd as stored_price_usd,
         {{ stored_earliest_version_at() }} as stored_earliest_version_at
-    from {{ this }}
+    from stored_by_key
     where quote_id in (select new_fares.quote_id from new_fares)
 
     union all
@@ -270,6 +279,7 @@ select
     source_file,
     loaded_at,
     {{ run_started_at_ts() }} as transformed_at,
-    earliest_version_at
+    earliest_version_at,
+    {{ integer_key('quote_id') }} as quote_key
 
 from written
