@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,7 +9,6 @@ import xgboost as xgb
 from test_model import FAST_PARAMS, make_training_frame
 
 from flightprice.features import build_spec, to_matrix
-from flightprice.train import model as model_module
 from flightprice.train._overlap import OverlappedRefit
 from flightprice.train._phases import PhaseTimer
 from flightprice.train.model import DEFAULT_PARAMS, choose_holdout, train_model
@@ -98,54 +94,3 @@ def test_train_model_registers_the_plain_refit_and_reports_its_progress(
     assert bytes(trained.booster.save_raw("ubj")) == bytes(plain.save_raw("ubj"))
     assert seen[-1] == (rounds, rounds)  # the bar ends complete, at the refit's rounds
     assert all(done <= total for done, total in seen)
-
-
-def test_a_failed_early_stopping_aborts_the_refit_and_is_raised(
-    frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A stand-in fold fit that raises (nothing real fails on demand); the refit is real.
-    def broken_fold(*args, **kwargs):
-        raise RuntimeError("early stopping failed")
-
-    monkeypatch.setattr(model_module, "fit_fold", broken_fold)
-    refits: list[OverlappedRefit] = []
-    original = OverlappedRefit.train
-
-    def watched(self: OverlappedRefit, dtrain: xgb.DMatrix) -> xgb.Booster:
-        refits.append(self)
-        booster = original(self, dtrain)
-        refits.append(booster)
-        return booster
-
-    monkeypatch.setattr(OverlappedRefit, "train", watched)
-    with pytest.raises(RuntimeError, match="early stopping failed"):
-        train_model(frame, FAST_PARAMS)
-    refit, booster = refits
-    assert refit._aborted.is_set()  # ended after its current round, not at its ceiling
-    assert booster.num_boosted_rounds() < refit._ceiling
-
-
-def test_the_refit_runs_on_the_calling_thread_and_the_helper_is_gone_by_its_release(
-    frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # GNU OpenMP spins less when more threads than cores exist: the refit's full-thread
-    # rounds must run with the early-stopping thread ended (model.train_model's comment).
-    seen: dict[str, object] = {}
-    original = OverlappedRefit.after_iteration
-
-    def watched(self: OverlappedRefit, model_: xgb.Booster, epoch: int, evals_log) -> bool:
-        seen.setdefault("refit_thread", threading.get_ident())
-        if not self._released.is_set():
-            time.sleep(0.01)  # pace the refit so that early stopping's helper releases it
-        elif "alive_after_release" not in seen:
-            time.sleep(0.05)  # the helper returns right after releasing: give it time to end
-            seen["alive_after_release"] = [
-                t.name for t in threading.enumerate() if t.name.startswith("early-stopping")
-            ]
-        return original(self, model_, epoch, evals_log)
-
-    monkeypatch.setattr(OverlappedRefit, "after_iteration", watched)
-    trained = train_model(frame, FAST_PARAMS)
-    assert seen["refit_thread"] == threading.get_ident()
-    assert seen.get("alive_after_release") == [], seen
-    assert trained.booster.num_boosted_rounds() == trained.early_stopping["refit_rounds"]

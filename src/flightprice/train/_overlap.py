@@ -1,9 +1,9 @@
 """Start the refit before its rounds are known: one thread beside early stopping, then all.
 
 The refit's round count only says where it stops, and boosting is sequential: the first R
-trees of a longer fit ARE the R-round model. So `train_model` runs early stopping on a helper
-thread (`choose_rounds`) and starts the refit on its own thread as soon as its matrix is
-built, on one thread (early stopping holds the other cores), with a round ceiling; `OverlappedRefit` (an XGBoost callback) raises it to the full thread
+trees of a longer fit ARE the R-round model. So `train_model` starts the refit on a helper
+thread as soon as its matrix is built, on one thread (early stopping holds the other cores),
+with a round ceiling; `OverlappedRefit` (an XGBoost callback) raises it to the full thread
 count once early stopping and the refit's other inputs are done (`release`), and stops it at
 the rounds early stopping chose (`stop_at`). A refit that ran past them while early stopping
 was still going (small data) is cut with `booster[:rounds]` (`trimmed`). XGBoost `hist` builds
@@ -18,42 +18,13 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
-from typing import Any, TypeVar
+from typing import Any
 
 import xgboost as xgb
 
 from flightprice.train._phases import PhaseTimer
 
 log = logging.getLogger(__name__)
-
-Fold = TypeVar("Fold")
-Prepared = TypeVar("Prepared")
-
-
-def choose_rounds(
-    refit: OverlappedRefit,
-    phases: PhaseTimer,
-    *,
-    early_stopping: Callable[[], Fold],
-    rounds: Callable[[Fold], int],
-    prepare: Callable[[], Prepared],
-) -> tuple[Fold, int, Prepared]:
-    """Early-stop, stop `refit` at the fold's `rounds`, `prepare` the rest, then release it.
-
-    Runs on a helper thread beside the refit; return (fold, rounds, what `prepare` returned).
-    A failure aborts the refit (it ends after its current round) and is raised.
-    """
-    try:
-        with phases.phase("early_stopping", overlapped=True):
-            fold = early_stopping()
-        chosen = rounds(fold)
-        refit.stop_at(chosen)
-        prepared = prepare()
-    except BaseException:
-        refit.abort()
-        raise
-    refit.release()
-    return fold, chosen, prepared
 
 
 class OverlappedRefit(xgb.callback.TrainingCallback):
@@ -79,8 +50,7 @@ class OverlappedRefit(xgb.callback.TrainingCallback):
         self._rounds: int | None = None
         self._released = threading.Event()
         self._aborted = threading.Event()
-        # The refit's phases on its thread: one thread until the release, then every thread.
-        self._one_thread, self._all_threads = ExitStack(), ExitStack()
+        self._one_thread = ExitStack()  # the overlapped phase: from the start to the release
         self.rounds_on_one_thread = 0
 
     def train(self, dtrain: xgb.DMatrix) -> xgb.Booster:
@@ -113,7 +83,7 @@ class OverlappedRefit(xgb.callback.TrainingCallback):
         return booster[: self._rounds]
 
     def before_training(self, model: xgb.Booster) -> xgb.Booster:
-        self._one_thread.enter_context(self._phases.phase("refit_on_one_thread"))
+        self._one_thread.enter_context(self._phases.phase("refit_on_one_thread", overlapped=True))
         return model
 
     def after_iteration(self, model: xgb.Booster, epoch: int, evals_log: Any) -> bool:
@@ -123,7 +93,6 @@ class OverlappedRefit(xgb.callback.TrainingCallback):
         if self._released.is_set() and not self.rounds_on_one_thread:
             self.rounds_on_one_thread = done
             self._one_thread.close()
-            self._all_threads.enter_context(self._phases.phase("refit"))
             # 0 is XGBoost's default: every core, as a plain `xgboost.train` without nthread.
             model.set_param("nthread", int(self._params.get("nthread") or 0))
         if rounds is not None and self._progress is not None and self.rounds_on_one_thread:
@@ -133,7 +102,5 @@ class OverlappedRefit(xgb.callback.TrainingCallback):
     def after_training(self, model: xgb.Booster) -> xgb.Booster:
         if not self.rounds_on_one_thread:  # it ended before the release: all on one thread
             self.rounds_on_one_thread = model.num_boosted_rounds()
-            self._all_threads.enter_context(self._phases.phase("refit"))  # none: 0 s
         self._one_thread.close()
-        self._all_threads.close()
         return model

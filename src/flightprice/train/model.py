@@ -17,9 +17,8 @@ The first fit only chooses a number, so on a large window it runs on the latest
 training time (1M rows: 2.2x one bare `xgboost.train` in CPU seconds). The refit's rounds are
 then scaled by the square root of the row ratio (`refit_rounds`; benchmarks/README.md).
 The refit does not wait for the first fit: it starts on one thread as soon as its matrix is
-built, while the first fit runs on a helper thread, gets every thread once early stopping is
-done and stops at the rounds it chose (`_overlap.OverlappedRefit`): the same trees as a refit
-started afterwards, sooner.
+built, gets every thread once early stopping is done and stops at the rounds it chose
+(`_overlap.OverlappedRefit`): the same trees as a refit started afterwards, sooner.
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ import logging
 import math
 import os
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,7 +53,7 @@ from flightprice.train._artifact import (
     save_model,
 )
 from flightprice.train._evaluation import Predictor, evaluate, fit_baselines, score
-from flightprice.train._overlap import OverlappedRefit, choose_rounds
+from flightprice.train._overlap import OverlappedRefit
 from flightprice.train._phases import PhaseTimer
 from flightprice.train._predictor import LoadedModel, TrainedModel
 from flightprice.train._reference import serving_reference
@@ -179,37 +178,31 @@ def train_model(
     if split.holdout.empty or fit.empty:
         raise too_few_rows(split, holdout_days, holdout_max_share)
 
-    # Early stopping runs on a helper thread, on all cores but one (`early_stopping_threads`),
-    # then scores what needs no rounds (baselines, reference, the champion's holdout scores);
-    # meanwhile this thread builds the refit's matrix and starts the refit on one thread: its
-    # rounds only decide where it stops (`_overlap`). Once the helper is done, the refit gets
-    # every thread. The refit stays on the calling thread, and the helper's thread exits
-    # before the refit gets its threads, because GNU OpenMP shortens its threads' spin-wait
-    # when more of them exist than cores: a refit on a second thread ran ~5 % slower
-    # (benchmarks/README.md, Session 9).
+    # The refit starts on a helper thread, on one core, as soon as its matrix is built:
+    # its rounds only decide where it stops (`_overlap`). Early stopping fits meanwhile on
+    # the other cores (`early_stopping_threads`), then a second helper builds what needs no
+    # rounds (baselines, reference, the champion's holdout scores) while the refit still runs
+    # on one thread; then the refit gets every thread.
     ceiling = refit_rounds(int(options["num_boost_round"]), len(fit), len(train), options)
     refit = OverlappedRefit(merged, ceiling, phases, progress)
-    threads = {"nthread": early_stopping_threads(merged)}
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="early-stopping")
-    chosen = pool.submit(
-        choose_rounds, refit, phases,
-        early_stopping=lambda: fit_fold(fit, valid, {**merged, **options, **threads}, progress,
-                                        complete_progress=False),
-        rounds=lambda fold: refit_rounds(fold.best_rounds, len(fit), len(train), options),
-        prepare=lambda: _prepare_refit(train, split.holdout, champion, phases),
-    )  # fmt: skip
-    pool.shutdown(wait=False)  # its one thread ends with the task
-    try:
-        with phases.phase("refit_matrix"):
-            spec = _spec(train, options)
-            dtrain = _dmatrix(train, spec, options)
-        booster = refit.train(dtrain)
-    except BaseException:
-        refit.abort()
-        wait([chosen])  # early stopping cannot be cut short; it ends within its round ceiling
-        raise
-    with phases.phase("wait_for_early_stopping"):
-        fold, rounds, (baselines, reference, champion_metrics) = chosen.result()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        fitted = pool.submit(_refit, refit, train, options, phases)
+        try:
+            threads = {"nthread": early_stopping_threads(merged)}
+            with phases.phase("early_stopping"):
+                fold = fit_fold(fit, valid, {**merged, **options, **threads}, progress,
+                                complete_progress=False)  # fmt: skip
+            rounds = refit_rounds(fold.best_rounds, len(fit), len(train), options)
+            refit.stop_at(rounds)
+            with phases.phase("wait_for_refit_inputs"):
+                prepared = pool.submit(_prepare_refit, train, split.holdout, champion, phases)
+                baselines, reference, champion_metrics = prepared.result()
+        except BaseException:
+            refit.abort()  # the pool waits for the refit: end it after its current round
+            raise
+        refit.release()
+        with phases.phase("refit"):
+            spec, booster = fitted.result()
     booster = refit.trimmed(booster)
     log.info("refit: %d of %d rounds on one thread beside early stopping",
              min(refit.rounds_on_one_thread, rounds), rounds)  # fmt: skip
@@ -258,6 +251,16 @@ def early_stopping_threads(params: Mapping[str, Any]) -> int:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     threads = int(params.get("nthread") or 0) or cores or 1
     return max(1, threads - 1)
+
+
+def _refit(
+    refit: OverlappedRefit, train: pd.DataFrame, options: Mapping[str, Any], phases: PhaseTimer
+) -> tuple[FeatureSpec, xgb.Booster]:
+    """Build the refit's spec and matrix from every train row, then run the refit."""
+    with phases.phase("refit_matrix", overlapped=True):
+        spec = _spec(train, options)
+        dtrain = _dmatrix(train, spec, options)
+    return spec, refit.train(dtrain)
 
 
 def _prepare_refit(
