@@ -3,6 +3,7 @@
     uv run python benchmarks/bench_training.py                 # ~1M fare rows
     uv run python benchmarks/bench_training.py --keep          # keep (and next time reuse) the home
     uv run python benchmarks/bench_training.py --workdir W --keep --pipeline-only   # A/B: no bare
+    uv run python benchmarks/bench_training.py --workdir W --keep --repeats 3       # medians
 
 Builds a ~1M-row synthetic market, ingests and transforms it (not timed), then times, in the
 same process, with the search off (the target excludes the search budget; both sides use
@@ -15,7 +16,9 @@ the default parameters):
                same parameters and the registered model's rounds: the same model, checked
   bare_es    = the same on the fit rows with early stopping on the latest 10 % of the train
                rows under the round ceiling (the pipeline's one fit before the refit existed)
-Wall and CPU seconds (this process's user + system) both: CPU seconds are steadier when other
+With `--repeats N` the pipeline and bare run N times, alternated, and a last line gives the
+median, minimum and maximum ratio: one pair moves by up to ±5 % between runs on this kind of
+machine (bare alone took 41.4-45.3 s in four quiet runs). Wall and CPU seconds (this process's user + system) both: CPU seconds are steadier when other
 work shares the machine; `phases` is the pipeline's own timing by phase (`run_training`'s
 `timing`: [wall, CPU] seconds, "+" marks work overlapped with another phase). Prints one
 JSON line; results are recorded in README.md here.
@@ -31,6 +34,7 @@ import shutil
 import time
 from datetime import date
 from pathlib import Path
+from statistics import median
 
 import numpy as np
 import xgboost as xgb
@@ -161,25 +165,8 @@ def _pipeline_result(outcome, rounds: int, wall: float, cpu: float) -> dict:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--routes", type=int, default=40)
-    parser.add_argument("--days", type=int, default=31)
-    parser.add_argument("--workdir", type=Path, default=Path(__file__).parent / ".data")
-    parser.add_argument("--keep", action="store_true", help="keep the home; reuse it next time")
-    parser.add_argument("--skip-bare-es", action="store_true", help="skip the bare_es fit")
-    parser.add_argument(
-        "--pipeline-only",
-        action="store_true",
-        help="time the pipeline only (its phases; no bare fit, no ratio): A/B of the pipeline",
-    )
-    args = parser.parse_args()
-    home = args.workdir / "training"
-    if args.keep and (home / "warehouse.duckdb").exists():
-        settings = Settings(home=home)
-    else:
-        settings = prepare(home, args.routes, args.days)
-    settings = settings.model_copy(update={"search_trials": 0})
+def measure(settings: Settings, args: argparse.Namespace) -> dict | None:
+    """Time the pipeline, then bare on the same rows; return the figures (None: pipeline only)."""
     with open_warehouse(settings) as wh:
         outcome, pipeline, pipeline_cpu = timed(
             lambda: run_training(
@@ -191,9 +178,7 @@ def main() -> None:
     rounds = model.booster.num_boosted_rounds()
     if args.pipeline_only:
         print(json.dumps(_pipeline_result(outcome, rounds, pipeline, pipeline_cpu)), flush=True)
-        if not args.keep:
-            shutil.rmtree(home, ignore_errors=True)
-        return
+        return None
     booster, bare, bare_cpu = bare_refit(settings, params, rounds, model.spec)
     _, holdout = train_rows(settings)
     check = to_matrix(holdout.head(10_000), model.spec)
@@ -217,7 +202,44 @@ def main() -> None:
             "ratio_to_bare_es": round(pipeline / es, 3),
             "cpu_ratio_to_bare_es": round(pipeline_cpu / es_cpu, 3),
         }
-    print(json.dumps(result), flush=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--routes", type=int, default=40)
+    parser.add_argument("--days", type=int, default=31)
+    parser.add_argument("--workdir", type=Path, default=Path(__file__).parent / ".data")
+    parser.add_argument("--keep", action="store_true", help="keep the home; reuse it next time")
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="pipeline + bare N times, alternated"
+    )
+    parser.add_argument("--skip-bare-es", action="store_true", help="skip the bare_es fit")
+    parser.add_argument(
+        "--pipeline-only",
+        action="store_true",
+        help="time the pipeline only (its phases; no bare fit, no ratio): A/B of the pipeline",
+    )
+    args = parser.parse_args()
+    home = args.workdir / "training"
+    if args.keep and (home / "warehouse.duckdb").exists():
+        settings = Settings(home=home)
+    else:
+        settings = prepare(home, args.routes, args.days)
+    settings = settings.model_copy(update={"search_trials": 0})
+    ratios, cpu_ratios = [], []
+    for repeat in range(args.repeats):
+        result = measure(settings, args)
+        if result is None:
+            continue
+        print(json.dumps({"repeat": repeat + 1, **result}), flush=True)
+        ratios.append(result["ratio"])
+        cpu_ratios.append(result["cpu_ratio"])
+    if len(ratios) > 1:
+        summary = {"repeats": len(ratios), "ratios": ratios, "median_ratio": median(ratios),
+                   "min_ratio": min(ratios), "max_ratio": max(ratios),
+                   "median_cpu_ratio": median(cpu_ratios)}  # fmt: skip
+        print(json.dumps(summary), flush=True)
     if not args.keep:
         shutil.rmtree(home, ignore_errors=True)
 
