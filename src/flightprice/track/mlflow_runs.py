@@ -15,10 +15,8 @@ import contextlib
 import json
 import logging
 import math
-import os
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -39,8 +37,6 @@ log = logging.getLogger(__name__)
 VERSION_TAG = "flightprice.version"
 ALIASES = ("champion", "challenger")  # MODEL_REGISTRY statuses mirrored as aliases
 _T = TypeVar("_T")
-# Added to the nice value of the thread that opens the store meanwhile (`_in_the_background`).
-BACKGROUND_NICE = 10
 
 
 def tracking_uri(settings: Settings) -> str:
@@ -74,25 +70,9 @@ def open_tracking(settings: Settings) -> Future | None:
         return None
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlflow-open")
     try:
-        return pool.submit(_in_the_background, _open_store, settings)
+        return pool.submit(_open_store, settings)
     finally:
         pool.shutdown(wait=False)  # the thread ends with its one task
-
-
-def _in_the_background(fn: Callable[..., _T], *args: Any) -> _T:
-    """Run `fn` on this thread at a lower CPU priority (Linux: a thread's own nice value).
-
-    Opening the store (~4-5 CPU-s: importing mlflow ~2.6, the store ~1.3-2.1) competed with
-    early stopping and the refit for the cores: early stopping took 5.3 s in a fresh process
-    and 2.6 s once mlflow was open (bench_training.py --repeats 3). At nice 19 it takes
-    the cycles XGBoost's threads leave idle between their parallel loops instead
-    (benchmarks/README.md, session 9). Elsewhere, or if refused, it runs as it is.
-    """
-    with contextlib.suppress(AttributeError, OSError):  # no per-thread priority here
-        thread = threading.get_native_id()  # its nice value is its creator's: add to it
-        nice = os.getpriority(os.PRIO_PROCESS, thread)
-        os.setpriority(os.PRIO_PROCESS, thread, min(19, nice + BACKGROUND_NICE))
-    return fn(*args)
 
 
 def track_training(
