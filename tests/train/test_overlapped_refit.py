@@ -94,3 +94,14 @@ def test_train_model_registers_the_plain_refit_and_reports_its_progress(
     assert bytes(trained.booster.save_raw("ubj")) == bytes(plain.save_raw("ubj"))
     assert seen[-1] == (rounds, rounds)  # the bar ends complete, at the refit's rounds
     assert all(done <= total for done, total in seen)
+
+
+def test_on_refit_is_called_once_when_the_refit_gets_every_thread(frame: pd.DataFrame) -> None:
+    timer = PhaseTimer()
+    seen: list[set[str]] = []
+    train_model(frame, FAST_PARAMS, phases=timer,
+                on_refit=lambda: seen.append(set(timer.summary()["phases"])))  # fmt: skip
+    assert len(seen) == 1
+    # Early stopping and the refit's other inputs are done; the refit's last rounds are not.
+    assert {"early_stopping", "wait_for_refit_inputs"} <= seen[0]
+    assert not {"refit", "holdout_scoring"} & seen[0]

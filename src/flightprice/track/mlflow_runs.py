@@ -61,10 +61,10 @@ def open_tracking(settings: Settings) -> Future | None:
     """Start opening the MLflow store on a background thread; None when tracking is off.
 
     Importing mlflow, creating or migrating the SQLite store's tables and finding the
-    experiment and registered model cost ~6 CPU seconds on a fresh store (~4 on an existing
-    one), single-threaded: started when a training run starts, they overlap reading the
-    frame and early stopping (which leaves a core free) instead of following the refit
-    (benchmarks/README.md, "Session 7"). `track_training(opened=...)` waits for it.
+    experiment and registered model cost ~4-5 CPU seconds (`import mlflow` ~2.6, the store
+    1.3 on an existing one, 2.1 on a new one), single-threaded, holding the GIL for much of
+    it. `track_training(opened=...)` waits for it. A training run starts it once its refit
+    has every thread (`StoreOpener`).
     """
     if not settings.mlflow_tracking:
         return None
@@ -73,6 +73,26 @@ def open_tracking(settings: Settings) -> Future | None:
         return pool.submit(_open_store, settings)
     finally:
         pool.shutdown(wait=False)  # the thread ends with its one task
+
+
+class StoreOpener:
+    """Open the MLflow store on a thread when `start` is called: its future is `opened`.
+
+    Started at the run's start, the store took a core from early stopping and the one-thread
+    refit beside it (the first run of a process: early stopping 5.3 s against 2.6 s once
+    mlflow is open; benchmarks/README.md, session 9). During the refit's rounds on every
+    thread the training thread only waits, and XGBoost's threads leave ~0.45 of two cores
+    idle between parallel loops: the store opens in those. Never started (a run that failed
+    before its refit), `track_training` opens the store itself.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings, self.opened = settings, None
+
+    def start(self) -> None:
+        """Start opening the store (once)."""
+        if self.opened is None:
+            self.opened = open_tracking(self._settings)
 
 
 def track_training(

@@ -152,6 +152,7 @@ def train_model(
     holdout_max_share: float = DEFAULT_HOLDOUT_MAX_SHARE,
     champion: Predictor | None = None,
     phases: PhaseTimer | None = None,
+    on_refit: Callable[[], None] | None = None,
 ) -> TrainedModel:
     """Train on all but the holdout (`choose_holdout`); score model and baselines on it.
 
@@ -160,7 +161,8 @@ def train_model(
     latest slice of the train window, never the holdout; the returned model is then refitted
     on the whole train window with the rounds early stopping chose, and scored on the holdout.
     A `champion` is scored on the same holdout rows (`champion_metrics`); `phases` times
-    each step.
+    each step. `on_refit` is called once the refit has every thread and this one only waits
+    (train/run.py starts opening MLflow's store then).
     """
     phases = phases or PhaseTimer()
     merged = {**DEFAULT_PARAMS, **DEFAULT_OPTIONS, **(params or {})}
@@ -201,6 +203,8 @@ def train_model(
             refit.abort()  # the pool waits for the refit: end it after its current round
             raise
         refit.release()
+        if on_refit is not None:
+            on_refit()
         with phases.phase("refit"):
             spec, booster = fitted.result()
     booster = refit.trimmed(booster)

@@ -16,7 +16,7 @@ from flightprice.features import TRAINING_TABLE_COLUMNS, derive_request_features
 from flightprice.settings import Settings
 from flightprice.store import ObjectStore
 from flightprice.synth.generate import read_market_summary
-from flightprice.track.mlflow_runs import open_tracking, track_report, track_training
+from flightprice.track.mlflow_runs import StoreOpener, track_report, track_training
 from flightprice.train._evaluation import fit_baselines
 from flightprice.train._phases import PhaseTimer, describe
 from flightprice.train._reconcile import log_interrupted_runs
@@ -149,10 +149,10 @@ def run_training(
                               reason=_logged_reason(why, trigger))
         log.warning("training skipped: %s", why)
         return outcome
-    tracking = open_tracking(settings)  # MLflow's store opens while training runs
+    tracking = StoreOpener(settings)  # MLflow's store opens while the refit runs
     try:
         _train_and_decide(settings, warehouse, store, outcome, compare, promote, params, progress,
-                          phases)  # fmt: skip
+                          phases, tracking.start)  # fmt: skip
     except Exception as exc:
         outcome.status, outcome.reason = "failed", f"{type(exc).__name__}: {exc}"
         registry.log_training(warehouse, run_id, "failed", started_at=started,
@@ -176,7 +176,7 @@ def run_training(
         )
     outcome.timing = phases.summary()  # MLflow records the phases before its own
     with phases.phase("mlflow"):
-        track_training(settings, warehouse, store, outcome, tracking)  # a failure only warns
+        track_training(settings, warehouse, store, outcome, tracking.opened)  # only warns
     outcome.timing = phases.summary()
     outcome.seconds = round((utc_now() - started).total_seconds(), 2)
     log.info("training time by phase: %s", describe(outcome.timing))
@@ -189,7 +189,7 @@ def _logged_reason(reason: str | None, trigger: str | None) -> str | None:
 
 
 def _train_and_decide(settings, warehouse, store, outcome, compare, promote, params, progress,
-                      phases: PhaseTimer):
+                      phases: PhaseTimer, on_refit: Callable[[], None] | None = None):
     # Load the champion first: a corrupt champion artifact fails the run before any training.
     with phases.phase("load_champion"):
         current = registry.load_champion(warehouse, store, required=False)
@@ -198,6 +198,8 @@ def _train_and_decide(settings, warehouse, store, outcome, compare, promote, par
         # Deferred: the dask engine imports dask, distributed and xgboost.dask on use.
         from flightprice.train._dask import train_on_dask
 
+        if on_refit is not None:
+            on_refit()  # the cluster trains: nothing here to leave a core to
         with phases.phase("train_on_dask"):
             trained, champion_metrics = train_on_dask(
                 settings, warehouse, training_sql(settings.max_training_rows), params, judged,
@@ -205,7 +207,7 @@ def _train_and_decide(settings, warehouse, store, outcome, compare, promote, par
             )
     else:
         trained, champion_metrics = _train_locally(settings, warehouse, params, progress, judged,
-                                                   phases)  # fmt: skip
+                                                   phases, on_refit)  # fmt: skip
     outcome.search = trained.search
     outcome.metrics, outcome.baselines = dict(trained.metrics), dict(trained.baselines)
     outcome.rows, outcome.window = dict(trained.rows), dict(trained.window)
@@ -250,7 +252,8 @@ def _register_and_decide(settings, warehouse, outcome, trained, current, champio
         outcome.decision = "rejected"
 
 
-def _train_locally(settings, warehouse, params, progress, judged, phases: PhaseTimer):
+def _train_locally(settings, warehouse, params, progress, judged, phases: PhaseTimer,
+                   on_refit: Callable[[], None] | None = None):
     """Train in this process; return the model and `judged`'s metrics on the same holdout."""
     with phases.phase("read_frame"):
         frame = load_training_frame(warehouse, settings.max_training_rows)
@@ -265,7 +268,8 @@ def _train_locally(settings, warehouse, params, progress, judged, phases: PhaseT
     # The champion is scored on the challenger's holdout rows while early stopping runs.
     trained: TrainedModel = train_model(frame, chosen, settings.holdout_days, progress,
                                         holdout_max_share=settings.holdout_max_share,
-                                        champion=judged, phases=phases)  # fmt: skip
+                                        champion=judged, phases=phases,
+                                        on_refit=on_refit)  # fmt: skip
     trained.search = search.summary() if search else None
     return trained, trained.champion_metrics
 
