@@ -16,10 +16,8 @@
     existed) answers with its transformed_at, a bound as safe as "unknown" that lets an
     unchanged flight go after its first incremental run. Null when neither column exists. -#}
 {% macro stored_capacity_changed_at(alias) -%}
-    {%- set columns = adapter.get_columns_in_relation(this) if execute else [] -%}
-    {%- set names = columns | map(attribute='name') | map('lower') | list -%}
     {%- set known = [] -%}
-    {%- for column in ['capacity_changed_at', 'transformed_at'] if column in names -%}
+    {%- for column in ['capacity_changed_at', 'transformed_at'] if has_column(this, column) -%}
         {%- do known.append(alias ~ '.' ~ column) -%}
     {%- endfor -%}
     {%- if known | length == 2 -%}
@@ -36,9 +34,7 @@
     model's last build: legs whose flight's capacity changed since then, or may have. Without
     the column (a fact built alone on a table not yet rebuilt): every written leg, as before. -#}
 {% macro capacity_changed_since(since) -%}
-    {%- set columns = adapter.get_columns_in_relation(ref('int_schedules_deduplicated'))
-        if execute else [] -%}
-    {%- if 'capacity_changed_at' in columns | map(attribute='name') | map('lower') | list -%}
+    {%- if has_column(ref('int_schedules_deduplicated'), 'capacity_changed_at') -%}
         (capacity_changed_at is null or capacity_changed_at > {{ since }})
     {%- else -%}
         true

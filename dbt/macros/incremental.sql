@@ -24,6 +24,14 @@
 {%- endmacro %}
 
 
+{#- Whether `relation` has `column` (any case; false at parse time): a model reads a column
+    its stored table may not have yet (added by on_schema_change on its next run). -#}
+{% macro has_column(relation, column) -%}
+    {%- set columns = adapter.get_columns_in_relation(relation) if execute else [] -%}
+    {{- return(column | lower in columns | map(attribute='name') | map('lower') | list) -}}
+{%- endmacro %}
+
+
 {#- The loads inside the lookback that an earlier run already read: ingest commits a file in
     one transaction and a run reads it whole or not at all, so a load with any row kept in
     {{ this }} was read in full and reading it again changes nothing (without this, every run

@@ -11,13 +11,6 @@
     join reads one fixed-width column and lets DuckDB's join filter skip most of it).
 -#}
 
-{#- Whether the model's stored table has `column` (false at parse time). -#}
-{% macro stored_has_column(column) -%}
-    {%- set columns = adapter.get_columns_in_relation(this) if execute else [] -%}
-    {{- return(columns | selectattr('name', 'in', [column | lower, column | upper]) | list | length > 0) -}}
-{%- endmacro %}
-
-
 {#- The stored rows whose quote_key is that of a quote_id of `batch` (a CTE name): a superset
     of the stored versions of the batch's quotes (keys may collide; compare quote_id after).
     A table built before the column existed is probed by quote_id, once: the run's post-hook
@@ -25,7 +18,7 @@
 {% macro stored_rows_keyed_like(batch) -%}
     select *
     from {{ this }}
-    {%- if stored_has_column('quote_key') %}
+    {%- if has_column(this, 'quote_key') %}
     where quote_key in (select {{ integer_key(batch ~ '.quote_id') }} from {{ batch }})
     {%- else %}
     where quote_id in (select {{ batch }}.quote_id from {{ batch }})

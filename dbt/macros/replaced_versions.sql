@@ -73,8 +73,7 @@
 {#- The stamp read back from a stored row (`alias.` prefix optional): null for a table built
     before the column existed, whose first incremental run adds it. -#}
 {% macro stored_earliest_version_at(alias=none) -%}
-    {%- set columns = adapter.get_columns_in_relation(this) if execute else [] -%}
-    {%- if columns | selectattr('name', 'in', ['earliest_version_at', 'EARLIEST_VERSION_AT']) | list -%}
+    {%- if has_column(this, 'earliest_version_at') -%}
         {{ alias ~ '.' if alias }}earliest_version_at
     {%- else -%}
         cast(null as timestamp)

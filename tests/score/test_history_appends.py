@@ -47,7 +47,7 @@ def watch_appends(warehouse, look: Callable[[pa.Table], object]) -> list:
 
 def test_history_is_appended_in_batches_of_at_least_the_append_rows(warehouse) -> None:
     appends = watch_appends(warehouse, lambda data: data.num_rows)
-    writer = HistoryWriter(warehouse, append_rows=250)
+    writer = HistoryWriter(warehouse, append_rows=250, row_group_rows=1)
     for chunk in range(7):
         writer.append(history_rows(100, start=chunk * 100))
     assert appends == [300, 300]  # the last 100 rows wait for more, or for the flush
@@ -75,7 +75,7 @@ def test_appends_are_whole_row_groups_and_the_rest_waits(warehouse) -> None:
 
 
 def test_duckdb_stores_the_appends_as_full_row_groups(warehouse) -> None:
-    writer = HistoryWriter(warehouse, row_group_rows=ROW_GROUP_ROWS)
+    writer = HistoryWriter(warehouse)  # scoring's writer: DuckDB's row groups
     for chunk in range(5):  # scoring's chunks: 100,000 rows
         writer.append(history_rows(100_000, start=chunk * 100_000))
     writer.flush()

@@ -42,12 +42,15 @@ PRICE_COLUMNS = (
 class HistoryWriter:
     """Append PRICE_HISTORY rows in batches of at least `append_rows`.
 
-    With `row_group_rows`, each batch but the last is a whole number of row groups; the rows
-    beyond wait for the next batch.
+    Each batch but the last is a whole number of `row_group_rows`; the rows beyond wait for
+    the next batch.
     """
 
     def __init__(
-        self, warehouse: Warehouse, append_rows: int = HISTORY_APPEND_ROWS, row_group_rows: int = 1
+        self,
+        warehouse: Warehouse,
+        append_rows: int = HISTORY_APPEND_ROWS,
+        row_group_rows: int = ROW_GROUP_ROWS,
     ) -> None:
         self.warehouse, self.append_rows = warehouse, append_rows
         self.row_group_rows = row_group_rows
@@ -57,8 +60,9 @@ class HistoryWriter:
     def append(self, history: pa.Table) -> None:
         self.pending.append(history)
         self.rows += history.num_rows
-        if self.rows >= self.append_rows:
-            self._append(self.rows - self.rows % self.row_group_rows)
+        whole = self.rows - self.rows % self.row_group_rows
+        if self.rows >= self.append_rows and whole:
+            self._append(whole)
 
     def flush(self) -> None:
         if self.pending:

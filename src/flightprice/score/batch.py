@@ -39,7 +39,6 @@ from flightprice.clock import new_run_id, utc_now
 from flightprice.registry import NoChampionError
 from flightprice.score._history import (
     HISTORY_TABLE,
-    ROW_GROUP_ROWS,
     HistoryWriter,
     history_rows,
     log_details,
@@ -144,7 +143,7 @@ def score_flights(
     run_versions: set[str] = set()
     guardrails: Counter[str] = Counter()
     unseen: Counter[str] = Counter()
-    history = HistoryWriter(warehouse, row_group_rows=ROW_GROUP_ROWS)
+    history = HistoryWriter(warehouse)
     try:
         total = _count(warehouse, FEATURES_TABLE)
         delete_unpublished_history(warehouse)  # rows of killed runs (see _orphans)
