@@ -249,6 +249,13 @@ class Settings(BaseSettings):
         10_000, ge=1, description="api mode: flights per batch request (Arrow IPC)."
     )
     scoring_concurrency: int = Field(4, ge=1, le=64, description="api mode: requests in flight.")
+    scoring_pricing_workers: int = Field(
+        2,
+        ge=1,
+        le=16,
+        description="local mode: chunks priced at once, the model's threads split between them "
+        "(one chunk's feature and pricing steps run while another's prediction has the cores).",
+    )
     scoring_retries: int = Field(
         4, ge=0, le=20, description="api mode: retries of a failed request (exponential back-off)."
     )

@@ -27,6 +27,7 @@ class DaskScorer:
     """Price with a model on the cluster of `settings`, one slice of each chunk per worker."""
 
     mode: Mode = "local"  # the registry's champion, as in local mode; only the engine differs
+    concurrency = 1  # a chunk at a time; its slices are priced on every worker at once
 
     def __init__(
         self,

@@ -7,6 +7,8 @@ flight, each retried with back-off by `PricingClient`.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -34,6 +36,8 @@ class Scorer(Protocol):
     as a `model_version` column or in the schema metadata (`serving.model_version_of`)."""
 
     mode: Mode
+    # How many chunks `score.batch` may have this scorer price at once (from as many threads).
+    concurrency: int
 
     def price(self, rows: pa.Table) -> pa.Table: ...
 
@@ -41,7 +45,15 @@ class Scorer(Protocol):
 
 
 class LocalScorer:
-    """Price with a model in this process."""
+    """Price with a model in this process; `workers` chunks at once, each predicted on a share
+    of the cores.
+
+    One chunk at a time left a core idle whenever its pricing thread ran Python (features,
+    guardrails, reasons: ~10 % of a chunk); two at once, each predicting on half the cores,
+    keep both busy (benchmarks/README.md, session 10 scoring). XGBoost's `inplace_predict` is
+    safe to call from several threads at once, and a row's prediction does not depend on the
+    thread count, so prices are the same.
+    """
 
     mode: Mode = "local"
 
@@ -51,7 +63,11 @@ class LocalScorer:
         params: PricingParams,
         unseen_policy: UnseenPolicy = "price",
         pricing_policy: str = "rule",
+        workers: int = 1,
     ) -> None:
+        self.concurrency = workers
+        if workers > 1:
+            model = _with_predict_threads(model, max(1, (os.cpu_count() or 1) // workers))
         self.model, self.params, self.unseen_policy = model, params, unseen_policy
         self.pricing_policy = pricing_policy
         # The served demand travels with the scorer: Dask workers are other processes.
@@ -73,6 +89,7 @@ class ApiScorer:
     """Price through the API's Arrow batch endpoint, `concurrency` requests in flight."""
 
     mode: Mode = "api"
+    concurrency = 1  # a chunk at a time; its requests are the ones in flight
 
     def __init__(self, client: PricingClient, request_rows: int, concurrency: int) -> None:
         self.client, self.request_rows = client, request_rows
@@ -110,7 +127,10 @@ def open_scorer(settings: Settings, mode: Mode, warehouse: Warehouse, store: Obj
                 settings.unseen_policy,
                 settings.pricing_policy,
             )
-        return LocalScorer(model, settings.pricing, settings.unseen_policy, settings.pricing_policy)
+        return LocalScorer(
+            model, settings.pricing, settings.unseen_policy, settings.pricing_policy,
+            workers=settings.scoring_pricing_workers,
+        )  # fmt: skip
     if mode != "api":
         raise ValueError(f"mode must be 'api' or 'local', not {mode!r}")
     client = PricingClient(
@@ -122,6 +142,13 @@ def open_scorer(settings: Settings, mode: Mode, warehouse: Warehouse, store: Obj
     )
     request_rows = min(settings.scoring_request_rows, settings.api_arrow_batch_limit)
     return ApiScorer(client, request_rows, settings.scoring_concurrency)
+
+
+def _with_predict_threads(model: LoadedModel, threads: int) -> LoadedModel:
+    # A copy: the loaded model may be shared (the API's), and its booster keeps its settings.
+    booster = model.booster.copy()
+    booster.set_param({"nthread": threads})
+    return dataclasses.replace(model, booster=booster)
 
 
 def _with_version_column(priced: pa.Table) -> pa.Table:

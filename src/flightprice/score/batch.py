@@ -3,12 +3,12 @@
 Rows of ANALYTICS.ML_SCORING_FEATURES stream out of the warehouse in chunks (memory stays
 bounded by the chunk size), each joined to its last published price in FLIGHT_PRICES, the
 change limit's reference. A chunk is priced by `serving.quote`, the function the API runs:
-in-process with the champion (mode `local`) or by the deployed API's Arrow batch endpoint,
-several requests in flight, each retried with back-off (mode `api`); see `_scorers`. Pricing
-of the next chunk overlaps the writing of the last.
+in-process with the champion (mode `local`, two chunks at once by default) or by the deployed
+API's Arrow batch endpoint, several requests in flight, each retried with back-off (mode
+`api`); see `_scorers`. Pricing of the next chunks overlaps the writing of the last.
 
 A run appends its PRICE_HISTORY rows a few chunks at a time (each append committed, so the
-engine's memory stays bounded too; appends of at least two DuckDB row groups are written
+engine's memory stays bounded too; appends of whole DuckDB row groups are written
 straight to the file, not through its write-ahead log), then publishes them in one
 transaction: one MERGE (in DuckDB an UPDATE, then an insert of new flights, `_publish`) into
 FLIGHT_PRICES (one row per flight and cabin) and its SCORING_LOG row. Current prices change
@@ -22,6 +22,7 @@ attempt did.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import time
@@ -220,21 +221,23 @@ def run_scoring(
 def _priced(
     chunks: Iterator[pa.RecordBatch], scorer: Scorer
 ) -> Iterator[tuple[pa.Table, pa.Table]]:
-    """Yield (rows, priced) per chunk, pricing the next chunk while the caller writes this one."""
-    with ThreadPoolExecutor(1, thread_name_prefix="score") as pool:
-        pending: tuple[pa.Table, Future[pa.Table]] | None = None
+    """Yield (rows, priced) per chunk in order, pricing the next `scorer.concurrency` chunks
+    while the caller writes this one."""
+    with ThreadPoolExecutor(scorer.concurrency, thread_name_prefix="score") as pool:
+        pending: collections.deque[tuple[pa.Table, Future[pa.Table]]] = collections.deque()
         try:
             for batch in chunks:
                 rows = pa.Table.from_batches([batch])
-                submitted = (rows, pool.submit(scorer.price, rows))
-                if pending is not None:
-                    yield pending[0], pending[1].result()
-                pending = submitted
-            if pending is not None:
-                yield pending[0], pending[1].result()
+                pending.append((rows, pool.submit(scorer.price, rows)))
+                if len(pending) > scorer.concurrency:
+                    rows, priced = pending.popleft()
+                    yield rows, priced.result()
+            while pending:
+                rows, priced = pending.popleft()
+                yield rows, priced.result()
         finally:
-            if pending is not None:
-                pending[1].cancel()
+            for _, priced in pending:
+                priced.cancel()
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()  # release the reading cursor before the transaction ends
