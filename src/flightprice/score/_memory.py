@@ -62,9 +62,6 @@ def bound_duckdb_memory(warehouse: Warehouse, settings: Settings) -> Callable[[]
     """Set the embedded engine's streaming memory limit; return what restores the publish one."""
     if warehouse.dialect != "duckdb":
         return None
-    import os
-    for stmt in filter(None, os.environ.get("FP_DUCK_SET", "").split(";")):
-        warehouse.execute(stmt)
     publish = settings.scoring_duckdb_memory_limit
     stream = settings.scoring_duckdb_stream_memory_limit or publish
     if stream:
