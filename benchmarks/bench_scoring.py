@@ -16,6 +16,10 @@ rounds (depth 5) on 200k rows of the same market (not timed). Then, in the same 
          process): the same, priced through the Arrow IPC batch endpoint
   rss    `flightprice score --mode local` in a child process; its peak RSS (ru_maxrss)
 
+`--history-runs N` first gives the home N earlier published runs of PRICE_HISTORY (copies of
+its rows, one a day before the run, each with its `success` SCORING_LOG row): a store that has
+been scoring for N days, so statements that read the history show what they cost.
+
 `local` also prints this process's CPU seconds (user + system, all threads) for bare and local:
 steadier than wall time when other work shares the machine. One JSON line per measurement;
 results are recorded in README.md here.
@@ -156,6 +160,31 @@ def scoring_seconds(settings: Settings, mode: str, run_id: str) -> float:
     return seconds
 
 
+def add_history(settings: Settings, runs: int) -> int:
+    """Give the home `runs` earlier published runs of its scoring rows; return history rows."""
+    with open_warehouse(settings) as wh:
+        features = f"(select flight_id, cabin from {FEATURES})"
+        for day in range(runs, 0, -1):
+            run_id = f"scoring-past-{day:04d}"
+            started = f"(now() - interval {day} day)::timestamp"
+            wh.execute(
+                f"insert into {HISTORY} select features.flight_id, features.cabin, "
+                "timestamp '2026-12-01', 30, 100, 100, 0, 0, 'none', '{}', null, 'v-bench', "
+                f"{started}, {started}, '{run_id}', null, 'high', 'model' from {features} features"
+            )
+            wh.execute(
+                f"insert into {LOG} (run_id, mode, model_version, rows_scored, duration_seconds, "
+                f"status, started_at, finished_at) values ('{run_id}', 'local', 'v-bench', 0, 0, "
+                f"'success', {started}, {started})"
+            )
+        return wh.query_arrow(f"select count(*) from {HISTORY}").column(0)[0].as_py()
+
+
+FEATURES = "ANALYTICS.ML_SCORING_FEATURES"
+HISTORY = "ML_PREDICTIONS.PRICE_HISTORY"
+LOG = "ML_PREDICTIONS.SCORING_LOG"
+
+
 def serve(settings: Settings, port: int) -> subprocess.Popen:
     process = subprocess.Popen(
         [sys.executable, "-c", "from flightprice.cli import main; main()",
@@ -196,6 +225,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--keep", action="store_true", help="Keep the home folder.")
     parser.add_argument("--home", type=Path, help="Score a copy of this kept home (no set-up).")
+    parser.add_argument(
+        "--history-runs", type=int, default=0, help="Earlier published runs to add first."
+    )
     args = parser.parse_args()
     benches = args.only or ["local", "api"]
     rows = SIZES[args.rows]
@@ -207,8 +239,9 @@ def main() -> None:
             settings = Settings(home=home, warehouse="duckdb", store="local", api_key="bench")
         else:
             settings = build_home(home, rows)
+        history = add_history(settings, args.history_runs) if args.history_runs else None
         print(json.dumps({"setup_seconds": round(time.perf_counter() - start, 1),
-                          "rows": rows}), flush=True)  # fmt: skip
+                          "rows": rows, "history_rows": history}), flush=True)  # fmt: skip
         local = None
         if "local" in benches or "api" in benches:
             bare = bare_predict_seconds(settings)
