@@ -253,8 +253,9 @@ class Settings(BaseSettings):
         2,
         ge=1,
         le=16,
-        description="local mode: chunks priced at once, the model's threads split between them "
-        "(one chunk's feature and pricing steps run while another's prediction has the cores).",
+        description="local mode: chunks priced at once (at most one per core), the model's "
+        "threads split between them (one chunk's feature and pricing steps run while another's "
+        "prediction has the cores). Each adds a chunk's memory.",
     )
     scoring_retries: int = Field(
         4, ge=0, le=20, description="api mode: retries of a failed request (exponential back-off)."

@@ -3,6 +3,7 @@ share of the cores, with the prices of one chunk at a time."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -78,9 +79,13 @@ def test_workers_share_the_cores_on_a_copy_of_the_model_and_price_alike(
     assert two.price(rows).equals(one.price(rows))
 
 
-def test_local_mode_prices_with_the_configured_workers(champion_home, make_settings):
-    settings = make_settings(champion_home, scoring_pricing_workers=3)
-    with open_warehouse(settings) as wh:
-        scorer = open_scorer(settings, "local", wh, open_store(settings))
+def test_local_mode_prices_with_the_configured_workers_one_core_each_at_most(
+    champion_home, make_settings
+):
+    cores = os.cpu_count() or 1
+    for workers, expected in ((1, 1), (2, min(2, cores)), (cores + 1, cores)):
+        settings = make_settings(champion_home, scoring_pricing_workers=workers)
+        with open_warehouse(settings) as wh:
+            scorer = open_scorer(settings, "local", wh, open_store(settings))
 
-    assert scorer.concurrency == 3
+        assert scorer.concurrency == expected

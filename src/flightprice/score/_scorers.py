@@ -65,6 +65,7 @@ class LocalScorer:
         pricing_policy: str = "rule",
         workers: int = 1,
     ) -> None:
+        workers = max(1, min(workers, os.cpu_count() or 1))  # a core for each, at least
         self.concurrency = workers
         if workers > 1:
             model = _with_predict_threads(model, max(1, (os.cpu_count() or 1) // workers))
