@@ -160,6 +160,11 @@ def scoring_seconds(settings: Settings, mode: str, run_id: str) -> float:
     return seconds
 
 
+FEATURES = "ANALYTICS.ML_SCORING_FEATURES"
+HISTORY = "ML_PREDICTIONS.PRICE_HISTORY"
+LOG = "ML_PREDICTIONS.SCORING_LOG"
+
+
 def add_history(settings: Settings, runs: int) -> int:
     """Give the home `runs` earlier published runs of its scoring rows; return history rows."""
     with open_warehouse(settings) as wh:
@@ -178,11 +183,6 @@ def add_history(settings: Settings, runs: int) -> int:
                 f"'success', {started}, {started})"
             )
         return wh.query_arrow(f"select count(*) from {HISTORY}").column(0)[0].as_py()
-
-
-FEATURES = "ANALYTICS.ML_SCORING_FEATURES"
-HISTORY = "ML_PREDICTIONS.PRICE_HISTORY"
-LOG = "ML_PREDICTIONS.SCORING_LOG"
 
 
 def serve(settings: Settings, port: int) -> subprocess.Popen:

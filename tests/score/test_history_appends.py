@@ -85,7 +85,7 @@ def test_duckdb_stores_the_appends_as_full_row_groups(warehouse) -> None:
         " WHERE column_name = 'price_usd' AND segment_type = 'DOUBLE'"
         " GROUP BY row_group_id ORDER BY row_group_id"
     )["n"].tolist()
-    # 500,000 rows in two appends of two row groups, then the last 8,480 rows: appended as
+    # 500,000 rows in four appends of one row group, then the last 8,480 rows: appended as
     # 300,000 + 200,000 they were stored as 122,880 + 122,880 + 54,240 + 122,880 + 77,120.
     assert sizes == [ROW_GROUP_ROWS] * 4 + [500_000 - 4 * ROW_GROUP_ROWS]
 

@@ -25,16 +25,6 @@ HISTORY_TABLE = "ML_PREDICTIONS.PRICE_HISTORY"
 # partial one too, and the next checkpoint merges (rewrites and recompresses) runs of such
 # partial row groups with their neighbours.
 ROW_GROUP_ROWS = 122_880
-# Rows per PRICE_HISTORY append: one whole DuckDB row group, appended as soon as one is
-# pending. A whole row group is written straight to the file (the write-ahead log holds only
-# its block pointers: 3 KiB per append), so one-row-group appends cost what two-row-group ones
-# do (0.84 vs 0.84 CPU-s per 1M rows); 100k-row appends went through the log, 1.25x the CPU.
-# Appending as soon as a row group is pending leaves fewer rows for the last append, which
-# runs after the last chunk with nothing beside it (benchmarks/README.md, session 10 scoring).
-# Whole row groups only: 1M rows appended 250,000 at a time left a 4,240-row group after
-# every two full ones, and the checkpoint merging them cost 0.87 CPU-s (file 91 MiB) against
-# 0.03 (48 MiB) for whole row groups (session 9 scoring).
-HISTORY_APPEND_ROWS = ROW_GROUP_ROWS
 PRICE_COLUMNS = (
     "flight_id", "cabin", "departure_at", "days_to_departure", "price_usd", "market_fare_usd",
     "demand_adjustment", "urgency_adjustment", "guardrail", "reasons", "previous_price_usd",
@@ -46,13 +36,20 @@ class HistoryWriter:
     """Append PRICE_HISTORY rows in batches of at least `append_rows`.
 
     Each batch but the last is a whole number of `row_group_rows`; the rows beyond wait for
-    the next batch.
+    the next batch. By default a batch is one row group, appended as soon as one is pending:
+    a whole row group is written straight to the file (the write-ahead log holds only its
+    block pointers, 3 KiB per append), so one-row-group appends cost what two-row-group ones
+    do (0.84 CPU-s per 1M rows each; 100k-row appends went through the log, 1.25x), and less
+    is left for the append after the last chunk, which runs with nothing beside it. Whole row
+    groups only: 1M rows appended 250,000 at a time left a 4,240-row group after every two
+    full ones, and the checkpoint merging them cost 0.87 CPU-s (file 91 MiB) against 0.03
+    (48 MiB) (benchmarks/README.md, sessions 9 and 10 scoring).
     """
 
     def __init__(
         self,
         warehouse: Warehouse,
-        append_rows: int = HISTORY_APPEND_ROWS,
+        append_rows: int = ROW_GROUP_ROWS,
         row_group_rows: int = ROW_GROUP_ROWS,
     ) -> None:
         self.warehouse, self.append_rows = warehouse, append_rows

@@ -7,7 +7,6 @@ flight, each retried with back-off by `PricingClient`.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -65,10 +64,10 @@ class LocalScorer:
         pricing_policy: str = "rule",
         workers: int = 1,
     ) -> None:
-        workers = max(1, min(workers, os.cpu_count() or 1))  # a core for each, at least
-        self.concurrency = workers
-        if workers > 1:
-            model = _with_predict_threads(model, max(1, (os.cpu_count() or 1) // workers))
+        cores = os.cpu_count() or 1
+        self.concurrency = max(1, min(workers, cores))  # a core for each, at least
+        if self.concurrency > 1:
+            model = model.on_threads(cores // self.concurrency)
         self.model, self.params, self.unseen_policy = model, params, unseen_policy
         self.pricing_policy = pricing_policy
         # The served demand travels with the scorer: Dask workers are other processes.
@@ -143,13 +142,6 @@ def open_scorer(settings: Settings, mode: Mode, warehouse: Warehouse, store: Obj
     )
     request_rows = min(settings.scoring_request_rows, settings.api_arrow_batch_limit)
     return ApiScorer(client, request_rows, settings.scoring_concurrency)
-
-
-def _with_predict_threads(model: LoadedModel, threads: int) -> LoadedModel:
-    # A copy: the loaded model may be shared (the API's), and its booster keeps its settings.
-    booster = model.booster.copy()
-    booster.set_param({"nthread": threads})
-    return dataclasses.replace(model, booster=booster)
 
 
 def _with_version_column(priced: pa.Table) -> pa.Table:

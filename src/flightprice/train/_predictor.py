@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import metadata as importlib_metadata
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -35,13 +36,20 @@ class _Model:
         raw = np.asarray(booster.inplace_predict(matrix, missing=np.nan), dtype="float64")
         return np.exp(raw) if self.target_transform == "log" else raw
 
+    def on_threads(self, threads: int) -> Self:
+        """Return this model predicting on `threads` threads; this one keeps its settings."""
+        return dataclasses.replace(self, booster=self._booster_on(threads))
+
     def _serial_booster(self) -> xgb.Booster:
         # Waking a thread pool costs far more than scoring a handful of rows (API requests).
         if self._serial is None:
-            serial = self.booster.copy()
-            serial.set_param({"nthread": 1})
-            self._serial = serial
+            self._serial = self._booster_on(1)
         return self._serial
+
+    def _booster_on(self, threads: int) -> xgb.Booster:
+        booster = self.booster.copy()  # the loaded model may be shared (the API's)
+        booster.set_param({"nthread": threads})
+        return booster
 
 
 @dataclass
